@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/* Bundles: models by role, loaded from a folder and written to one
+ * atomically (a temporary folder renamed into place). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct entry {
+	char *role;
+	char *file;
+	struct onnxpass_model *model;
+};
+
+struct onnxpass_bundle {
+	struct entry *e;
+	size_t n, cap;
+	struct onnxpass_model **gone;	/* removed, freed with the bundle */
+	size_t n_gone, cap_gone;
+};
+
+struct onnxpass_bundle *onnxpass_bundle_new(void)
+{
+	return calloc(1, sizeof(struct onnxpass_bundle));
+}
+
+void onnxpass_bundle_free(struct onnxpass_bundle *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		onnxpass_model_free(b->e[i].model);
+		free(b->e[i].role);
+		free(b->e[i].file);
+	}
+	for (size_t i = 0; i < b->n_gone; i++)
+		onnxpass_model_free(b->gone[i]);
+	free(b->gone);
+	free(b->e);
+	free(b);
+}
+
+size_t onnxpass_bundle_count(const struct onnxpass_bundle *b)
+{
+	return b->n;
+}
+
+struct onnxpass_model *onnxpass_bundle_model(struct onnxpass_bundle *b, size_t i)
+{
+	return i < b->n ? b->e[i].model : NULL;
+}
+
+const char *onnxpass_bundle_role(const struct onnxpass_bundle *b, size_t i)
+{
+	return i < b->n ? b->e[i].role : NULL;
+}
+
+const char *onnxpass_bundle_file(const struct onnxpass_bundle *b, size_t i)
+{
+	return i < b->n ? b->e[i].file : NULL;
+}
+
+int onnxpass_bundle_index(const struct onnxpass_bundle *b, const char *role)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->e[i].role, role))
+			return (int)i;
+	return -1;
+}
+
+struct onnxpass_model *onnxpass_bundle_find(struct onnxpass_bundle *b, const char *role)
+{
+	int i = onnxpass_bundle_index(b, role);
+
+	return i < 0 ? NULL : b->e[i].model;
+}
+
+static bool good_file_name(const char *f)
+{
+	return *f && !strchr(f, '/') && strcmp(f, ".") && strcmp(f, "..") && strlen(f) < 240;
+}
+
+static bool good_role(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (!n || n > 64)
+		return false;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z') || (*r >= '0' && *r <= '9') ||
+		      *r == '_' || *r == '-' || *r == '.'))
+			return false;
+	return true;
+}
+
+int onnxpass_bundle_add(struct onnxpass_bundle *b, const char *role, const char *file,
+			struct onnxpass_model *m)
+{
+	struct entry e;
+
+	if (!good_role(role) || !good_file_name(file) || onnxpass_bundle_index(b, role) >= 0)
+		return ONNXPASS_EINVAL;
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->e[i].file, file))
+			return ONNXPASS_EINVAL;
+	if (grow(&b->e, &b->cap, b->n + 1, sizeof(*b->e)))
+		return ONNXPASS_ENOMEM;
+	e.role = strdup(role);
+	e.file = strdup(file);
+	e.model = m;
+	if (!e.role || !e.file) {
+		free(e.role);
+		free(e.file);
+		return ONNXPASS_ENOMEM;
+	}
+	b->e[b->n++] = e;
+	return 0;
+}
+
+int onnxpass_bundle_remove(struct onnxpass_bundle *b, const char *role)
+{
+	int i = onnxpass_bundle_index(b, role);
+
+	if (i < 0)
+		return ONNXPASS_ENOTFOUND;
+	if (grow(&b->gone, &b->cap_gone, b->n_gone + 1, sizeof(*b->gone)))
+		return ONNXPASS_ENOMEM;
+	b->gone[b->n_gone++] = b->e[i].model;
+	free(b->e[i].role);
+	free(b->e[i].file);
+	memmove(&b->e[i], &b->e[i + 1], (b->n - (size_t)i - 1) * sizeof(*b->e));
+	b->n--;
+	return 0;
+}
+
+int onnxpass_bundle_set_file(struct onnxpass_bundle *b, const char *role, const char *file)
+{
+	int i = onnxpass_bundle_index(b, role);
+	char *f;
+
+	if (i < 0)
+		return ONNXPASS_ENOTFOUND;
+	if (!good_file_name(file))
+		return ONNXPASS_EINVAL;
+	for (size_t k = 0; k < b->n; k++)
+		if ((int)k != i && !strcmp(b->e[k].file, file))
+			return ONNXPASS_EINVAL;
+	f = strdup(file);
+	if (!f)
+		return ONNXPASS_ENOMEM;
+	free(b->e[i].file);
+	b->e[i].file = f;
+	return 0;
+}
+
+static char *role_of(const char *path)
+{
+	const char *base = path_base(path);
+	size_t n = strlen(base);
+	char *r;
+
+	if (str_ends_with(base, ".onnx"))
+		n -= 5;
+	r = malloc(n + 1);
+	if (r) {
+		memcpy(r, base, n);
+		r[n] = '\0';
+	}
+	return r;
+}
+
+int onnxpass_bundle_load_file(struct onnxpass_bundle *b, const char *role, const char *path,
+			      char *err, size_t errlen)
+{
+	struct onnxpass_model *m;
+	char *r = role ? strdup(role) : role_of(path);
+	int rc;
+
+	if (!r)
+		return ONNXPASS_ENOMEM;
+	rc = onnxpass_model_load(path, &m, err, errlen);
+	if (!rc) {
+		rc = onnxpass_bundle_add(b, r, path_base(path), m);
+		if (rc) {
+			set_err(err, errlen, "cannot add '%s' to the bundle as '%s': %s", path, r,
+				rc == ONNXPASS_EINVAL ? "role or file name taken or invalid"
+						      : onnxpass_strerror(rc));
+			onnxpass_model_free(m);
+		}
+	}
+	free(r);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int onnxpass_bundle_load_dir(struct onnxpass_bundle *b, const char *dir, char *err,
+			     size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (!d) {
+		set_err(err, errlen, "cannot read folder '%s': %s", dir, strerror(errno));
+		return ONNXPASS_EIO;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !str_ends_with(de->d_name, ".onnx"))
+			continue;
+		if (grow(&names, &cap, n + 1, sizeof(*names)) || !(names[n] = strdup(de->d_name))) {
+			rc = ONNXPASS_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!rc && n == 0) {
+		set_err(err, errlen, "cannot read folder '%s': no .onnx file in it", dir);
+		rc = ONNXPASS_ENOTFOUND;
+	}
+	if (!rc)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *p = path_join(dir, names[i]);
+
+		rc = p ? onnxpass_bundle_load_file(b, NULL, p, err, errlen) : ONNXPASS_ENOMEM;
+		free(p);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Saving                                                              */
+
+static void remove_tree_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d) {
+		while ((de = readdir(d))) {
+			char *p;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			p = path_join(dir, de->d_name);
+			if (p)
+				unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* -1: does not exist, 0: empty folder, 1: non-empty folder, 2: not a folder */
+static int dir_state(const char *dir)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int state = 0;
+
+	if (stat(dir, &st))
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return 2;
+	d = opendir(dir);
+	if (!d)
+		return 1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			state = 1;
+	closedir(d);
+	return state;
+}
+
+/* True if dir names the folder a model of the bundle was read from. */
+static bool is_input_dir(struct onnxpass_bundle *b, const char *dir)
+{
+	char rd[PATH_MAX], rm[PATH_MAX];
+
+	if (!realpath(dir, rd))
+		return false;
+	for (size_t i = 0; i < b->n + b->n_gone; i++) {
+		struct onnxpass_model *m = i < b->n ? b->e[i].model : b->gone[i - b->n];
+
+		if (m->dir && realpath(m->dir, rm) && !strcmp(rd, rm))
+			return true;
+	}
+	return false;
+}
+
+static bool any_shared(struct onnxpass_bundle *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct onnxpass_graph *g;
+
+		model_for_each_graph(b->e[i].model, g, gi)
+			for (size_t k = 0; k < g->n_inits; k++)
+				if (g->inits[k]->storage == ONNXPASS_STORE_SHARED)
+					return true;
+	}
+	return false;
+}
+
+int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
+			 const struct onnxpass_bundle_save_options *opts, char *err, size_t errlen)
+{
+	struct onnxpass_bundle_save_options o = { sizeof(o), { sizeof(o.model), 0, 0, NULL },
+						  NULL, false };
+	struct onnxpass_model **models = NULL;
+	struct shared_table *shared = NULL;
+	const char *shared_file;
+	char *tmp = NULL;
+	int state, rc = ONNXPASS_ENOMEM;
+
+	if (opts)
+		memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size : sizeof(o));
+	shared_file = o.shared_data_file ? o.shared_data_file : "shared_weights.data";
+	state = dir_state(dir);
+	if (state == 2) {
+		set_err(err, errlen, "cannot write bundle '%s': exists and is not a folder", dir);
+		return ONNXPASS_EINVAL;
+	}
+	if (state >= 0 && is_input_dir(b, dir)) {
+		set_err(err, errlen, "cannot write bundle '%s': it is the input folder", dir);
+		return ONNXPASS_EINVAL;
+	}
+	if (state == 1 && !o.force) {
+		set_err(err, errlen,
+			"cannot write bundle '%s': folder exists and is not empty (use --force)", dir);
+		return ONNXPASS_EINVAL;
+	}
+	if (b->n == 0) {
+		set_err(err, errlen, "cannot write bundle '%s': no model left to write", dir);
+		return ONNXPASS_EINVAL;
+	}
+	tmp = malloc(strlen(dir) + 16);
+	models = calloc(b->n, sizeof(*models));
+	if (!tmp || !models)
+		goto out;
+	sprintf(tmp, "%s.tmp.XXXXXX", dir);
+	if (!mkdtemp(tmp)) {
+		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+		rc = ONNXPASS_EIO;
+		goto out;
+	}
+	{	/* mkdtemp makes it 0700; give it the mode mkdir would */
+		mode_t um = umask(0);
+
+		umask(um);
+		chmod(tmp, 0777 & ~um);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		models[i] = b->e[i].model;
+	if (any_shared(b)) {
+		shared = shared_table_new();
+		if (!shared)
+			goto out_rm;
+		rc = shared_table_write(shared, models, b->n, tmp, shared_file, err, errlen);
+		if (rc)
+			goto out_rm;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		char *p = path_join(tmp, b->e[i].file);
+
+		if (!p) {
+			rc = ONNXPASS_ENOMEM;
+			goto out_rm;
+		}
+		rc = model_save_impl(b->e[i].model, p, &o.model, shared, err, errlen);
+		free(p);
+		if (rc)
+			goto out_rm;
+	}
+	/* move into place */
+	if (state == 0 && rmdir(dir)) {
+		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+		rc = ONNXPASS_EIO;
+		goto out_rm;
+	}
+	if (state <= 0) {
+		if (rename(tmp, dir)) {
+			set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+			rc = ONNXPASS_EIO;
+			goto out_rm;
+		}
+	} else {
+		DIR *d = opendir(tmp);
+		struct dirent *de;
+
+		rc = 0;
+		while (d && (de = readdir(d))) {
+			char *from, *to;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			from = path_join(tmp, de->d_name);
+			to = path_join(dir, de->d_name);
+			if (!from || !to || rename(from, to)) {
+				set_err(err, errlen, "cannot write bundle '%s': %s", dir,
+					strerror(errno));
+				rc = ONNXPASS_EIO;
+			}
+			free(from);
+			free(to);
+		}
+		if (d)
+			closedir(d);
+		if (rc)
+			goto out_rm;
+		rmdir(tmp);
+	}
+	rc = 0;
+	goto out;
+out_rm:
+	remove_tree_flat(tmp);
+out:
+	shared_table_free(shared);
+	free(models);
+	free(tmp);
+	return rc;
+}

@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/* Graph-level edits: initializers, inputs/outputs, value types, renaming
+ * uses, topological sort, dead-code removal and fresh names. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* value_get() of graph.c, without creating */
+static struct onnxpass_value *value_find(struct onnxpass_graph *g, const char *name)
+{
+	return strmap_get(&g->values, name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Initializers                                                        */
+
+int onnxpass_graph_add_initializer(struct onnxpass_graph *g, struct onnxpass_tensor *t)
+{
+	const char *name = onnxpass_tensor_name(t);
+	struct onnxpass_value *v;
+
+	if (!*name || t->model)
+		return ONNXPASS_EINVAL;
+	v = graph_value_get(g, name);
+	if (!v)
+		return ONNXPASS_ENOMEM;
+	if (v->init || v->producer)
+		return ONNXPASS_EINVAL;
+	if (grow(&g->inits, &g->cap_inits, g->n_inits + 1, sizeof(*g->inits)) ||
+	    model_register_tensor(g->model, t))
+		return ONNXPASS_ENOMEM;
+	g->inits[g->n_inits++] = t;
+	v->init = t;
+	g->dirty = true;
+	return 0;
+}
+
+static ssize_t init_index(struct onnxpass_graph *g, const struct onnxpass_tensor *t)
+{
+	for (size_t i = 0; i < g->n_inits; i++)
+		if (g->inits[i] == t)
+			return (ssize_t)i;
+	return -1;
+}
+
+int onnxpass_graph_replace_initializer(struct onnxpass_graph *g, struct onnxpass_tensor *t)
+{
+	struct onnxpass_value *v = value_find(g, onnxpass_tensor_name(t));
+	ssize_t i;
+
+	if (!v || !v->init || t->model)
+		return ONNXPASS_ENOTFOUND;
+	i = init_index(g, v->init);
+	if (i < 0 || model_register_tensor(g->model, t))
+		return ONNXPASS_ENOMEM;
+	onnxpass_tensor_free(v->init);
+	g->inits[i] = t;
+	v->init = t;
+	g->dirty = true;
+	return 0;
+}
+
+struct onnxpass_tensor *onnxpass_graph_take_initializer(struct onnxpass_graph *g,
+							const char *name)
+{
+	struct onnxpass_value *v = value_find(g, name);
+	struct onnxpass_tensor *t;
+	ssize_t i;
+
+	if (!v || !v->init)
+		return NULL;
+	t = v->init;
+	i = init_index(g, t);
+	memmove(&g->inits[i], &g->inits[i + 1], (g->n_inits - (size_t)i - 1) * sizeof(*g->inits));
+	g->n_inits--;
+	v->init = NULL;
+	ptrmap_del(&g->model->tensors, t->tp);
+	t->model = NULL;
+	g->dirty = true;
+	return t;
+}
+
+int onnxpass_graph_remove_initializer(struct onnxpass_graph *g, const char *name)
+{
+	struct onnxpass_tensor *t = onnxpass_graph_take_initializer(g, name);
+
+	if (!t)
+		return ONNXPASS_ENOTFOUND;
+	onnxpass_tensor_free(t);
+	/* IR < 4 lists initializers as graph inputs too */
+	onnxpass_graph_remove_input(g, name);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Graph inputs and outputs                                            */
+
+static Onnx__ValueInfoProto *vi_new(const char *name)
+{
+	Onnx__ValueInfoProto *vi = malloc(sizeof(*vi));
+
+	if (!vi)
+		return NULL;
+	onnx__value_info_proto__init(vi);
+	vi->name = strdup(name);
+	if (!vi->name) {
+		free(vi);
+		return NULL;
+	}
+	return vi;
+}
+
+static int vi_insert(Onnx__ValueInfoProto ***arr, size_t *n, Onnx__ValueInfoProto *vi,
+		     int position)
+{
+	Onnx__ValueInfoProto **a = realloc(*arr, (*n + 1) * sizeof(*a));
+	size_t pos = position < 0 || (size_t)position > *n ? *n : (size_t)position;
+
+	if (!a)
+		return -1;
+	memmove(&a[pos + 1], &a[pos], (*n - pos) * sizeof(*a));
+	a[pos] = vi;
+	*arr = a;
+	(*n)++;
+	return 0;
+}
+
+static bool vi_remove(Onnx__ValueInfoProto **arr, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (arr[i]->name && !strcmp(arr[i]->name, name)) {
+			protobuf_c_message_free_unpacked(&arr[i]->base, NULL);
+			memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+			(*n)--;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct onnxpass_value *onnxpass_graph_add_input(struct onnxpass_graph *g, const char *name,
+						int position)
+{
+	struct onnxpass_value *v = graph_value_get(g, name);
+	Onnx__ValueInfoProto *vi;
+
+	if (!v || v->producer)
+		return NULL;
+	vi = vi_new(name);
+	if (!vi || vi_insert(&g->gp->input, &g->gp->n_input, vi, position)) {
+		if (vi)
+			protobuf_c_message_free_unpacked(&vi->base, NULL);
+		return NULL;
+	}
+	v->n_graph_inputs++;
+	return v;
+}
+
+int onnxpass_graph_remove_input(struct onnxpass_graph *g, const char *name)
+{
+	struct onnxpass_value *v = value_find(g, name);
+
+	if (!v || !vi_remove(g->gp->input, &g->gp->n_input, name))
+		return ONNXPASS_ENOTFOUND;
+	v->n_graph_inputs--;
+	return 0;
+}
+
+struct onnxpass_value *onnxpass_graph_add_output(struct onnxpass_graph *g, const char *name,
+						 int position)
+{
+	struct onnxpass_value *v = graph_value_get(g, name);
+	Onnx__ValueInfoProto *vi;
+
+	if (!v)
+		return NULL;
+	vi = vi_new(name);
+	if (!vi || vi_insert(&g->gp->output, &g->gp->n_output, vi, position)) {
+		if (vi)
+			protobuf_c_message_free_unpacked(&vi->base, NULL);
+		return NULL;
+	}
+	v->n_graph_outputs++;
+	return v;
+}
+
+int onnxpass_graph_remove_output(struct onnxpass_graph *g, const char *name)
+{
+	struct onnxpass_value *v = value_find(g, name);
+
+	if (!v || !vi_remove(g->gp->output, &g->gp->n_output, name))
+		return ONNXPASS_ENOTFOUND;
+	v->n_graph_outputs--;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Value types                                                         */
+
+static Onnx__ValueInfoProto *vi_find(struct onnxpass_graph *g, const char *name)
+{
+	Onnx__GraphProto *gp = g->gp;
+
+	for (size_t i = 0; i < gp->n_input; i++)
+		if (gp->input[i]->name && !strcmp(gp->input[i]->name, name))
+			return gp->input[i];
+	for (size_t i = 0; i < gp->n_output; i++)
+		if (gp->output[i]->name && !strcmp(gp->output[i]->name, name))
+			return gp->output[i];
+	for (size_t i = 0; i < gp->n_value_info; i++)
+		if (gp->value_info[i]->name && !strcmp(gp->value_info[i]->name, name))
+			return gp->value_info[i];
+	return NULL;
+}
+
+static Onnx__TypeProto__Tensor *vi_tensor_type(Onnx__ValueInfoProto *vi)
+{
+	if (!vi || !vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+		return NULL;
+	return vi->type->tensor_type;
+}
+
+int onnxpass_value_dtype(struct onnxpass_value *v)
+{
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+
+	if (tt && tt->has_elem_type)
+		return tt->elem_type;
+	return v->init ? onnxpass_tensor_dtype(v->init) : 0;
+}
+
+int onnxpass_value_rank(struct onnxpass_value *v)
+{
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+
+	if (tt && tt->shape)
+		return (int)tt->shape->n_dim;
+	return v->init ? (int)onnxpass_tensor_rank(v->init) : -1;
+}
+
+int onnxpass_value_dim(struct onnxpass_value *v, int i, int64_t *value, const char **param)
+{
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+
+	*value = -1;
+	if (param)
+		*param = NULL;
+	if (tt && tt->shape) {
+		Onnx__TensorShapeProto__Dimension *d;
+
+		if (i < 0 || (size_t)i >= tt->shape->n_dim)
+			return ONNXPASS_EINVAL;
+		d = tt->shape->dim[i];
+		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+			*value = d->dim_value;
+		else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && param)
+			*param = d->dim_param;
+		return 0;
+	}
+	if (v->init && i >= 0 && (size_t)i < onnxpass_tensor_rank(v->init)) {
+		*value = onnxpass_tensor_dim(v->init, (size_t)i);
+		return 0;
+	}
+	return ONNXPASS_ENOTFOUND;
+}
+
+static Onnx__TypeProto *type_new(int dtype, int rank, const int64_t *dims,
+				 const char *const *params)
+{
+	Onnx__TypeProto *tp = malloc(sizeof(*tp));
+	Onnx__TypeProto__Tensor *tt = malloc(sizeof(*tt));
+	Onnx__TensorShapeProto *sh = rank >= 0 ? malloc(sizeof(*sh)) : NULL;
+
+	if (!tp || !tt || (rank >= 0 && !sh)) {
+		free(tp);
+		free(tt);
+		free(sh);
+		return NULL;
+	}
+	onnx__type_proto__init(tp);
+	onnx__type_proto__tensor__init(tt);
+	tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+	tp->tensor_type = tt;
+	tt->has_elem_type = 1;
+	tt->elem_type = dtype;
+	if (!sh)
+		return tp;
+	onnx__tensor_shape_proto__init(sh);
+	tt->shape = sh;
+	sh->dim = calloc(rank ? (size_t)rank : 1, sizeof(*sh->dim));
+	if (!sh->dim)
+		goto fail;
+	for (int i = 0; i < rank; i++) {
+		Onnx__TensorShapeProto__Dimension *d = malloc(sizeof(*d));
+
+		if (!d)
+			goto fail;
+		onnx__tensor_shape_proto__dimension__init(d);
+		sh->dim[sh->n_dim++] = d;
+		if (dims && dims[i] >= 0) {
+			d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+			d->dim_value = dims[i];
+		} else if (params && params[i]) {
+			d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+			d->dim_param = strdup(params[i]);
+			if (!d->dim_param) {
+				d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET;
+				goto fail;
+			}
+		}
+	}
+	return tp;
+fail:
+	protobuf_c_message_free_unpacked(&tp->base, NULL);
+	return NULL;
+}
+
+static int vi_set_type(Onnx__ValueInfoProto *vi, int dtype, int rank, const int64_t *dims,
+		       const char *const *params)
+{
+	Onnx__TypeProto *tp = type_new(dtype, rank, dims, params);
+
+	if (!tp)
+		return ONNXPASS_ENOMEM;
+	if (vi->type)
+		protobuf_c_message_free_unpacked(&vi->type->base, NULL);
+	vi->type = tp;
+	return 0;
+}
+
+int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank, const int64_t *dims,
+			    const char *const *params)
+{
+	Onnx__GraphProto *gp = v->graph->gp;
+	bool done = false;
+	int rc;
+
+	for (size_t i = 0; i < gp->n_input; i++)
+		if (gp->input[i]->name && !strcmp(gp->input[i]->name, v->name)) {
+			if ((rc = vi_set_type(gp->input[i], dtype, rank, dims, params)))
+				return rc;
+			done = true;
+		}
+	for (size_t i = 0; i < gp->n_output; i++)
+		if (gp->output[i]->name && !strcmp(gp->output[i]->name, v->name)) {
+			if ((rc = vi_set_type(gp->output[i], dtype, rank, dims, params)))
+				return rc;
+			done = true;
+		}
+	if (done)
+		return 0;
+	for (size_t i = 0; i < gp->n_value_info; i++)
+		if (gp->value_info[i]->name && !strcmp(gp->value_info[i]->name, v->name))
+			return vi_set_type(gp->value_info[i], dtype, rank, dims, params);
+	{
+		Onnx__ValueInfoProto *vi = vi_new(v->name);
+
+		if (!vi || vi_insert(&gp->value_info, &gp->n_value_info, vi, -1)) {
+			if (vi)
+				protobuf_c_message_free_unpacked(&vi->base, NULL);
+			return ONNXPASS_ENOMEM;
+		}
+		return vi_set_type(vi, dtype, rank, dims, params);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Renaming uses                                                       */
+
+/* Renames free reads of old inside subgraph s (not where s or a nested
+ * graph defines old itself).  Returns the number of reads changed. */
+static size_t rename_free_reads(struct onnxpass_graph *s, const char *old, const char *new_name)
+{
+	struct onnxpass_value *v = value_find(s, old);
+	size_t changed = 0;
+
+	if (!v)
+		return 0;
+	if (v->producer || v->init || v->n_graph_inputs)
+		return 0;	/* shadowed here */
+	changed += onnxpass_graph_replace_uses(s, old, new_name, true);
+	return changed;
+}
+
+size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_name,
+				   const char *new_name, bool with_outputs)
+{
+	struct onnxpass_value *v = value_find(g, old_name), *nv;
+	size_t changed = 0;
+
+	if (!v || !strcmp(old_name, new_name))
+		return 0;
+	nv = graph_value_get(g, new_name);
+	if (!nv)
+		return 0;
+	while (v->n_uses) {
+		struct use u = v->uses[v->n_uses - 1];
+
+		if (u.input >= 0) {
+			if (onnxpass_node_set_input(u.node, (size_t)u.input, new_name))
+				break;
+			changed++;
+			continue;
+		}
+		/* an implicit read inside u.node's subgraphs */
+		for (size_t k = 0; k < u.node->n_subs; k++)
+			changed += rename_free_reads(u.node->subs[k], old_name, new_name);
+		v->n_uses--;
+		for (size_t k = 0; k < u.node->n_free; k++)
+			if (u.node->free_vals[k] == v)
+				u.node->free_vals[k] = nv;
+		{
+			bool have = false;
+
+			for (size_t k = 0; k < nv->n_uses; k++)
+				if (nv->uses[k].node == u.node && nv->uses[k].input == -1)
+					have = true;
+			if (!have && grow(&nv->uses, &nv->cap_uses, nv->n_uses + 1, sizeof(*nv->uses)) == 0)
+				nv->uses[nv->n_uses++] = u;
+		}
+	}
+	if (with_outputs) {
+		Onnx__GraphProto *gp = g->gp;
+
+		for (size_t i = 0; i < gp->n_output; i++) {
+			char *s;
+
+			if (!gp->output[i]->name || strcmp(gp->output[i]->name, old_name))
+				continue;
+			s = strdup(new_name);
+			if (!s)
+				break;
+			free(gp->output[i]->name);
+			gp->output[i]->name = s;
+			v->n_graph_outputs--;
+			nv->n_graph_outputs++;
+			changed++;
+		}
+	}
+	g->dirty = true;
+	return changed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Topological sort                                                    */
+
+struct heap {
+	size_t *a;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, size_t v)
+{
+	size_t i = h->n++;
+
+	h->a[i] = v;
+	while (i && h->a[(i - 1) / 2] > h->a[i]) {
+		size_t p = (i - 1) / 2, t = h->a[p];
+
+		h->a[p] = h->a[i];
+		h->a[i] = t;
+		i = p;
+	}
+}
+
+static size_t heap_pop(struct heap *h)
+{
+	size_t top = h->a[0], i = 0;
+
+	h->a[0] = h->a[--h->n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, s = i, t;
+
+		if (l < h->n && h->a[l] < h->a[s])
+			s = l;
+		if (r < h->n && h->a[r] < h->a[s])
+			s = r;
+		if (s == i)
+			break;
+		t = h->a[s];
+		h->a[s] = h->a[i];
+		h->a[i] = t;
+		i = s;
+	}
+	return top;
+}
+
+/* The producer in g of what node n reads at input i (or free read k). */
+static struct onnxpass_node *dep_of(struct onnxpass_graph *g, struct onnxpass_value *v)
+{
+	return v && v->graph == g && v->producer && !v->producer->removed ? v->producer : NULL;
+}
+
+int onnxpass_graph_toposort(struct onnxpass_graph *g)
+{
+	size_t n = onnxpass_graph_node_count(g), done = 0;
+	size_t *indeg = calloc(n ? n : 1, sizeof(size_t));
+	struct onnxpass_node **out = malloc((n ? n : 1) * sizeof(*out));
+	struct heap h = { malloc((n ? n : 1) * sizeof(size_t)), 0 };
+	int rc = 0;
+
+	if (!indeg || !out || !h.a) {
+		rc = ONNXPASS_ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n; i++)
+		g->nodes[i]->order = i;
+	for (size_t i = 0; i < n; i++) {
+		struct onnxpass_node *nd = g->nodes[i];
+
+		for (size_t k = 0; k < nd->np->n_input; k++)
+			if (*nd->np->input[k] && dep_of(g, value_find(g, nd->np->input[k])))
+				indeg[i]++;
+		for (size_t k = 0; k < nd->n_free; k++)
+			if (dep_of(g, nd->free_vals[k]))
+				indeg[i]++;
+		if (!indeg[i])
+			heap_push(&h, i);
+	}
+	while (h.n) {
+		struct onnxpass_node *nd = g->nodes[heap_pop(&h)];
+
+		out[done++] = nd;
+		for (size_t k = 0; k < nd->np->n_output; k++) {
+			struct onnxpass_value *v = *nd->np->output[k] ? value_find(g, nd->np->output[k])
+								      : NULL;
+
+			if (!v || v->producer != nd)
+				continue;
+			for (size_t u = 0; u < v->n_uses; u++) {
+				struct onnxpass_node *c = v->uses[u].node;
+
+				if (c->removed || c->graph != g)
+					continue;
+				if (--indeg[c->order] == 0)
+					heap_push(&h, c->order);
+			}
+		}
+	}
+	if (done != n) {
+		rc = ONNXPASS_EFORMAT;	/* a cycle */
+		goto out_free;
+	}
+	memcpy(g->nodes, out, n * sizeof(*out));
+	g->dirty = true;
+out_free:
+	free(indeg);
+	free(out);
+	free(h.a);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dead code                                                           */
+
+static void mark_live(struct onnxpass_graph *g, struct onnxpass_value *v, bool *live,
+		      struct onnxpass_node **stack, size_t *sp)
+{
+	struct onnxpass_node *p = dep_of(g, v);
+
+	if (p && !live[p->order]) {
+		live[p->order] = true;
+		stack[(*sp)++] = p;
+	}
+}
+
+size_t onnxpass_graph_remove_unused(struct onnxpass_graph *g)
+{
+	size_t n = onnxpass_graph_node_count(g), sp = 0, removed = 0;
+	bool *live = calloc(n ? n : 1, sizeof(bool));
+	struct onnxpass_node **stack = malloc((n ? n : 1) * sizeof(*stack));
+	struct onnxpass_node **snap;
+
+	if (!live || !stack) {
+		free(live);
+		free(stack);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		g->nodes[i]->order = i;
+	for (size_t i = 0; i < g->gp->n_output; i++)
+		if (g->gp->output[i]->name)
+			mark_live(g, value_find(g, g->gp->output[i]->name), live, stack, &sp);
+	while (sp) {
+		struct onnxpass_node *nd = stack[--sp];
+
+		for (size_t k = 0; k < nd->np->n_input; k++)
+			if (*nd->np->input[k])
+				mark_live(g, value_find(g, nd->np->input[k]), live, stack, &sp);
+		for (size_t k = 0; k < nd->n_free; k++)
+			mark_live(g, nd->free_vals[k], live, stack, &sp);
+	}
+	snap = malloc((n ? n : 1) * sizeof(*snap));
+	if (snap) {
+		memcpy(snap, g->nodes, n * sizeof(*snap));
+		for (size_t i = 0; i < n; i++) {
+			if (!live[i]) {
+				onnxpass_graph_remove_node(g, snap[i]);
+				removed++;
+			}
+		}
+		free(snap);
+	}
+	free(live);
+	free(stack);
+	/* subgraphs of live nodes */
+	n = onnxpass_graph_node_count(g);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < g->nodes[i]->n_subs; k++)
+			removed += onnxpass_graph_remove_unused(g->nodes[i]->subs[k]);
+	/* initializers nothing reads */
+	for (size_t i = g->n_inits; i-- > 0;) {
+		struct onnxpass_tensor *t = g->inits[i];
+		struct onnxpass_value *v = value_find(g, onnxpass_tensor_name(t));
+
+		if (v && v->n_uses == 0 && v->n_graph_outputs == 0) {
+			onnxpass_graph_remove_initializer(g, v->name);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fresh names                                                         */
+
+static bool name_taken(struct onnxpass_model *m, const char *name)
+{
+	struct onnxpass_graph *g;
+
+	model_for_each_graph(m, g, i)
+		if (value_find(g, name))
+			return true;
+	return false;
+}
+
+char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix)
+{
+	size_t len = strlen(prefix) + 24;
+	char *s = malloc(len);
+
+	if (!s)
+		return NULL;
+	snprintf(s, len, "%s", prefix);
+	for (unsigned long k = 1; name_taken(g->model, s); k++)
+		snprintf(s, len, "%s_%lu", prefix, k);
+	return s;
+}

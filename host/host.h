@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* Host-private interfaces of the program side: plugin registry, step
+ * parameters, recipes, the run context and the step runner. */
+#ifndef ONNXPASS_HOST_H
+#define ONNXPASS_HOST_H
+
+#include <stdio.h>
+#include <onnxpass/onnxpass.h>
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Plugin registry (plugin_loader.c)                                   */
+
+struct plugin {
+	char *path;
+	void *handle;
+	const struct onnxpass_plugin *desc;
+};
+
+struct registry {
+	struct plugin *p;
+	size_t n, cap;
+};
+
+/* Loads every *.so of dir; a missing dir is fine when missing_ok. */
+int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char *err,
+		      size_t errlen);
+int registry_load_file(struct registry *r, const char *path, char *err, size_t errlen);
+/* The standard search: system dir (or $ONNXPASS_PLUGIN_SYSTEM_PATH),
+ * $ONNXPASS_PLUGIN_PATH, then extra dirs (-P). */
+int registry_load_default(struct registry *r, char **extra, size_t n_extra, char *err,
+			  size_t errlen);
+const struct plugin *registry_find(const struct registry *r, const char *name);
+/* Closes the plugins; only after every model they touched is freed. */
+void registry_release(struct registry *r);
+
+/* ------------------------------------------------------------------ */
+/* Step parameters (params.c)                                          */
+
+struct onnxpass_params {
+	const struct onnxpass_plugin *desc;
+	char **values;	/* per table entry; NULL = unset */
+	int *lines;	/* recipe line that set it, 0 = default */
+	char ***items;	/* LIST split */
+	size_t *n_items;
+};
+
+struct onnxpass_params *params_new(const struct onnxpass_plugin *desc);
+void params_free(struct onnxpass_params *p);
+/* Sets key; on a bad key or value writes the reason to why. */
+int params_set(struct onnxpass_params *p, const char *key, const char *value, int line,
+	       char *why, size_t whylen);
+/* Applies defaults, checks required ones. */
+int params_finish(struct onnxpass_params *p, char *why, size_t whylen);
+/* Checks a value against one table entry. */
+bool param_value_ok(const struct onnxpass_param *d, const char *value, char *why, size_t whylen);
+/* The closest parameter name (for "did you mean"), or NULL. */
+const char *params_suggest(const struct onnxpass_plugin *desc, const char *key);
+
+/* ------------------------------------------------------------------ */
+/* Recipes (recipe.c)                                                  */
+
+struct expect {
+	char *op;	/* op type, optionally "domain:Op" */
+	char cmp[3];	/* "==", ">=", "<=", ">", "<" */
+	long n;
+	int line;
+};
+
+struct step {
+	char *name;
+	int line;
+	char *pass;
+	const struct plugin *plugin;
+	char **models;	/* roles; none = every model */
+	size_t n_models;
+	struct onnxpass_params *params;
+	struct expect *expects;
+	size_t n_expects;
+};
+
+struct role_file {
+	char *role;
+	char *file;
+};
+
+struct recipe {
+	char *path;
+	char *name;
+	char *summary;
+	struct role_file *inputs;
+	size_t n_inputs;
+	struct role_file *outputs;	/* none = write every model */
+	size_t n_outputs;
+	char *shared_data;
+	struct step *steps;
+	size_t n_steps;
+};
+
+/* Parses and validates path against the registry; err gets FILE:LINE. */
+int recipe_load(const char *path, const struct registry *reg, struct recipe **out, char *err,
+		size_t errlen);
+/* A one-step recipe for `onnxpass run PASS key=value...`. */
+int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe **out,
+		  char *err, size_t errlen);
+void recipe_free(struct recipe *r);
+
+/* ------------------------------------------------------------------ */
+/* Run context and runner (ctx.c, runner.c)                            */
+
+struct kv {
+	char *key;
+	char *str;	/* NULL: integer value */
+	int64_t num;
+};
+
+struct onnxpass_ctx {
+	const char *pass;
+	int verbosity;
+	int threads;
+	struct onnxpass_bundle *bundle;
+	char **roles;
+	size_t n_roles;
+	char err[1024];
+	struct kv *kv;
+	size_t n_kv, cap_kv;
+	bool tty;
+	double last_progress;
+};
+
+
+struct run_options {
+	int verbosity;	/* 0 error .. 3 debug; 1 = default */
+	int threads;
+	bool quiet;	/* no step lines */
+	FILE *report;	/* JSON report, or NULL */
+};
+
+/* Runs every step on the bundle, printing one line per step. */
+int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct run_options *o,
+	       char *err, size_t errlen);
+
+/* Host-wide logging for the program (stderr), same format as plugins'. */
+void host_log(int verbosity, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* info.c */
+int info_print(const char *path, bool json, FILE *out, char *err, size_t errlen);
+
+/* JSON string output (report.c) */
+void json_str(FILE *f, const char *s);
+
+#endif

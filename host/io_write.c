@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/* Saves a model: decides where each tensor's bytes go, writes external
+ * data sequentially, streams the protobuf, and renames into place. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ORT (protobuf C++) refuses messages of 2 GiB and more. */
+#define PROTO_LIMIT ((size_t)INT32_MAX)
+#define DEFAULT_MIN_BYTES 1024
+#define PAGE_ALIGN 4096
+#define SMALL_ALIGN 64
+
+/* ------------------------------------------------------------------ */
+/* Buffered file writer                                                */
+
+struct fwriter {
+	ProtobufCBuffer base;
+	int fd;
+	uint8_t *buf;
+	size_t used, cap;
+	uint64_t offset;	/* bytes written so far, buffered included */
+	int err;	/* errno of the first failure */
+};
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (w == 0)
+			return EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void fw_flush(struct fwriter *w)
+{
+	if (w->used && !w->err)
+		w->err = write_all(w->fd, w->buf, w->used);
+	w->used = 0;
+}
+
+static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
+{
+	w->offset += len;
+	if (w->err)
+		return;
+	if (len >= w->cap) {	/* big tensors go straight from the mapping */
+		fw_flush(w);
+		if (!w->err)
+			w->err = write_all(w->fd, data, len);
+		return;
+	}
+	if (w->used + len > w->cap)
+		fw_flush(w);
+	memcpy(w->buf + w->used, data, len);
+	w->used += len;
+}
+
+static void fw_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+	fw_write((struct fwriter *)b, data, len);
+}
+
+static void fw_pad(struct fwriter *w, size_t align)
+{
+	static const uint8_t zeros[PAGE_ALIGN];
+	size_t pad = (size_t)((align - w->offset % align) % align);
+
+	fw_write(w, zeros, pad);
+}
+
+static int fw_open(struct fwriter *w, char *tmpl)
+{
+	memset(w, 0, sizeof(*w));
+	w->base.append = fw_append;
+	w->cap = 1 << 20;
+	w->buf = malloc(w->cap);
+	if (!w->buf)
+		return ENOMEM;
+	w->fd = mkstemp(tmpl);
+	if (w->fd < 0) {
+		free(w->buf);
+		w->buf = NULL;
+		return errno;
+	}
+	fchmod(w->fd, 0644);
+	return 0;
+}
+
+/* Flushes, syncs and closes; returns the first errno seen. */
+static int fw_close(struct fwriter *w)
+{
+	fw_flush(w);
+	if (!w->err && fsync(w->fd))
+		w->err = errno;
+	if (close(w->fd) && !w->err)
+		w->err = errno;
+	free(w->buf);
+	w->buf = NULL;
+	return w->err;
+}
+
+static char *tmp_name(const char *path)
+{
+	size_t n = strlen(path) + 16;
+	char *t = malloc(n);
+
+	if (t)
+		snprintf(t, n, "%s.tmp.XXXXXX", path);
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared data (one file for a bundle)                                 */
+
+struct shared_table {
+	struct ptrmap offsets;	/* data pointer -> offset + 1 */
+	char *file;
+};
+
+struct shared_table *shared_table_new(void)
+{
+	struct shared_table *s = calloc(1, sizeof(*s));
+
+	if (s)
+		ptrmap_init(&s->offsets);
+	return s;
+}
+
+void shared_table_free(struct shared_table *s)
+{
+	if (!s)
+		return;
+	ptrmap_release(&s->offsets);
+	free(s->file);
+	free(s);
+}
+
+static bool graph_live(struct onnxpass_graph *g)
+{
+	for (; g->owner; g = g->parent)
+		if (g->owner->removed)
+			return false;
+	return true;
+}
+
+static bool is_shared(const struct onnxpass_tensor *t)
+{
+	return t->storage == ONNXPASS_STORE_SHARED && t->tp->data_type != ONNXPASS_DT_STRING &&
+	       t->nbytes > 0;
+}
+
+int shared_table_write(struct shared_table *s, struct onnxpass_model **models, size_t n,
+		       const char *dir, const char *file, char *err, size_t errlen)
+{
+	char *path = path_join(dir, file), *tmp = path ? tmp_name(path) : NULL;
+	struct fwriter w;
+	bool any = false;
+	int e;
+
+	if (!tmp) {
+		free(path);
+		return ONNXPASS_ENOMEM;
+	}
+	s->file = strdup(file);
+	e = fw_open(&w, tmp);
+	if (e) {
+		set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+		goto fail;
+	}
+	for (size_t mi = 0; mi < n; mi++) {
+		struct onnxpass_graph *g;
+
+		model_sync(models[mi]);
+		model_for_each_graph(models[mi], g, gi) {
+			if (!graph_live(g))
+				continue;
+			for (size_t i = 0; i < g->n_inits; i++) {
+				struct onnxpass_tensor *t = g->inits[i];
+				const uint8_t *data;
+
+				if (!is_shared(t))
+					continue;
+				data = onnxpass_tensor_data(t);
+				if (!data) {
+					set_err(err, errlen, "cannot write '%s': tensor '%s' has no data",
+						path, onnxpass_tensor_name(t));
+					fw_close(&w);
+					goto fail_unlink;
+				}
+				if (ptrmap_get(&s->offsets, data))
+					continue;
+				fw_pad(&w, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
+				if (ptrmap_put(&s->offsets, data, (void *)(uintptr_t)(w.offset + 1))) {
+					fw_close(&w);
+					goto fail_unlink;
+				}
+				fw_write(&w, data, t->nbytes);
+				any = true;
+			}
+		}
+	}
+	e = fw_close(&w);
+	if (e) {
+		set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+		goto fail_unlink;
+	}
+	if (!any) {
+		unlink(tmp);
+	} else if (rename(tmp, path)) {
+		set_err(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		goto fail_unlink;
+	}
+	free(tmp);
+	free(path);
+	return 0;
+fail_unlink:
+	unlink(tmp);
+fail:
+	free(tmp);
+	free(path);
+	return ONNXPASS_EIO;
+}
+
+/* ------------------------------------------------------------------ */
+/* Placement                                                           */
+
+enum place { PLACE_INLINE, PLACE_EXTERNAL, PLACE_SHARED };
+
+static enum place decide(const struct onnxpass_tensor *t, const struct onnxpass_save_options *o,
+			 struct shared_table *shared, bool force_big)
+{
+	size_t min = o->external_min_bytes ? o->external_min_bytes : DEFAULT_MIN_BYTES;
+
+	if (t->tp->data_type == ONNXPASS_DT_STRING || t->nbytes == 0)
+		return PLACE_INLINE;
+	if (shared && is_shared(t))
+		return PLACE_SHARED;
+	if (t->storage == ONNXPASS_STORE_INLINE || o->external == ONNXPASS_EXTERNAL_NEVER)
+		return PLACE_INLINE;
+	if (t->storage == ONNXPASS_STORE_EXTERNAL || t->storage == ONNXPASS_STORE_SHARED)
+		return PLACE_EXTERNAL;
+	if (o->external == ONNXPASS_EXTERNAL_ALWAYS || force_big)
+		return t->nbytes >= min ? PLACE_EXTERNAL : PLACE_INLINE;
+	return t->external ? PLACE_EXTERNAL : PLACE_INLINE;
+}
+
+static bool has_typed_unmodified(const struct onnxpass_tensor *t)
+{
+	const Onnx__TensorProto *tp = t->tp;
+
+	return !t->modified && !t->external && !tp->has_raw_data &&
+	       (tp->n_float_data || tp->n_double_data || tp->n_int64_data || tp->n_uint64_data ||
+		tp->n_int32_data);
+}
+
+/* Puts every live initializer in place: inline (raw bytes, or typed
+ * fields as loaded), or external at the offsets the writer assigns. */
+static int place_all(struct onnxpass_model *m, const struct onnxpass_save_options *o,
+		     struct shared_table *shared, bool force_big, struct fwriter *data,
+		     const char *data_name, bool *wrote_data)
+{
+	struct onnxpass_graph *g;
+	int rc;
+
+	model_for_each_graph(m, g, gi) {
+		if (!graph_live(g))
+			continue;
+		for (size_t i = 0; i < g->n_inits; i++) {
+			struct onnxpass_tensor *t = g->inits[i];
+			enum place p = decide(t, o, shared, force_big);
+			const uint8_t *bytes;
+
+			if (p == PLACE_INLINE) {
+				if (has_typed_unmodified(t))
+					continue;
+				if ((rc = tensor_make_raw(t)) && t->tp->data_type != ONNXPASS_DT_STRING)
+					return rc;
+				continue;
+			}
+			bytes = onnxpass_tensor_data(t);
+			if (!bytes)
+				return ONNXPASS_EFORMAT;
+			if (p == PLACE_SHARED) {
+				uintptr_t off = (uintptr_t)ptrmap_get(&shared->offsets, bytes);
+
+				if (!off)
+					return ONNXPASS_EINVAL;
+				rc = tensor_make_external(t, shared->file, off - 1);
+			} else {
+				if (!data)	/* first pass: only count */
+					return 1;
+				fw_pad(data, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
+				rc = tensor_make_external(t, data_name, data->offset);
+				fw_write(data, bytes, t->nbytes);
+				*wrote_data = true;
+			}
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static bool needs_data_file(struct onnxpass_model *m, const struct onnxpass_save_options *o,
+			    struct shared_table *shared, bool force_big)
+{
+	struct onnxpass_graph *g;
+
+	model_for_each_graph(m, g, gi)
+		if (graph_live(g))
+			for (size_t i = 0; i < g->n_inits; i++)
+				if (decide(g->inits[i], o, shared, force_big) == PLACE_EXTERNAL)
+					return true;
+	return false;
+}
+
+/* Bytes the inline form of the model would take. */
+static uint64_t inline_estimate(struct onnxpass_model *m, const struct onnxpass_save_options *o,
+				struct shared_table *shared)
+{
+	struct onnxpass_graph *g;
+	uint64_t total = 0;
+
+	model_for_each_graph(m, g, gi)
+		if (graph_live(g))
+			for (size_t i = 0; i < g->n_inits; i++)
+				if (decide(g->inits[i], o, shared, false) == PLACE_INLINE)
+					total += g->inits[i]->nbytes;
+	return total;
+}
+
+int model_save_impl(struct onnxpass_model *m, const char *path,
+		    const struct onnxpass_save_options *opts, struct shared_table *shared,
+		    char *err, size_t errlen)
+{
+	struct onnxpass_save_options o = { sizeof(o), ONNXPASS_EXTERNAL_AUTO, 0, NULL };
+	char *dir = NULL, *data_name = NULL, *data_path = NULL, *data_tmp = NULL, *tmp = NULL;
+	struct fwriter dw, mw;
+	bool force_big = false, with_data, wrote = false;
+	int rc = ONNXPASS_ENOMEM, e;
+
+	if (opts)
+		memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size : sizeof(o));
+	model_sync(m);
+	/* everything not placed explicitly stays inline unless the file
+	 * would pass the protobuf limit */
+	if (o.external == ONNXPASS_EXTERNAL_AUTO &&
+	    inline_estimate(m, &o, shared) + (64u << 20) > PROTO_LIMIT)
+		force_big = true;
+	if (o.external == ONNXPASS_EXTERNAL_NEVER && inline_estimate(m, &o, shared) > PROTO_LIMIT) {
+		set_err(err, errlen,
+			"cannot write model '%s': over 2 GB inline; use external data", path);
+		return ONNXPASS_EINVAL;
+	}
+	dir = path_dir(path);
+	if (o.data_file)
+		data_name = strdup(o.data_file);
+	else if ((data_name = malloc(strlen(path_base(path)) + 6)))
+		sprintf(data_name, "%s.data", path_base(path));
+	tmp = tmp_name(path);
+	if (!dir || !data_name || !tmp)
+		goto out;
+	if (strchr(data_name, '/') || !strcmp(data_name, "..") || !*data_name) {
+		set_err(err, errlen, "cannot write model '%s': bad data file name '%s'", path,
+			data_name);
+		rc = ONNXPASS_EINVAL;
+		goto out;
+	}
+	with_data = needs_data_file(m, &o, shared, force_big);
+	if (with_data) {
+		data_path = path_join(dir, data_name);
+		data_tmp = data_path ? tmp_name(data_path) : NULL;
+		if (!data_tmp)
+			goto out;
+		if ((e = fw_open(&dw, data_tmp))) {
+			set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(e));
+			rc = ONNXPASS_EIO;
+			goto out;
+		}
+	}
+	rc = place_all(m, &o, shared, force_big, with_data ? &dw : NULL, data_name, &wrote);
+	if (with_data && (e = fw_close(&dw)) && !rc) {
+		set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(e));
+		rc = ONNXPASS_EIO;
+	}
+	if (rc) {
+		if (rc > 0 || !err || !err[0])
+			set_err(err, errlen, "cannot write model '%s': %s", path,
+				onnxpass_strerror(rc > 0 ? ONNXPASS_EINVAL : rc));
+		rc = rc > 0 ? ONNXPASS_EINVAL : rc;
+		goto out_unlink;
+	}
+	if ((e = fw_open(&mw, tmp))) {
+		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
+		rc = ONNXPASS_EIO;
+		goto out_unlink;
+	}
+	protobuf_c_message_pack_to_buffer(&m->mp->base, &mw.base);
+	if ((e = fw_close(&mw))) {
+		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
+		rc = ONNXPASS_EIO;
+		goto out_unlink;
+	}
+	if (mw.offset > PROTO_LIMIT) {
+		set_err(err, errlen, "cannot write model '%s': %llu bytes is over the 2 GB protobuf limit; use external data",
+			path, (unsigned long long)mw.offset);
+		rc = ONNXPASS_EINVAL;
+		goto out_unlink;
+	}
+	if (with_data && rename(data_tmp, data_path)) {
+		set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(errno));
+		rc = ONNXPASS_EIO;
+		goto out_unlink;
+	}
+	if (rename(tmp, path)) {
+		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(errno));
+		rc = ONNXPASS_EIO;
+		if (with_data)
+			unlink(data_path);
+		goto out_unlink;
+	}
+	rc = 0;
+	goto out;
+out_unlink:
+	unlink(tmp);
+	if (data_tmp)
+		unlink(data_tmp);
+out:
+	(void)wrote;
+	free(dir);
+	free(data_name);
+	free(data_path);
+	free(data_tmp);
+	free(tmp);
+	return rc;
+}
+
+int onnxpass_model_save(struct onnxpass_model *m, const char *path,
+			const struct onnxpass_save_options *opts, char *err, size_t errlen)
+{
+	char rin[4096], rout[4096];
+
+	/* never replace the file being read */
+	if (m->path && realpath(m->path, rin) && realpath(path, rout) && !strcmp(rin, rout)) {
+		set_err(err, errlen, "cannot write model '%s': it is the input file", path);
+		return ONNXPASS_EINVAL;
+	}
+	return model_save_impl(m, path, opts, NULL, err, errlen);
+}

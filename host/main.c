@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/* The onnxpass program: runs recipes and single passes on model bundles,
+ * prints model info, lists and describes plugins. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#define ERRLEN 1024
+
+struct opts {
+	const char *recipe, *input, *output, *report, *describe, *data_file;
+	char **plugin_dirs;
+	size_t n_plugin_dirs;
+	bool list, check, force;
+	int verbosity, threads;
+	bool quiet;
+	enum onnxpass_external_mode external;
+	long long external_min;
+	const char *cmd;	/* run, info, convert or NULL */
+	char **args;
+	int n_args;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: onnxpass -r RECIPE -i IN -o OUT [options]\n"
+	      "       onnxpass run PASS [KEY=VALUE...] -i IN -o OUT [options]\n"
+	      "       onnxpass convert -i IN -o OUT [--external MODE]\n"
+	      "       onnxpass info [--json] MODEL\n"
+	      "       onnxpass --list | --describe PASS | --check -r RECIPE\n"
+	      "\n"
+	      "IN is a model file or a folder holding a bundle (every .onnx in it, or the\n"
+	      "files the recipe names).  OUT is a folder, or a .onnx file for one model.\n"
+	      "\n"
+	      "options:\n"
+	      "  -r, --recipe FILE        recipe to run (INI)\n"
+	      "  -i, --input PATH         input model or folder (never modified)\n"
+	      "  -o, --output PATH        output folder or .onnx file\n"
+	      "  -P, --plugin-dir DIR     also load plugins from DIR (repeatable)\n"
+	      "  -f, --force              write into an existing non-empty folder\n"
+	      "  -j, --threads N          worker threads for passes (default: all cores)\n"
+	      "      --external MODE      auto (default), always or never: external data\n"
+	      "      --external-min-bytes N  smallest tensor put in external data (1024)\n"
+	      "      --report FILE        write a JSON report of every step\n"
+	      "      --check              validate the recipe and its parameters, then stop\n"
+	      "      --list               list the passes found\n"
+	      "      --describe PASS      show a pass's parameters\n"
+	      "  -v, --verbose            more detail (twice: debug)\n"
+	      "  -q, --quiet              only errors\n"
+	      "  -h, --help               this help\n"
+	      "  -V, --version            version\n"
+	      "\n"
+	      "Plugins are searched in " ONNXPASS_PLUGIN_DIR " (or $ONNXPASS_PLUGIN_SYSTEM_PATH),\n"
+	      "then $ONNXPASS_PLUGIN_PATH (colon separated), then each -P DIR.\n",
+	      f);
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA };
+	static const struct option lo[] = {
+		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
+		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
+		{ "force", no_argument, 0, 'f' }, { "threads", required_argument, 0, 'j' },
+		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' },
+		{ "list", no_argument, 0, O_LIST }, { "describe", required_argument, 0, O_DESCRIBE },
+		{ "check", no_argument, 0, O_CHECK }, { "report", required_argument, 0, O_REPORT },
+		{ "external", required_argument, 0, O_EXTERNAL },
+		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
+		{ "data-file", required_argument, 0, O_DATA },
+		{ "json", no_argument, 0, O_JSON }, { 0, 0, 0, 0 },
+	};
+	int c;
+
+	o->verbosity = ONNXPASS_LOG_WARN;
+	while ((c = getopt_long(argc, argv, "r:i:o:P:fj:vqhV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->recipe = optarg; break;
+		case 'i': o->input = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'P':
+			o->plugin_dirs = realloc(o->plugin_dirs, (o->n_plugin_dirs + 1) * sizeof(char *));
+			if (!o->plugin_dirs)
+				return 1;
+			o->plugin_dirs[o->n_plugin_dirs++] = optarg;
+			break;
+		case 'f': o->force = true; break;
+		case 'j':
+			o->threads = atoi(optarg);
+			if (o->threads < 1 || o->threads > 1024) {
+				fprintf(stderr, "onnxpass: error: --threads wants 1..1024, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v': o->verbosity++; break;
+		case 'q': o->quiet = true; o->verbosity = ONNXPASS_LOG_ERROR; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("onnxpass %s (plugin ABI %u)\n", PACKAGE_VERSION, ONNXPASS_ABI_VERSION); exit(0);
+		case O_LIST: o->list = true; break;
+		case O_DESCRIBE: o->describe = optarg; break;
+		case O_CHECK: o->check = true; break;
+		case O_REPORT: o->report = optarg; break;
+		case O_JSON: o->json = true; break;
+		case O_DATA: o->data_file = optarg; break;
+		case O_EXTERNAL:
+			if (!strcmp(optarg, "auto"))
+				o->external = ONNXPASS_EXTERNAL_AUTO;
+			else if (!strcmp(optarg, "always"))
+				o->external = ONNXPASS_EXTERNAL_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				o->external = ONNXPASS_EXTERNAL_NEVER;
+			else {
+				fprintf(stderr, "onnxpass: error: --external wants auto, always or never, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_EXTMIN:
+			o->external_min = atoll(optarg);
+			if (o->external_min < 1) {
+				fprintf(stderr, "onnxpass: error: --external-min-bytes wants a positive number\n");
+				return 2;
+			}
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		o->cmd = argv[optind++];
+		if (strcmp(o->cmd, "run") && strcmp(o->cmd, "info") && strcmp(o->cmd, "convert")) {
+			fprintf(stderr, "onnxpass: error: unknown command '%s' (see onnxpass --help)\n", o->cmd);
+			return 2;
+		}
+		/* getopt moved every non-option to the end, in order */
+		o->args = calloc((size_t)(argc - optind) + 1, sizeof(char *));
+		if (!o->args)
+			return 1;
+		while (optind < argc)
+			o->args[o->n_args++] = argv[optind++];
+	}
+	return 0;
+}
+
+static void describe(const struct plugin *p)
+{
+	const struct onnxpass_plugin *d = p->desc;
+
+	printf("%s %s - %s\n  plugin: %s\n", d->name, d->version, d->summary, p->path);
+	if (d->struct_size >= offsetof(struct onnxpass_plugin, description) + sizeof(char *) &&
+	    d->description)
+		printf("\n%s\n", d->description);
+	printf("\nparameters:\n");
+	if (!d->n_params)
+		printf("  (none)\n");
+	for (size_t i = 0; i < d->n_params; i++) {
+		const struct onnxpass_param *q = &d->params[i];
+		static const char *tn[] = { "", "bool", "int", "float", "string", "enum", "list" };
+
+		printf("  %-20s %-6s %s\n", q->name, tn[q->type], q->help);
+		if (q->type == ONNXPASS_PARAM_ENUM)
+			printf("  %-20s        one of: %s\n", "", q->choices);
+		if ((q->type == ONNXPASS_PARAM_INT || q->type == ONNXPASS_PARAM_FLOAT) &&
+		    (q->min != 0 || q->max != 0))
+			printf("  %-20s        range: %g..%g\n", "", q->min, q->max);
+		if (q->required)
+			printf("  %-20s        required\n", "");
+		else if (q->default_value)
+			printf("  %-20s        default: %s\n", "", q->default_value);
+	}
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+static uint64_t file_size(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) ? 0 : (uint64_t)st.st_size;
+}
+
+static int load_inputs(const struct opts *o, const struct recipe *r, struct onnxpass_bundle *b,
+		       char *err, size_t errlen)
+{
+	if (!is_dir(o->input)) {
+		const char *role = r && r->n_inputs == 1 ? r->inputs[0].role : NULL;
+
+		return onnxpass_bundle_load_file(b, role, o->input, err, errlen);
+	}
+	if (!r || !r->n_inputs)
+		return onnxpass_bundle_load_dir(b, o->input, err, errlen);
+	for (size_t i = 0; i < r->n_inputs; i++) {
+		char *p = path_join(o->input, r->inputs[i].file);
+		int rc;
+
+		if (!p)
+			return ONNXPASS_ENOMEM;
+		if (access(p, F_OK)) {
+			set_err(err, errlen, "input '%s' has no %s (recipe '%s' needs it as role '%s')",
+				o->input, r->inputs[i].file, r->path, r->inputs[i].role);
+			free(p);
+			return ONNXPASS_ENOTFOUND;
+		}
+		rc = onnxpass_bundle_load_file(b, r->inputs[i].role, p, err, errlen);
+		free(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int apply_outputs(const struct recipe *r, struct onnxpass_bundle *b, char *err,
+			 size_t errlen)
+{
+	if (!r->n_outputs)
+		return 0;
+	for (size_t i = 0; i < r->n_outputs; i++) {
+		if (onnxpass_bundle_index(b, r->outputs[i].role) < 0) {
+			set_err(err, errlen, "recipe '%s': output role '%s' does not exist after the last step",
+				r->path, r->outputs[i].role);
+			return ONNXPASS_ENOTFOUND;
+		}
+	}
+	for (size_t i = onnxpass_bundle_count(b); i-- > 0;) {
+		const char *role = onnxpass_bundle_role(b, i);
+		bool keep = false;
+
+		for (size_t k = 0; k < r->n_outputs; k++)
+			keep |= !strcmp(r->outputs[k].role, role);
+		if (!keep)
+			onnxpass_bundle_remove(b, role);
+	}
+	/* two passes so renames cannot collide with a name still in use */
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+		char tmpname[128];
+
+		snprintf(tmpname, sizeof(tmpname), ".rename-%zu", i);
+		onnxpass_bundle_set_file(b, onnxpass_bundle_role(b, i), tmpname);
+	}
+	for (size_t k = 0; k < r->n_outputs; k++) {
+		int rc = onnxpass_bundle_set_file(b, r->outputs[k].role, r->outputs[k].file);
+
+		if (rc) {
+			set_err(err, errlen, "recipe '%s': cannot name output '%s' '%s'", r->path,
+				r->outputs[k].role, r->outputs[k].file);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static uint64_t dir_bytes(const char *dir, struct onnxpass_bundle *b, const char *shared,
+			  FILE *table)
+{
+	uint64_t total = 0;
+	char hb[32], *sp = path_join(dir, shared);
+
+	if (sp && file_size(sp)) {
+		total += file_size(sp);
+		if (table)
+			fprintf(table, "  %-24s %-40s %12s\n", "(shared)", shared,
+				human_bytes(file_size(sp), hb, sizeof(hb)));
+	}
+	free(sp);
+
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+		char *p = path_join(dir, onnxpass_bundle_file(b, i));
+		char *d = malloc(strlen(p) + 6);
+		uint64_t n;
+
+		sprintf(d, "%s.data", p);
+		n = file_size(p) + file_size(d);
+		total += n;
+		if (table)
+			fprintf(table, "  %-24s %-40s %12s\n", onnxpass_bundle_role(b, i),
+				onnxpass_bundle_file(b, i), human_bytes(n, hb, sizeof(hb)));
+		free(p);
+		free(d);
+	}
+	return total;
+}
+
+static uint64_t input_bytes(struct onnxpass_bundle *b)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+		const char *p = onnxpass_model_path(onnxpass_bundle_model(b, i));
+
+		if (p)
+			total += file_size(p);
+	}
+	return total;
+}
+
+static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char *err)
+{
+	struct onnxpass_bundle *b = onnxpass_bundle_new();
+	struct run_options ro = { o->verbosity, o->threads, o->quiet, NULL };
+	struct onnxpass_bundle_save_options so;
+	uint64_t out_bytes;
+	char h1[32], h2[32];
+	int rc;
+
+	if (!b)
+		return ONNXPASS_ENOMEM;
+	if (!o->input || !o->output) {
+		set_err(err, ERRLEN, "need -i IN and -o OUT");
+		rc = ONNXPASS_EINVAL;
+		goto out;
+	}
+	if (o->report && !(ro.report = fopen(o->report, "w"))) {
+		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
+		rc = ONNXPASS_EIO;
+		goto out;
+	}
+	rc = load_inputs(o, r, b, err, ERRLEN);
+	if (rc)
+		goto out;
+	if (r) {
+		rc = run_recipe(r, b, &ro, err, ERRLEN);
+		if (!rc)
+			rc = apply_outputs(r, b, err, ERRLEN);
+		if (rc)
+			goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.struct_size = sizeof(so);
+	so.model.struct_size = sizeof(so.model);
+	so.model.external = o->external;
+	so.model.external_min_bytes = (size_t)o->external_min;
+	so.model.data_file = o->data_file;
+	so.shared_data_file = r ? r->shared_data : NULL;
+	so.force = o->force;
+	if (str_ends_with(o->output, ".onnx") && !is_dir(o->output)) {
+		if (onnxpass_bundle_count(b) != 1) {
+			set_err(err, ERRLEN, "cannot write %zu models to the file '%s': give a folder",
+				onnxpass_bundle_count(b), o->output);
+			rc = ONNXPASS_EINVAL;
+			goto out;
+		}
+		if (!o->force && !access(o->output, F_OK)) {
+			set_err(err, ERRLEN, "cannot write model '%s': file exists (use --force)", o->output);
+			rc = ONNXPASS_EINVAL;
+			goto out;
+		}
+		rc = onnxpass_model_save(onnxpass_bundle_model(b, 0), o->output, &so.model, err, ERRLEN);
+		if (!rc && !o->quiet) {
+			char *d = malloc(strlen(o->output) + 6);
+
+			sprintf(d, "%s.data", o->output);
+			out_bytes = file_size(o->output) + (o->data_file ? 0 : file_size(d));
+			fprintf(stderr, "wrote %s: %s (input %s)\n", o->output,
+				human_bytes(out_bytes, h1, sizeof(h1)),
+				human_bytes(input_bytes(b), h2, sizeof(h2)));
+			free(d);
+		}
+	} else {
+		rc = onnxpass_bundle_save(b, o->output, &so, err, ERRLEN);
+		if (!rc && !o->quiet) {
+			fprintf(stderr, "wrote %s:\n", o->output);
+			out_bytes = dir_bytes(o->output, b,
+					      so.shared_data_file ? so.shared_data_file
+								  : "shared_weights.data", stderr);
+			fprintf(stderr, "  total %s\n", human_bytes(out_bytes, h1, sizeof(h1)));
+		}
+	}
+	if (!rc && ro.report) {
+		fprintf(ro.report, ",\n  \"outputs\": [");
+		for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+			fprintf(ro.report, "%s{\"role\": ", i ? ", " : "");
+			json_str(ro.report, onnxpass_bundle_role(b, i));
+			fprintf(ro.report, ", \"file\": ");
+			json_str(ro.report, onnxpass_bundle_file(b, i));
+			fprintf(ro.report, "}");
+		}
+		fprintf(ro.report, "]}\n");
+	}
+out:
+	if (ro.report && fclose(ro.report) && !rc) {
+		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
+		rc = ONNXPASS_EIO;
+	}
+	onnxpass_bundle_free(b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct registry reg = { 0 };
+	struct recipe *r = NULL;
+	char err[ERRLEN] = "";
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (!o.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o.threads = n > 0 && n < 1024 ? (int)n : 1;
+	}
+	if (o.cmd && !strcmp(o.cmd, "info")) {
+		if (o.n_args != 1) {
+			fprintf(stderr, "onnxpass: error: info takes one model file\n");
+			return 2;
+		}
+		rc = info_print(o.args[0], o.json, stdout, err, sizeof(err));
+		goto out;
+	}
+	if (o.cmd && !strcmp(o.cmd, "convert")) {
+		rc = run_job(&o, &reg, NULL, err);
+		goto out;
+	}
+	rc = registry_load_default(&reg, o.plugin_dirs, o.n_plugin_dirs, err, sizeof(err));
+	if (rc)
+		goto out;
+	if (o.list) {
+		for (size_t i = 0; i < reg.n; i++)
+			printf("%-20s %s\n", reg.p[i].desc->name, reg.p[i].desc->summary);
+		goto out;
+	}
+	if (o.describe) {
+		const struct plugin *p = registry_find(&reg, o.describe);
+
+		if (!p) {
+			set_err(err, sizeof(err), "unknown pass '%s' (see onnxpass --list)", o.describe);
+			rc = ONNXPASS_ENOTFOUND;
+		} else {
+			describe(p);
+		}
+		goto out;
+	}
+	if (o.cmd && !strcmp(o.cmd, "run")) {
+		const struct plugin *p;
+
+		if (o.n_args < 1) {
+			fprintf(stderr, "onnxpass: error: run needs a pass name\n");
+			rc = 2;
+			goto out_noerr;
+		}
+		p = registry_find(&reg, o.args[0]);
+		if (!p) {
+			set_err(err, sizeof(err), "unknown pass '%s' (see onnxpass --list)", o.args[0]);
+			rc = ONNXPASS_ENOTFOUND;
+			goto out;
+		}
+		rc = recipe_single(p, o.args + 1, (size_t)(o.n_args - 1), &r, err, sizeof(err));
+		if (!rc)
+			rc = run_job(&o, &reg, r, err);
+		goto out;
+	}
+	if (!o.recipe) {
+		usage(stderr);
+		rc = 2;
+		goto out_noerr;
+	}
+	rc = recipe_load(o.recipe, &reg, &r, err, sizeof(err));
+	if (rc)
+		goto out;
+	if (o.check) {
+		if (!o.quiet)
+			printf("%s: recipe '%s' is valid: %zu steps\n", o.recipe, r->name, r->n_steps);
+		goto out;
+	}
+	rc = run_job(&o, &reg, r, err);
+out:
+	if (rc < 0 || (rc > 0 && err[0])) {
+		fprintf(stderr, "onnxpass: error: %s\n", err[0] ? err : onnxpass_strerror(rc));
+		rc = 1;
+	}
+out_noerr:
+	recipe_free(r);
+	registry_release(&reg);
+	free(o.plugin_dirs);
+	free(o.args);
+	return rc;
+}

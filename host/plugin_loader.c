@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* Loads pass plugins with dlopen and checks every descriptor field. */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+static bool good_name(const char *s, bool dash)
+{
+	size_t n = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      (dash && *s == '-')))
+			return false;
+	return n <= 64;
+}
+
+/* Checks the descriptor; on failure writes why (no file name). */
+static bool desc_ok(const struct onnxpass_plugin *d, char *why, size_t whylen)
+{
+	if (d->abi_version != ONNXPASS_ABI_VERSION) {
+		set_err(why, whylen, "built for plugin ABI %u, this onnxpass speaks ABI %u",
+			d->abi_version, ONNXPASS_ABI_VERSION);
+		return false;
+	}
+	if (d->struct_size < offsetof(struct onnxpass_plugin, run) + sizeof(d->run)) {
+		set_err(why, whylen, "descriptor is %u bytes, smaller than ABI %u requires",
+			d->struct_size, ONNXPASS_ABI_VERSION);
+		return false;
+	}
+	if (!good_name(d->name, true)) {
+		set_err(why, whylen, "bad pass name (want [a-z0-9_-], at most 64 characters)");
+		return false;
+	}
+	if (!d->summary || !d->version || !d->run) {
+		set_err(why, whylen, "descriptor of '%s' lacks %s", d->name,
+			!d->summary ? "a summary" : !d->version ? "a version" : "a run function");
+		return false;
+	}
+	if (d->n_params && !d->params) {
+		set_err(why, whylen, "'%s' declares %zu parameters but no table", d->name,
+			d->n_params);
+		return false;
+	}
+	if (d->n_params > 256) {
+		set_err(why, whylen, "'%s' declares %zu parameters (at most 256)", d->name,
+			d->n_params);
+		return false;
+	}
+	for (size_t i = 0; i < d->n_params; i++) {
+		const struct onnxpass_param *p = &d->params[i];
+		char vwhy[256];
+
+		if (!good_name(p->name, false)) {
+			set_err(why, whylen, "'%s' parameter %zu has a bad name", d->name, i);
+			return false;
+		}
+		if (!strcmp(p->name, "pass") || !strcmp(p->name, "models")) {
+			set_err(why, whylen, "'%s' parameter '%s' uses a reserved name", d->name,
+				p->name);
+			return false;
+		}
+		if (p->type < ONNXPASS_PARAM_BOOL || p->type > ONNXPASS_PARAM_LIST) {
+			set_err(why, whylen, "'%s' parameter '%s' has unknown type %d", d->name, p->name,
+				(int)p->type);
+			return false;
+		}
+		if (p->type == ONNXPASS_PARAM_ENUM && (!p->choices || !*p->choices)) {
+			set_err(why, whylen, "'%s' parameter '%s' is an enum without choices", d->name,
+				p->name);
+			return false;
+		}
+		if (!p->help) {
+			set_err(why, whylen, "'%s' parameter '%s' has no help text", d->name, p->name);
+			return false;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (!strcmp(d->params[k].name, p->name)) {
+				set_err(why, whylen, "'%s' declares parameter '%s' twice", d->name,
+					p->name);
+				return false;
+			}
+		}
+		if (p->default_value && !param_value_ok(p, p->default_value, vwhy, sizeof(vwhy))) {
+			set_err(why, whylen, "'%s' parameter '%s' has a bad default: %s", d->name,
+				p->name, vwhy);
+			return false;
+		}
+	}
+	return true;
+}
+
+int registry_load_file(struct registry *r, const char *path, char *err, size_t errlen)
+{
+	void *h;
+	onnxpass_plugin_entry_fn entry;
+	const struct onnxpass_plugin *d;
+	char why[512];
+
+	dlerror();
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+
+		set_err(err, errlen, "cannot load plugin '%s': %s", path, e ? e : "dlopen failed");
+		return ONNXPASS_EPLUGIN;
+	}
+	*(void **)&entry = dlsym(h, ONNXPASS_PLUGIN_ENTRY_SYMBOL);
+	if (!entry) {
+		set_err(err, errlen, "cannot load plugin '%s': missing symbol %s", path,
+			ONNXPASS_PLUGIN_ENTRY_SYMBOL);
+		dlclose(h);
+		return ONNXPASS_EPLUGIN;
+	}
+	d = entry();
+	if (!d) {
+		set_err(err, errlen, "cannot load plugin '%s': %s() returned NULL", path,
+			ONNXPASS_PLUGIN_ENTRY_SYMBOL);
+		dlclose(h);
+		return ONNXPASS_EPLUGIN;
+	}
+	if (!desc_ok(d, why, sizeof(why))) {
+		set_err(err, errlen, "cannot load plugin '%s': %s", path, why);
+		dlclose(h);
+		return ONNXPASS_EPLUGIN;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strcmp(r->p[i].desc->name, d->name)) {
+			set_err(err, errlen, "cannot load plugin '%s': pass '%s' is already defined by '%s'",
+				path, d->name, r->p[i].path);
+			dlclose(h);
+			return ONNXPASS_EPLUGIN;
+		}
+	}
+	if (grow(&r->p, &r->cap, r->n + 1, sizeof(*r->p))) {
+		dlclose(h);
+		return ONNXPASS_ENOMEM;
+	}
+	r->p[r->n].path = strdup(path);
+	r->p[r->n].handle = h;
+	r->p[r->n].desc = d;
+	r->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char *err,
+		      size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (!d) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
+		set_err(err, errlen, "cannot read plugin folder '%s': %s", dir, strerror(errno));
+		return ONNXPASS_EPLUGIN;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !str_ends_with(de->d_name, ".so"))
+			continue;
+		if (grow(&names, &cap, n + 1, sizeof(*names)) || !(names[n] = strdup(de->d_name))) {
+			rc = ONNXPASS_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *p = path_join(dir, names[i]);
+
+		rc = p ? registry_load_file(r, p, err, errlen) : ONNXPASS_ENOMEM;
+		free(p);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int load_path_list(struct registry *r, const char *list, char *err, size_t errlen)
+{
+	char *copy = strdup(list), *save = NULL, *dir;
+	int rc = 0;
+
+	if (!copy)
+		return ONNXPASS_ENOMEM;
+	for (dir = strtok_r(copy, ":", &save); dir && !rc; dir = strtok_r(NULL, ":", &save))
+		rc = registry_load_dir(r, dir, false, err, errlen);
+	free(copy);
+	return rc;
+}
+
+int registry_load_default(struct registry *r, char **extra, size_t n_extra, char *err,
+			  size_t errlen)
+{
+	const char *sys = getenv("ONNXPASS_PLUGIN_SYSTEM_PATH");
+	const char *path = getenv("ONNXPASS_PLUGIN_PATH");
+	int rc;
+
+	if (!sys)
+		rc = registry_load_dir(r, ONNXPASS_PLUGIN_DIR, true, err, errlen);
+	else
+		rc = load_path_list(r, sys, err, errlen);
+	if (!rc && path && *path)
+		rc = load_path_list(r, path, err, errlen);
+	for (size_t i = 0; i < n_extra && !rc; i++)
+		rc = registry_load_dir(r, extra[i], false, err, errlen);
+	return rc;
+}
+
+const struct plugin *registry_find(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->p[i].desc->name, name))
+			return &r->p[i];
+	return NULL;
+}
+
+void registry_release(struct registry *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		dlclose(r->p[i].handle);
+		free(r->p[i].path);
+	}
+	free(r->p);
+	memset(r, 0, sizeof(*r));
+}

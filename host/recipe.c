@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/* Recipe files (INI, parsed with inih): bundle inputs and outputs, ordered
+ * steps, parameters checked against each plugin's table before any model
+ * is touched.  Every error names FILE:LINE. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+/* inih's default INI_MAX_LINE; the reader refuses longer lines so that
+ * inih never silently splits one. */
+#define MAX_LINE 200
+#define MAX_NAME 64
+
+struct parse {
+	struct recipe *r;
+	const struct registry *reg;
+	FILE *f;
+	int line;
+	bool continuation;	/* current line is an indented continuation */
+	char *err;
+	size_t errlen;
+	int rc;
+	/* sections seen, for duplicate detection */
+	char **sections;
+	int *section_lines;
+	size_t n_sections;
+	bool in_recipe_section;
+	bool recipe_keys_seen[8];
+};
+
+static int perr(struct parse *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int perr(struct parse *p, int line, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	if (p->rc)
+		return 0;	/* keep the first error */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_err(p->err, p->errlen, "%s:%d: %s", p->r->path, line, msg);
+	p->rc = ONNXPASS_EINVAL;
+	return 0;
+}
+
+static bool good_word(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > max)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* Reads one line for inih, tracking line numbers and refusing lines
+ * inih would cut, and remembering section headers to find duplicates. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	size_t len;
+	const char *s;
+
+	if (!fgets(str, num, p->f))
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
+		int c;
+
+		perr(p, p->line, "line longer than %d characters", num - 2);
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+		return str;
+	}
+	p->continuation = len > 0 && (str[0] == ' ' || str[0] == '\t') &&
+			  str[strspn(str, " \t\r\n")] != '\0' && str[strspn(str, " \t")] != ';' &&
+			  str[strspn(str, " \t")] != '#';
+	s = str + strspn(str, " \t");
+	if (*s == '[') {
+		const char *e = strchr(s, ']');
+		char *name;
+
+		if (!e)
+			return str;	/* inih reports it */
+		name = strndup(s + 1, (size_t)(e - s - 1));
+		if (!name)
+			return NULL;
+		for (size_t i = 0; i < p->n_sections; i++) {
+			if (!strcmp(p->sections[i], name)) {
+				perr(p, p->line, "section [%s] appears twice (first on line %d)", name,
+				     p->section_lines[i]);
+				break;
+			}
+		}
+		p->sections = realloc(p->sections, (p->n_sections + 1) * sizeof(char *));
+		p->section_lines = realloc(p->section_lines, (p->n_sections + 1) * sizeof(int));
+		if (!p->sections || !p->section_lines) {
+			free(name);
+			return NULL;
+		}
+		p->sections[p->n_sections] = name;
+		p->section_lines[p->n_sections++] = p->line;
+	}
+	return str;
+}
+
+/* Splits "role:file role:file" into pairs. */
+static int parse_pairs(struct parse *p, const char *value, struct role_file **arr, size_t *n)
+{
+	const char *s = value;
+
+	while (*s) {
+		size_t len;
+		char *item, *colon;
+		struct role_file *a;
+
+		s += strspn(s, " \t,");
+		len = strcspn(s, " \t,");
+		if (!len)
+			break;
+		item = strndup(s, len);
+		if (!item)
+			return ONNXPASS_ENOMEM;
+		s += len;
+		colon = strchr(item, ':');
+		if (!colon || colon == item || !colon[1]) {
+			perr(p, p->line, "'%s' is not ROLE:FILE", item);
+			free(item);
+			return ONNXPASS_EINVAL;
+		}
+		*colon = '\0';
+		if (!good_word(item, MAX_NAME) || !good_word(colon + 1, 200)) {
+			perr(p, p->line, "bad role or file name in '%s:%s'", item, colon + 1);
+			free(item);
+			return ONNXPASS_EINVAL;
+		}
+		for (size_t i = 0; i < *n; i++) {
+			if (!strcmp((*arr)[i].role, item)) {
+				perr(p, p->line, "role '%s' is listed twice", item);
+				free(item);
+				return ONNXPASS_EINVAL;
+			}
+		}
+		a = realloc(*arr, (*n + 1) * sizeof(*a));
+		if (!a) {
+			free(item);
+			return ONNXPASS_ENOMEM;
+		}
+		*arr = a;
+		a[*n].role = strdup(item);
+		a[*n].file = strdup(colon + 1);
+		(*n)++;
+		free(item);
+	}
+	return 0;
+}
+
+static int recipe_key(struct parse *p, const char *name, const char *value)
+{
+	static const char *keys[] = { "name", "summary", "inputs", "outputs", "shared_data",
+				      "description" };
+	struct recipe *r = p->r;
+	size_t k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(name, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return perr(p, p->line, "unknown key '%s' in [recipe] (known: name, summary, description, inputs, outputs, shared_data)",
+			    name);
+	if (p->recipe_keys_seen[k] && !p->continuation)
+		return perr(p, p->line, "key '%s' is set twice in [recipe]", name);
+	p->recipe_keys_seen[k] = true;
+	switch (k) {
+	case 0:
+		if (!good_word(value, MAX_NAME))
+			return perr(p, p->line, "bad recipe name '%s'", value);
+		free(r->name);
+		r->name = strdup(value);
+		break;
+	case 1:
+		free(r->summary);
+		r->summary = strdup(value);
+		break;
+	case 2:
+		parse_pairs(p, value, &r->inputs, &r->n_inputs);
+		break;
+	case 3:
+		parse_pairs(p, value, &r->outputs, &r->n_outputs);
+		break;
+	case 4:
+		if (!good_word(value, 200))
+			return perr(p, p->line, "bad file name '%s'", value);
+		free(r->shared_data);
+		r->shared_data = strdup(value);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+static struct step *step_for(struct parse *p, const char *section)
+{
+	const char *name = section + 4;
+	struct step *s;
+
+	name += strspn(name, " \t");
+	for (size_t i = 0; i < p->r->n_steps; i++)
+		if (!strcmp(p->r->steps[i].name, name))
+			return &p->r->steps[i];
+	if (!good_word(name, MAX_NAME)) {
+		perr(p, p->line, "bad step name '%s' (letters, digits, _ - . up to %d)", name,
+		     MAX_NAME);
+		return NULL;
+	}
+	s = realloc(p->r->steps, (p->r->n_steps + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	p->r->steps = s;
+	s = &s[p->r->n_steps++];
+	memset(s, 0, sizeof(*s));
+	s->name = strdup(name);
+	s->line = p->section_lines[p->n_sections - 1];
+	return s;
+}
+
+static int parse_expect(struct parse *p, struct step *s, const char *op, const char *value)
+{
+	struct expect e = { 0 };
+	const char *v = value;
+	char *end;
+	struct expect *arr;
+
+	if (!*op)
+		return perr(p, p->line, "expect.<OpType> needs an op type");
+	if (!strncmp(v, ">=", 2) || !strncmp(v, "<=", 2) || !strncmp(v, "==", 2)) {
+		memcpy(e.cmp, v, 2);
+		v += 2;
+	} else if (*v == '>' || *v == '<') {
+		e.cmp[0] = *v++;
+	} else {
+		memcpy(e.cmp, "==", 2);
+	}
+	v += strspn(v, " \t");
+	errno = 0;
+	e.n = strtol(v, &end, 10);
+	if (errno || end == v || *end || e.n < 0)
+		return perr(p, p->line, "bad expectation '%s' (want N, >=N, <=N, >N or <N)", value);
+	e.op = strdup(op);
+	e.line = p->line;
+	arr = realloc(s->expects, (s->n_expects + 1) * sizeof(*arr));
+	if (!arr || !e.op) {
+		free(e.op);
+		return 0;
+	}
+	s->expects = arr;
+	arr[s->n_expects++] = e;
+	return 1;
+}
+
+static int step_key(struct parse *p, const char *section, const char *name, const char *value)
+{
+	struct step *s = step_for(p, section);
+	char why[512];
+
+	if (!s)
+		return 0;
+	if (!strcmp(name, "pass")) {
+		if (s->pass)
+			return perr(p, p->line, "step '%s' names its pass twice", s->name);
+		s->pass = strdup(value);
+		s->plugin = registry_find(p->reg, value);
+		if (!s->plugin)
+			return perr(p, p->line, "unknown pass '%s' (see onnxpass --list)", value);
+		s->params = params_new(s->plugin->desc);
+		return 1;
+	}
+	if (!strcmp(name, "models")) {
+		const char *v = value;
+
+		if (s->n_models && !p->continuation)
+			return perr(p, p->line, "step '%s' sets models twice", s->name);
+		while (*v) {
+			size_t len;
+
+			v += strspn(v, " \t,");
+			len = strcspn(v, " \t,");
+			if (!len)
+				break;
+			s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
+			if (!s->models)
+				return 0;
+			s->models[s->n_models] = strndup(v, len);
+			if (!good_word(s->models[s->n_models++], MAX_NAME))
+				return perr(p, p->line, "bad role name in models");
+			v += len;
+		}
+		return 1;
+	}
+	if (!strncmp(name, "expect.", 7))
+		return parse_expect(p, s, name + 7, value);
+	if (!s->plugin)
+		return perr(p, p->line, "step '%s': 'pass =' must come before '%s'", s->name, name);
+	if (params_set(s->params, name, value, p->line, why, sizeof(why)))
+		return perr(p, p->line, "step '%s': %s", s->name, why);
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+
+	if (p->rc)
+		return 1;
+	if (strlen(name) > MAX_NAME)
+		return perr(p, p->line, "key '%.20s...' is longer than %d characters", name, MAX_NAME);
+	if (!strcmp(section, "recipe"))
+		return recipe_key(p, name, value);
+	if (!strncmp(section, "step", 4) && (section[4] == ' ' || section[4] == '\t'))
+		return step_key(p, section, name, value);
+	if (!*section)
+		return perr(p, p->line, "key '%s' outside any section", name);
+	return perr(p, p->line, "unknown section [%s] (want [recipe] or [step NAME])", section);
+}
+
+static int finish(struct parse *p)
+{
+	struct recipe *r = p->r;
+	char why[512];
+
+	if (!r->n_steps)
+		return perr(p, p->line > 0 ? p->line : 1, "no [step NAME] section");
+	for (size_t i = 0; i < r->n_steps; i++) {
+		struct step *s = &r->steps[i];
+
+		if (!s->pass)
+			return perr(p, s->line, "step '%s' has no 'pass ='", s->name);
+		if (params_finish(s->params, why, sizeof(why)))
+			return perr(p, s->line, "step '%s': %s", s->name, why);
+	}
+	if (!r->name) {
+		const char *b = path_base(r->path);
+		size_t n = strcspn(b, ".");
+
+		r->name = strndup(b, n);
+	}
+	return 0;
+}
+
+int recipe_load(const char *path, const struct registry *reg, struct recipe **out, char *err,
+		size_t errlen)
+{
+	struct parse p = { 0 };
+	int line;
+
+	*out = NULL;
+	p.r = calloc(1, sizeof(*p.r));
+	if (!p.r)
+		return ONNXPASS_ENOMEM;
+	p.r->path = strdup(path);
+	p.reg = reg;
+	p.err = err;
+	p.errlen = errlen;
+	p.f = fopen(path, "r");
+	if (!p.f) {
+		set_err(err, errlen, "cannot read recipe '%s': %s", path, strerror(errno));
+		recipe_free(p.r);
+		return ONNXPASS_EIO;
+	}
+	line = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.f);
+	if (!p.rc && line > 0)
+		perr(&p, line, "not a KEY = VALUE line or [section]");
+	else if (!p.rc && line < 0)
+		perr(&p, 0, "cannot parse (out of memory)");
+	if (!p.rc)
+		finish(&p);
+	for (size_t i = 0; i < p.n_sections; i++)
+		free(p.sections[i]);
+	free(p.sections);
+	free(p.section_lines);
+	if (p.rc) {
+		recipe_free(p.r);
+		return p.rc;
+	}
+	*out = p.r;
+	return 0;
+}
+
+int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe **out,
+		  char *err, size_t errlen)
+{
+	struct recipe *r = calloc(1, sizeof(*r));
+	struct step *s;
+	char why[512];
+
+	*out = NULL;
+	if (!r || !(r->steps = calloc(1, sizeof(*r->steps)))) {
+		free(r);
+		return ONNXPASS_ENOMEM;
+	}
+	r->path = strdup("command line");
+	r->name = strdup(pl->desc->name);
+	r->n_steps = 1;
+	s = &r->steps[0];
+	s->name = strdup(pl->desc->name);
+	s->pass = strdup(pl->desc->name);
+	s->plugin = pl;
+	s->params = params_new(pl->desc);
+	if (!s->params) {
+		recipe_free(r);
+		return ONNXPASS_ENOMEM;
+	}
+	for (size_t i = 0; i < n_kv; i++) {
+		char *eq = strchr(kv[i], '='), *key;
+		int rc;
+
+		if (!eq || eq == kv[i]) {
+			set_err(err, errlen, "pass '%s': '%s' is not KEY=VALUE", pl->desc->name, kv[i]);
+			recipe_free(r);
+			return ONNXPASS_EINVAL;
+		}
+		key = strndup(kv[i], (size_t)(eq - kv[i]));
+		if (!strcmp(key, "models")) {
+			s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
+			s->models[s->n_models++] = strdup(eq + 1);
+			rc = 0;
+		} else {
+			rc = params_set(s->params, key, eq + 1, 0, why, sizeof(why));
+		}
+		free(key);
+		if (rc) {
+			set_err(err, errlen, "pass '%s': %s", pl->desc->name, why);
+			recipe_free(r);
+			return rc;
+		}
+	}
+	if (params_finish(s->params, why, sizeof(why))) {
+		set_err(err, errlen, "%s", why);
+		recipe_free(r);
+		return ONNXPASS_EINVAL;
+	}
+	*out = r;
+	return 0;
+}
+
+void recipe_free(struct recipe *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_steps; i++) {
+		struct step *s = &r->steps[i];
+
+		free(s->name);
+		free(s->pass);
+		for (size_t k = 0; k < s->n_models; k++)
+			free(s->models[k]);
+		free(s->models);
+		for (size_t k = 0; k < s->n_expects; k++)
+			free(s->expects[k].op);
+		free(s->expects);
+		params_free(s->params);
+	}
+	free(r->steps);
+	for (size_t i = 0; i < r->n_inputs; i++) {
+		free(r->inputs[i].role);
+		free(r->inputs[i].file);
+	}
+	free(r->inputs);
+	for (size_t i = 0; i < r->n_outputs; i++) {
+		free(r->outputs[i].role);
+		free(r->outputs[i].file);
+	}
+	free(r->outputs);
+	free(r->shared_data);
+	free(r->summary);
+	free(r->name);
+	free(r->path);
+	free(r);
+}

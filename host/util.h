@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Small host-private helpers: error buffers, checked allocation, strings. */
+#ifndef ONNXPASS_UTIL_H
+#define ONNXPASS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes one formatted line into a caller-owned buffer (may be NULL). */
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void *xcalloc(size_t n, size_t size);	/* NULL on overflow or ENOMEM */
+char *xstrdup(const char *s);	/* NULL-safe: NULL stays NULL */
+/* Grows *arr (element size sz) so it holds at least need elements. */
+int grow(void *arr, size_t *cap, size_t need, size_t sz);
+
+/* "123.4 MB" style, into buf. */
+const char *human_bytes(uint64_t n, char *buf, size_t len);
+/* The file name part of a path (borrowed from path). */
+const char *path_base(const char *path);
+/* Heap copy of the folder part of path ("." if none). */
+char *path_dir(const char *path);
+/* Heap "a/b". */
+char *path_join(const char *a, const char *b);
+bool str_ends_with(const char *s, const char *suffix);
+double now_seconds(void);
+
+#endif

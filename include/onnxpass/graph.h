@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/* The graph IR: models, graphs (with If/Loop/Scan bodies), nodes, values. */
+#ifndef ONNXPASS_GRAPH_H
+#define ONNXPASS_GRAPH_H
+
+#include <onnxpass/common.h>
+#include <onnxpass/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct onnxpass_model;
+struct onnxpass_graph;
+struct onnxpass_node;
+struct onnxpass_value;
+
+/* ------------------------------------------------------------------ */
+/* Models                                                              */
+
+/*
+ * Loads path read-only.  Large tensor bytes (inline or external data) are
+ * mapped, not copied.  On failure returns a negative code, *out is NULL and
+ * err (may be NULL) holds one line such as
+ *   cannot read model 'dec.onnx': truncated at byte 1048576
+ * The caller frees the model with onnxpass_model_free.
+ */
+ONNXPASS_API int onnxpass_model_load(const char *path, struct onnxpass_model **out,
+				     char *err, size_t errlen);
+
+/* Loads a model from memory (no external data allowed); buf is copied. */
+ONNXPASS_API int onnxpass_model_load_buffer(const void *buf, size_t len, const char *name,
+					    struct onnxpass_model **out,
+					    char *err, size_t errlen);
+
+/* A new empty model (IR version ir_version, default opset opset) whose
+ * main graph is named graph_name.  Caller frees. */
+ONNXPASS_API struct onnxpass_model *onnxpass_model_new(int64_t ir_version, int64_t opset,
+						       const char *graph_name);
+
+ONNXPASS_API void onnxpass_model_free(struct onnxpass_model *m);
+
+enum onnxpass_external_mode {
+	ONNXPASS_EXTERNAL_AUTO = 0,	/* keep external tensors external; go
+					   external when the file would pass
+					   the protobuf limit (2 GB) */
+	ONNXPASS_EXTERNAL_NEVER = 1,	/* everything inline (fails over 2 GB) */
+	ONNXPASS_EXTERNAL_ALWAYS = 2,	/* tensors >= min_bytes go external */
+};
+
+struct onnxpass_save_options {
+	size_t struct_size;	/* sizeof(struct onnxpass_save_options) */
+	enum onnxpass_external_mode external;
+	size_t external_min_bytes;	/* 0 = 1024 */
+	const char *data_file;	/* NULL = "<model file name>.data" */
+};
+
+/*
+ * Writes the model to path through a temporary file renamed into place
+ * when complete; external data goes beside it.  opts may be NULL.
+ * Nothing is left behind on failure.  Output bytes depend only on the
+ * model and the options.
+ */
+ONNXPASS_API int onnxpass_model_save(struct onnxpass_model *m, const char *path,
+				     const struct onnxpass_save_options *opts,
+				     char *err, size_t errlen);
+
+/* File the model was loaded from (NULL for new models); borrowed. */
+ONNXPASS_API const char *onnxpass_model_path(const struct onnxpass_model *m);
+ONNXPASS_API struct onnxpass_graph *onnxpass_model_graph(struct onnxpass_model *m);
+ONNXPASS_API int64_t onnxpass_model_ir_version(const struct onnxpass_model *m);
+ONNXPASS_API void onnxpass_model_set_ir_version(struct onnxpass_model *m, int64_t v);
+
+/* Opset imports.  "" and "ai.onnx" name the same default domain.
+ * onnxpass_model_opset returns the version, or -1 when not imported. */
+ONNXPASS_API int64_t onnxpass_model_opset(const struct onnxpass_model *m, const char *domain);
+ONNXPASS_API int onnxpass_model_set_opset(struct onnxpass_model *m, const char *domain,
+					  int64_t version);
+ONNXPASS_API size_t onnxpass_model_opset_count(const struct onnxpass_model *m);
+ONNXPASS_API int64_t onnxpass_model_opset_at(const struct onnxpass_model *m, size_t i,
+					     const char **domain);
+
+/* metadata_props; get returns NULL when absent (borrowed). */
+ONNXPASS_API const char *onnxpass_model_metadata(const struct onnxpass_model *m,
+						 const char *key);
+ONNXPASS_API int onnxpass_model_set_metadata(struct onnxpass_model *m, const char *key,
+					     const char *value);
+ONNXPASS_API const char *onnxpass_model_producer(const struct onnxpass_model *m);
+
+/* Counts nodes with this op type (domain NULL = any) in every graph,
+ * subgraphs included. */
+ONNXPASS_API size_t onnxpass_model_count_op(struct onnxpass_model *m, const char *domain,
+					    const char *op_type);
+/* Total nodes and initializer bytes, subgraphs included. */
+ONNXPASS_API size_t onnxpass_model_node_total(struct onnxpass_model *m);
+ONNXPASS_API uint64_t onnxpass_model_tensor_bytes(struct onnxpass_model *m);
+/* Number of model-local functions (kept untouched). */
+ONNXPASS_API size_t onnxpass_model_function_count(const struct onnxpass_model *m);
+
+/* ------------------------------------------------------------------ */
+/* Graphs                                                              */
+
+ONNXPASS_API struct onnxpass_model *onnxpass_graph_model(struct onnxpass_graph *g);
+/* The enclosing graph of a subgraph, NULL for the main graph. */
+ONNXPASS_API struct onnxpass_graph *onnxpass_graph_parent(struct onnxpass_graph *g);
+ONNXPASS_API const char *onnxpass_graph_name(const struct onnxpass_graph *g);
+
+/* Live nodes in graph order.  Indices hold until nodes are added or
+ * removed.  Removed nodes stay valid memory (onnxpass_node_is_removed)
+ * until the model is freed, so a pass may remove while it walks a
+ * snapshot (onnxpass_graph_nodes). */
+ONNXPASS_API size_t onnxpass_graph_node_count(struct onnxpass_graph *g);
+ONNXPASS_API struct onnxpass_node *onnxpass_graph_node(struct onnxpass_graph *g, size_t i);
+/* A snapshot array of the live nodes; caller frees it with free(). */
+ONNXPASS_API struct onnxpass_node **onnxpass_graph_nodes(struct onnxpass_graph *g, size_t *n);
+
+ONNXPASS_API size_t onnxpass_graph_input_count(const struct onnxpass_graph *g);
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_input(struct onnxpass_graph *g, size_t i);
+ONNXPASS_API size_t onnxpass_graph_output_count(const struct onnxpass_graph *g);
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_output(struct onnxpass_graph *g, size_t i);
+
+ONNXPASS_API size_t onnxpass_graph_initializer_count(const struct onnxpass_graph *g);
+ONNXPASS_API struct onnxpass_tensor *onnxpass_graph_initializer_at(struct onnxpass_graph *g,
+								   size_t i);
+/* Borrowed; NULL if this graph has no initializer of that name. */
+ONNXPASS_API struct onnxpass_tensor *onnxpass_graph_initializer(struct onnxpass_graph *g,
+								const char *name);
+
+/* The value of that name in this graph (NULL if never mentioned), or,
+ * for _lookup, in this graph or the nearest enclosing one. */
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_value(struct onnxpass_graph *g,
+							 const char *name);
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_lookup(struct onnxpass_graph *g,
+							  const char *name);
+
+/* Appends a node; inputs may contain "" for an absent optional input.
+ * domain NULL or "" is the default domain.  Returns NULL on ENOMEM or if
+ * an output name is already produced in this graph. */
+ONNXPASS_API struct onnxpass_node *
+onnxpass_graph_add_node(struct onnxpass_graph *g, const char *op_type, const char *domain,
+			const char *name, const char *const *inputs, size_t n_inputs,
+			const char *const *outputs, size_t n_outputs);
+/* Removes a node (its outputs lose their producer). */
+ONNXPASS_API void onnxpass_graph_remove_node(struct onnxpass_graph *g, struct onnxpass_node *n);
+
+/* Takes ownership of t; fails with EINVAL if the name is taken. */
+ONNXPASS_API int onnxpass_graph_add_initializer(struct onnxpass_graph *g,
+						struct onnxpass_tensor *t);
+/* Takes ownership of t, replacing the initializer of the same name. */
+ONNXPASS_API int onnxpass_graph_replace_initializer(struct onnxpass_graph *g,
+						    struct onnxpass_tensor *t);
+/* Removes and frees (a graph input of that name goes too). */
+ONNXPASS_API int onnxpass_graph_remove_initializer(struct onnxpass_graph *g, const char *name);
+/* Removes and hands it to the caller. */
+ONNXPASS_API struct onnxpass_tensor *onnxpass_graph_take_initializer(struct onnxpass_graph *g,
+								     const char *name);
+
+/* Graph inputs and outputs.  position -1 appends.  add_input fails if
+ * the name is produced by a node; types are set with onnxpass_value_set_type. */
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_add_input(struct onnxpass_graph *g,
+							     const char *name, int position);
+ONNXPASS_API int onnxpass_graph_remove_input(struct onnxpass_graph *g, const char *name);
+ONNXPASS_API struct onnxpass_value *onnxpass_graph_add_output(struct onnxpass_graph *g,
+							      const char *name, int position);
+ONNXPASS_API int onnxpass_graph_remove_output(struct onnxpass_graph *g, const char *name);
+
+/* Every use of old_name in this graph and its subgraphs (node inputs, and
+ * graph outputs if with_outputs) now reads new_name.  Returns uses changed. */
+ONNXPASS_API size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_name,
+						const char *new_name, bool with_outputs);
+
+/* Stable topological order (ties keep the current order); EFORMAT on a
+ * cycle or on an input that nothing produces. */
+ONNXPASS_API int onnxpass_graph_toposort(struct onnxpass_graph *g);
+
+/* Removes nodes none of whose outputs reach a graph output, then
+ * initializers nothing reads (and their IR<4 graph inputs).  Subgraphs
+ * count as readers of the outer names they use.  Returns what it removed. */
+ONNXPASS_API size_t onnxpass_graph_remove_unused(struct onnxpass_graph *g);
+
+/* A name unused anywhere in the model, starting with prefix; caller frees. */
+ONNXPASS_API char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix);
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+
+ONNXPASS_API const char *onnxpass_value_name(const struct onnxpass_value *v);
+ONNXPASS_API struct onnxpass_graph *onnxpass_value_graph(struct onnxpass_value *v);
+/* The node producing v (and which of its outputs), or NULL. */
+ONNXPASS_API struct onnxpass_node *onnxpass_value_producer(struct onnxpass_value *v,
+							   int *output_index);
+/* Uses by nodes of v's graph.  input_index is -1 for a node that reads v
+ * inside one of its subgraphs. */
+ONNXPASS_API size_t onnxpass_value_use_count(const struct onnxpass_value *v);
+ONNXPASS_API struct onnxpass_node *onnxpass_value_use(struct onnxpass_value *v, size_t i,
+						      int *input_index);
+ONNXPASS_API bool onnxpass_value_is_graph_input(const struct onnxpass_value *v);
+ONNXPASS_API bool onnxpass_value_is_graph_output(const struct onnxpass_value *v);
+ONNXPASS_API struct onnxpass_tensor *onnxpass_value_initializer(struct onnxpass_value *v);
+
+/* Declared type (graph inputs/outputs, value_info, initializers).
+ * dtype 0 and rank -1 when unknown.  For a dim, *value is -1 when it is
+ * symbolic or unknown, and *param the symbol or NULL (borrowed). */
+ONNXPASS_API int onnxpass_value_dtype(struct onnxpass_value *v);
+ONNXPASS_API int onnxpass_value_rank(struct onnxpass_value *v);
+ONNXPASS_API int onnxpass_value_dim(struct onnxpass_value *v, int i, int64_t *value,
+				    const char **param);
+/* Sets the tensor type; dims[i] < 0 uses params[i] (may be NULL). */
+ONNXPASS_API int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank,
+					 const int64_t *dims, const char *const *params);
+
+/* ------------------------------------------------------------------ */
+/* Nodes                                                               */
+
+ONNXPASS_API const char *onnxpass_node_op_type(const struct onnxpass_node *n);
+/* "" for the default domain (also when the file says "ai.onnx"). */
+ONNXPASS_API const char *onnxpass_node_domain(const struct onnxpass_node *n);
+ONNXPASS_API const char *onnxpass_node_name(const struct onnxpass_node *n);
+ONNXPASS_API int onnxpass_node_set_name(struct onnxpass_node *n, const char *name);
+ONNXPASS_API struct onnxpass_graph *onnxpass_node_graph(struct onnxpass_node *n);
+ONNXPASS_API bool onnxpass_node_is_removed(const struct onnxpass_node *n);
+/* True if op type and domain match (domain NULL matches the default). */
+ONNXPASS_API bool onnxpass_node_is(const struct onnxpass_node *n, const char *domain,
+				   const char *op_type);
+
+ONNXPASS_API size_t onnxpass_node_input_count(const struct onnxpass_node *n);
+/* Borrowed; "" for an absent optional input. */
+ONNXPASS_API const char *onnxpass_node_input(const struct onnxpass_node *n, size_t i);
+/* The value an input reads (this graph or an enclosing one), or NULL. */
+ONNXPASS_API struct onnxpass_value *onnxpass_node_input_value(struct onnxpass_node *n, size_t i);
+ONNXPASS_API size_t onnxpass_node_output_count(const struct onnxpass_node *n);
+ONNXPASS_API const char *onnxpass_node_output(const struct onnxpass_node *n, size_t i);
+ONNXPASS_API struct onnxpass_value *onnxpass_node_output_value(struct onnxpass_node *n, size_t i);
+/* Set input/output i; i == count appends.  Inputs keep use maps current. */
+ONNXPASS_API int onnxpass_node_set_input(struct onnxpass_node *n, size_t i, const char *name);
+ONNXPASS_API int onnxpass_node_set_output(struct onnxpass_node *n, size_t i, const char *name);
+/* Drops inputs from count on. */
+ONNXPASS_API int onnxpass_node_truncate_inputs(struct onnxpass_node *n, size_t count);
+
+/* Attributes.  Getters return ENOTFOUND when absent, EINVAL when of
+ * another type.  Array and string results are borrowed until the node
+ * changes. */
+enum onnxpass_attr_type {
+	ONNXPASS_ATTR_UNDEFINED = 0, ONNXPASS_ATTR_FLOAT = 1, ONNXPASS_ATTR_INT = 2,
+	ONNXPASS_ATTR_STRING = 3, ONNXPASS_ATTR_TENSOR = 4, ONNXPASS_ATTR_GRAPH = 5,
+	ONNXPASS_ATTR_FLOATS = 6, ONNXPASS_ATTR_INTS = 7, ONNXPASS_ATTR_STRINGS = 8,
+	ONNXPASS_ATTR_TENSORS = 9, ONNXPASS_ATTR_GRAPHS = 10,
+};
+ONNXPASS_API size_t onnxpass_node_attr_count(const struct onnxpass_node *n);
+ONNXPASS_API const char *onnxpass_node_attr_name(const struct onnxpass_node *n, size_t i);
+/* Type of the named attribute, ONNXPASS_ATTR_UNDEFINED if absent. */
+ONNXPASS_API int onnxpass_node_attr_type(const struct onnxpass_node *n, const char *name);
+ONNXPASS_API int onnxpass_node_attr_int(const struct onnxpass_node *n, const char *name,
+					int64_t *out);
+ONNXPASS_API int onnxpass_node_attr_float(const struct onnxpass_node *n, const char *name,
+					  float *out);
+ONNXPASS_API int onnxpass_node_attr_string(const struct onnxpass_node *n, const char *name,
+					   const char **out);
+ONNXPASS_API int onnxpass_node_attr_ints(const struct onnxpass_node *n, const char *name,
+					 const int64_t **out, size_t *count);
+ONNXPASS_API int onnxpass_node_attr_floats(const struct onnxpass_node *n, const char *name,
+					   const float **out, size_t *count);
+/* Borrowed tensor of a TENSOR attribute (e.g. Constant's value), or NULL. */
+ONNXPASS_API struct onnxpass_tensor *onnxpass_node_attr_tensor(struct onnxpass_node *n,
+							       const char *name);
+ONNXPASS_API int onnxpass_node_set_attr_int(struct onnxpass_node *n, const char *name,
+					    int64_t v);
+ONNXPASS_API int onnxpass_node_set_attr_float(struct onnxpass_node *n, const char *name,
+					      float v);
+ONNXPASS_API int onnxpass_node_set_attr_string(struct onnxpass_node *n, const char *name,
+					       const char *v);
+ONNXPASS_API int onnxpass_node_set_attr_ints(struct onnxpass_node *n, const char *name,
+					     const int64_t *v, size_t count);
+ONNXPASS_API int onnxpass_node_set_attr_floats(struct onnxpass_node *n, const char *name,
+					       const float *v, size_t count);
+/* Takes ownership of t. */
+ONNXPASS_API int onnxpass_node_set_attr_tensor(struct onnxpass_node *n, const char *name,
+					       struct onnxpass_tensor *t);
+ONNXPASS_API int onnxpass_node_remove_attr(struct onnxpass_node *n, const char *name);
+
+/* Subgraphs held by GRAPH/GRAPHS attributes (If branches, Loop body...). */
+ONNXPASS_API size_t onnxpass_node_subgraph_count(const struct onnxpass_node *n);
+ONNXPASS_API struct onnxpass_graph *onnxpass_node_subgraph(struct onnxpass_node *n, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
