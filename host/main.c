@@ -314,7 +314,7 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 	struct onnxpass_bundle_save_options so;
 	uint64_t out_bytes;
 	char h1[32], h2[32];
-	int rc;
+	int rc = 0;
 
 	if (!b)
 		return ONNXPASS_ENOMEM;
@@ -322,6 +322,24 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		set_err(err, ERRLEN, "need -i IN and -o OUT");
 		rc = ONNXPASS_EINVAL;
 		goto out;
+	}
+	/* refuse to write over the input before any work is done */
+	{
+		char ri[4096], rout[4096], *idir = is_dir(o->input) ? strdup(o->input)
+								 : path_dir(o->input);
+
+		if (idir && realpath(idir, ri) && realpath(o->output, rout) && !strcmp(ri, rout)) {
+			set_err(err, ERRLEN, "cannot write bundle '%s': it is the input folder",
+				o->output);
+			rc = ONNXPASS_EINVAL;
+		}
+		if (!rc && realpath(o->input, ri) && realpath(o->output, rout) && !strcmp(ri, rout)) {
+			set_err(err, ERRLEN, "cannot write model '%s': it is the input file", o->output);
+			rc = ONNXPASS_EINVAL;
+		}
+		free(idir);
+		if (rc)
+			goto out;
 	}
 	if (o->report && !(ro.report = fopen(o->report, "w"))) {
 		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the shell tests: TAP output, skips, temporary folders.
+set -u
+tap_n=0
+tap_fail=0
+plan() { echo "1..$1"; }
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_fail=$((tap_fail + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
+diag() { echo "# $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
+	d=$1; shift
+	if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi
+}
+finish() { [ "$tap_fail" -eq 0 ]; exit $?; }
+
+need_ort() {
+	[ -n "${NODE:-}" ] || skip_all "node not found (install nodejs)"
+	"$NODE" -e "require('onnxruntime-node')" 2>/dev/null ||
+		skip_all "onnxruntime-node not installed (npm ci with ONNXRUNTIME_NODE_INSTALL=skip)"
+}
+ort() { "$NODE" "$TOP_SRCDIR/t/ort-run.js" "$@"; }
+
+# A fresh folder under the build tree, removed by the caller's trap.
+mktmp() {
+	d="$TOP_BUILDDIR/t/tmp/$1.$$"
+	rm -rf "$d" && mkdir -p "$d" && echo "$d"
+}
