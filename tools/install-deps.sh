@@ -8,7 +8,7 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-	build-essential autoconf automake libtool pkg-config \
+	build-essential autoconf automake libtool pkg-config bc time \
 	libprotobuf-c-dev protobuf-c-compiler libinih-dev libonnx-dev libonnx-testdata >/dev/null
 command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 cd "$(dirname "$0")/.."
