@@ -87,15 +87,16 @@ static bool good_file_name(const char *f)
 	return *f && !strchr(f, '/') && strcmp(f, ".") && strcmp(f, "..") && strlen(f) < 240;
 }
 
+/* Roles come from recipes or from file names: printable, no blank, ':'
+ * (the ROLE:FILE separator) or '/', at most 200 bytes. */
 static bool good_role(const char *r)
 {
 	size_t n = strlen(r);
 
-	if (!n || n > 64)
+	if (!n || n > 200)
 		return false;
 	for (; *r; r++)
-		if (!((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z') || (*r >= '0' && *r <= '9') ||
-		      *r == '_' || *r == '-' || *r == '.'))
+		if ((unsigned char)*r <= ' ' || *r == ':' || *r == '/' || *r == 0x7f)
 			return false;
 	return true;
 }

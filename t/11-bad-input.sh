@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 40
+plan 41
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
