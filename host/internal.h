@@ -22,6 +22,8 @@ struct blob {
 struct blob *blob_new_heap(size_t len);	/* zero-filled, refs 1 */
 int blob_map_file(const char *path, struct blob **out, char *err, size_t errlen);
 struct blob *blob_ref(struct blob *b);
+/* Lets the kernel drop mapped pages of [p, p+len) from memory. */
+void blob_drop_pages(struct blob *b, const void *p, size_t len);
 void blob_unref(struct blob *b);
 
 /* ------------------------------------------------------------------ */

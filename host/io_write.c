@@ -23,6 +23,7 @@
 
 struct fwriter {
 	ProtobufCBuffer base;
+	struct blob *source;	/* mapped file whose pages may be dropped once written */
 	int fd;
 	uint8_t *buf;
 	size_t used, cap;
@@ -64,6 +65,7 @@ static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 		fw_flush(w);
 		if (!w->err)
 			w->err = write_all(w->fd, data, len);
+		blob_drop_pages(w->source, data, len);
 		return;
 	}
 	if (w->used + len > w->cap)
@@ -212,6 +214,7 @@ int shared_table_write(struct shared_table *s, struct onnxpass_model **models, s
 					goto fail_unlink;
 				}
 				fw_write(&w, data, t->nbytes);
+				onnxpass_tensor_drop_pages(t);
 				any = true;
 			}
 		}
@@ -309,6 +312,7 @@ static int place_all(struct onnxpass_model *m, const struct onnxpass_save_option
 				fw_pad(data, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
 				rc = tensor_make_external(t, data_name, data->offset);
 				fw_write(data, bytes, t->nbytes);
+				onnxpass_tensor_drop_pages(t);
 				*wrote_data = true;
 			}
 			if (rc)
@@ -412,6 +416,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 		rc = ONNXPASS_EIO;
 		goto out_unlink;
 	}
+	mw.source = m->file;
 	protobuf_c_message_pack_to_buffer(&m->mp->base, &mw.base);
 	if ((e = fw_close(&mw))) {
 		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));

@@ -75,6 +75,25 @@ int blob_map_file(const char *path, struct blob **out, char *err, size_t errlen)
 	return 0;
 }
 
+void blob_drop_pages(struct blob *b, const void *p, size_t len)
+{
+	static long page;
+	uintptr_t start, end;
+
+	if (!b || !b->mapped || len < 65536)
+		return;
+	if (!page)
+		page = sysconf(_SC_PAGESIZE);
+	if ((const uint8_t *)p < b->base || (const uint8_t *)p + len > b->base + b->len)
+		return;
+	/* only whole pages inside the range; the mapping is read-only and
+	 * private, so dropped pages come back from the file unchanged */
+	start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	end = ((uintptr_t)p + len) & ~((uintptr_t)page - 1);
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 struct blob *blob_ref(struct blob *b)
 {
 	if (b)
@@ -664,6 +683,12 @@ bool onnxpass_tensor_same_storage(const struct onnxpass_tensor *a,
 				  const struct onnxpass_tensor *b)
 {
 	return a->data && a->data == b->data && a->nbytes == b->nbytes;
+}
+
+void onnxpass_tensor_drop_pages(struct onnxpass_tensor *t)
+{
+	if (t->data)
+		blob_drop_pages(t->blob, t->data, t->nbytes);
 }
 
 enum onnxpass_storage onnxpass_tensor_storage(const struct onnxpass_tensor *t)

@@ -47,6 +47,7 @@ static void hash_one(void *arg, size_t i)
 	for (size_t k = 0; k < onnxpass_tensor_rank(it->t); k++)
 		h = h * 0x100000001B3ULL ^ (uint64_t)onnxpass_tensor_dim(it->t, k);
 	it->hash = h;
+	onnxpass_tensor_drop_pages(it->t);
 }
 
 static int by_hash(const void *a, const void *b)
@@ -100,8 +101,14 @@ static int dedup_graph(struct onnxpass_ctx *ctx, struct onnxpass_graph *g, size_
 			struct item *dup = &l.v[k];
 			char *name;
 
-			if (dup->gone || !onnxpass_tensor_equal(keep->t, dup->t))
+			if (dup->gone)
 				continue;
+			if (!onnxpass_tensor_equal(keep->t, dup->t)) {
+				onnxpass_tensor_drop_pages(dup->t);
+				continue;
+			}
+			onnxpass_tensor_drop_pages(keep->t);
+			onnxpass_tensor_drop_pages(dup->t);
 			name = strdup(onnxpass_tensor_name(dup->t));
 			if (!name) {
 				rc = -1;
@@ -151,7 +158,11 @@ static int share_across(struct onnxpass_ctx *ctx, size_t min, int64_t *shared, i
 			    onnxpass_tensor_nbytes(dup->t) != onnxpass_tensor_nbytes(src->t))
 				continue;
 			if (!onnxpass_tensor_same_storage(dup->t, src->t)) {
-				if (!onnxpass_tensor_equal(src->t, dup->t))
+				bool eq = onnxpass_tensor_equal(src->t, dup->t);
+
+				onnxpass_tensor_drop_pages(src->t);
+				onnxpass_tensor_drop_pages(dup->t);
+				if (!eq)
 					continue;
 				if (onnxpass_tensor_share_storage(dup->t, src->t))
 					continue;

@@ -81,6 +81,11 @@ ONNXPASS_API bool onnxpass_tensor_same_storage(const struct onnxpass_tensor *a,
 ONNXPASS_API int onnxpass_tensor_share_storage(struct onnxpass_tensor *t,
 					       struct onnxpass_tensor *src);
 
+/* A hint after reading a large tensor: pages of a mapped file holding its
+ * bytes may leave memory (they are read again from the file if needed).
+ * Keeps a pass's resident memory near one tensor, not the model. */
+ONNXPASS_API void onnxpass_tensor_drop_pages(struct onnxpass_tensor *t);
+
 ONNXPASS_API enum onnxpass_storage
 onnxpass_tensor_storage(const struct onnxpass_tensor *t);
 ONNXPASS_API void onnxpass_tensor_set_storage(struct onnxpass_tensor *t,
