@@ -3,6 +3,7 @@
  * two-file bundle with duplicated weights, a large external-data model,
  * and hostile files for the bad-input tests. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,8 +281,111 @@ static void gen_hostile(const char *dir)
 	hostile(p, &t);
 }
 
+/* Y = A . B with B [K, N] constant: the MatMulNBits test subject. */
+static void gen_matmul(const char *dir, int64_t K, int64_t N)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "mm");
+	struct onnxpass_graph *g = onnxpass_model_graph(m);
+	int64_t ad[2] = { 3, K }, yd[2] = { 3, N };
+	const char *in[2] = { "A", "B" }, *out = "Y";
+	struct onnxpass_value *v;
+
+	rng = 99;
+	onnxpass_graph_add_initializer(g, weight("B", K, N, 2.0f));
+	v = onnxpass_graph_add_input(g, "A", -1);
+	onnxpass_value_set_type(v, ONNXPASS_DT_FLOAT, 2, ad, NULL);
+	onnxpass_graph_add_node(g, "MatMul", NULL, "mm", in, 2, &out, 1);
+	v = onnxpass_graph_add_output(g, "Y", -1);
+	onnxpass_value_set_type(v, ONNXPASS_DT_FLOAT, 2, yd, NULL);
+	mkdir(dir, 0755);
+	save(m, dir, "matmul.onnx", ONNXPASS_EXTERNAL_AUTO);
+}
+
+/* Reads the MatMulNBits blobs of QMODEL, dequantizes them, checks every
+ * |W - deq| <= BOUND * scale (default 1/2) against ORIG's B, and writes REF: the same model
+ * with a plain MatMul on the dequantized weights. */
+static int dequant(const char *qpath, const char *orig, const char *ref, double bound)
+{
+	struct onnxpass_model *q, *o;
+	char err[1024];
+	struct onnxpass_graph *g;
+	struct onnxpass_node *n = NULL;
+	struct onnxpass_tensor *tq, *ts, *tz = NULL, *tb, *tr;
+	int64_t K, N, bits, bs, kb, colb, worst_blk = 0;
+	double worst = 0;
+	const uint8_t *qd, *zd = NULL;
+	const float *sd, *w;
+	float *deq;
+
+	if (onnxpass_model_load(qpath, &q, err, sizeof(err)) || onnxpass_model_load(orig, &o, err, sizeof(err)))
+		die(err);
+	g = onnxpass_model_graph(q);
+	for (size_t i = 0; i < onnxpass_graph_node_count(g); i++)
+		if (onnxpass_node_is(onnxpass_graph_node(g, i), ONNXPASS_DOMAIN_MS, "MatMulNBits"))
+			n = onnxpass_graph_node(g, i);
+	if (!n)
+		die("no MatMulNBits node");
+	onnxpass_node_attr_int(n, "K", &K);
+	onnxpass_node_attr_int(n, "N", &N);
+	onnxpass_node_attr_int(n, "bits", &bits);
+	onnxpass_node_attr_int(n, "block_size", &bs);
+	tq = onnxpass_graph_initializer(g, onnxpass_node_input(n, 1));
+	ts = onnxpass_graph_initializer(g, onnxpass_node_input(n, 2));
+	if (onnxpass_node_input_count(n) > 3)
+		tz = onnxpass_graph_initializer(g, onnxpass_node_input(n, 3));
+	tb = onnxpass_graph_initializer(onnxpass_model_graph(o), "B");
+	kb = (K + bs - 1) / bs;
+	colb = kb * bs * bits / 8;
+	if (onnxpass_tensor_dim(tq, 0) != N || onnxpass_tensor_dim(tq, 1) != kb ||
+	    onnxpass_tensor_dim(tq, 2) != bs * bits / 8 || onnxpass_tensor_numel(ts) != N * kb)
+		die("MatMulNBits tensors have the wrong shapes");
+	qd = onnxpass_tensor_data(tq);
+	sd = onnxpass_tensor_data(ts);
+	if (tz)
+		zd = onnxpass_tensor_data(tz);
+	w = onnxpass_tensor_data(tb);
+	tr = onnxpass_tensor_new("B", ONNXPASS_DT_FLOAT, 2, (int64_t[]){ K, N });
+	deq = onnxpass_tensor_mutable_data(tr);
+	for (int64_t nn = 0; nn < N; nn++) {
+		for (int64_t k = 0; k < K; k++) {
+			int64_t b = k / bs;
+			int qv = bits == 8 ? qd[nn * colb + k] : (qd[nn * colb + k / 2] >> ((k & 1) * 4)) & 15;
+			int zp = 1 << (bits - 1);
+			float sc = sd[nn * kb + b];
+			double e;
+
+			if (zd)
+				zp = bits == 8 ? zd[nn * kb + b]
+					       : (zd[nn * ((kb + 1) / 2) + b / 2] >> ((b & 1) * 4)) & 15;
+			deq[k * N + nn] = (float)(qv - zp) * sc;
+			e = fabs((double)w[k * N + nn] - deq[k * N + nn]) / (sc != 0 ? fabs(sc) : 1);
+			if (e > worst) {
+				worst = e;
+				worst_blk = b;
+			}
+		}
+	}
+	printf("max |W - deq| / scale = %.6f (block %lld)\n", worst, (long long)worst_blk);
+	onnxpass_graph_replace_initializer(onnxpass_model_graph(o), tr);
+	{
+		struct onnxpass_save_options so = { sizeof(so), ONNXPASS_EXTERNAL_NEVER, 0, NULL };
+
+		if (onnxpass_model_save(o, ref, &so, err, sizeof(err)))
+			die(err);
+	}
+	onnxpass_model_free(o);
+	onnxpass_model_free(q);
+	return worst <= bound + 1e-6 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "matmul")) {
+		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]));
+		return 0;
+	}
+	if (argc >= 5 && !strcmp(argv[1], "dequant"))
+		return dequant(argv[2], argv[3], argv[4], argc > 5 ? atof(argv[5]) : 0.5);
 	if (argc >= 3 && !strcmp(argv[1], "demo")) {
 		/* a two-file bundle: the embedding is shared, each layer has a
 		 * duplicated weight */

@@ -140,6 +140,10 @@ ONNXPASS_API struct onnxpass_node *
 onnxpass_graph_add_node(struct onnxpass_graph *g, const char *op_type, const char *domain,
 			const char *name, const char *const *inputs, size_t n_inputs,
 			const char *const *outputs, size_t n_outputs);
+/* Moves n to just before ref in graph order (both in g); a pass that
+ * replaces a node puts the new one where the old one was. */
+ONNXPASS_API int onnxpass_graph_move_before(struct onnxpass_graph *g, struct onnxpass_node *n,
+					    struct onnxpass_node *ref);
 /* Removes a node (its outputs lose their producer). */
 ONNXPASS_API void onnxpass_graph_remove_node(struct onnxpass_graph *g, struct onnxpass_node *n);
 

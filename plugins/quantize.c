@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: MIT */
+/* quantize: weight-only quantization laid out exactly as ONNX Runtime's
+ * quantizer writes it.
+ *
+ *   MatMul(A, B const [K,N] f32)  ->  com.microsoft MatMulNBits(A, B_Q, scales[, zp])
+ *   Gather(T const [V,H] f32, ids) -> Gather(T_quantized u8, ids) -> DequantizeLinear
+ *                                  or com.microsoft GatherBlockQuantized (4-bit)
+ *
+ * Layouts (see ORT's MLAS BlockwiseQuantizer, columnwise): B is stored
+ * transposed, [N][k_blocks][block*bits/8], element k of a column in the
+ * low nibble when k is even; scales [N*k_blocks]; asymmetric zero points
+ * packed two blocks per byte (4-bit) or one per byte (8-bit).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <onnxpass/onnxpass.h>
+
+struct cfg {
+	const struct onnxpass_params *p;
+	int bits;
+	int64_t block;
+	bool sym;
+	int64_t accuracy;
+	const char *gather;	/* none, uint8, block4 */
+	int64_t gblock;
+};
+
+/* ------------------------------------------------------------------ */
+/* Node selection                                                      */
+
+static bool wanted(const struct cfg *c, const char *name)
+{
+	size_t ni = onnxpass_params_list_count(c->p, "include");
+	size_t ne = onnxpass_params_list_count(c->p, "exclude");
+	bool in = ni == 0;
+
+	for (size_t i = 0; i < ni && !in; i++)
+		in = onnxpass_glob_match(onnxpass_params_list_item(c->p, "include", i), name);
+	for (size_t i = 0; i < ne && in; i++)
+		in = !onnxpass_glob_match(onnxpass_params_list_item(c->p, "exclude", i), name);
+	return in;
+}
+
+/* The float initializer input i of n reads (this graph or an enclosing
+ * one), unless a caller may override it as a graph input. */
+static struct onnxpass_tensor *const_input(struct onnxpass_node *n, size_t i, size_t rank)
+{
+	struct onnxpass_value *v = onnxpass_node_input_value(n, i);
+	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
+
+	if (!t || onnxpass_value_is_graph_input(v))
+		return NULL;
+	if (onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT || onnxpass_tensor_rank(t) != rank)
+		return NULL;
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* MatMulNBits blockwise quantization                                  */
+
+struct nbits {
+	const float *w;	/* [K, N] row-major */
+	int64_t K, N, block, k_blocks, col_bytes;
+	int bits;
+	bool sym;
+	uint8_t *q;	/* [N][col_bytes] */
+	float *scales;	/* [N * k_blocks] */
+	uint8_t *zp;	/* asymmetric only */
+	bool oom;
+};
+
+/* One work item: k-blocks 2*i and 2*i+1, so the 4-bit zero-point byte
+ * they share is written by one thread. */
+static void nbits_pair(void *arg, size_t item)
+{
+	struct nbits *j = arg;
+	int64_t N = j->N, qmax = (1 << j->bits) - 1, mid = 1 << (j->bits - 1);
+	float *mn = malloc((size_t)N * sizeof(float)), *mx = malloc((size_t)N * sizeof(float));
+	uint8_t *zpv = malloc((size_t)N * 2);
+
+	if (!mn || !mx || !zpv) {
+		j->oom = true;
+		goto out;
+	}
+	memset(zpv, (int)mid, (size_t)N * 2);
+	for (int half = 0; half < 2; half++) {
+		int64_t b = (int64_t)item * 2 + half, k0 = b * j->block, k1;
+
+		if (b >= j->k_blocks)
+			break;
+		k1 = k0 + j->block < j->K ? k0 + j->block : j->K;
+		for (int64_t n = 0; n < N; n++) {
+			mn[n] = 3.402823466e38f;
+			mx[n] = -3.402823466e38f;
+		}
+		for (int64_t k = k0; k < k1; k++) {
+			const float *row = j->w + k * N;
+
+			for (int64_t n = 0; n < N; n++) {
+				if (row[n] < mn[n])
+					mn[n] = row[n];
+				if (row[n] > mx[n])
+					mx[n] = row[n];
+			}
+		}
+		for (int64_t n = 0; n < N; n++) {
+			float scale;
+			uint8_t z = (uint8_t)mid;
+
+			if (j->sym) {
+				float m = fabsf(mx[n]) > fabsf(mn[n]) ? mx[n] : mn[n];
+
+				scale = m / (float)(-mid);
+			} else {
+				float lo = mn[n] < 0.0f ? mn[n] : 0.0f, hi = mx[n] > 0.0f ? mx[n] : 0.0f;
+				float zf;
+
+				scale = (hi - lo) / (float)qmax;
+				zf = scale != 0.0f ? 0.0f - lo / scale : lo;
+				z = zf < 0.0f ? 0 : zf > (float)qmax ? (uint8_t)qmax : (uint8_t)roundf(zf);
+			}
+			j->scales[n * j->k_blocks + b] = scale;
+			zpv[n * 2 + half] = z;
+		}
+		for (int64_t k = k0; k < k1; k++) {
+			const float *row = j->w + k * N;
+
+			for (int64_t n = 0; n < N; n++) {
+				float s = j->scales[n * j->k_blocks + b], r = s != 0.0f ? 1.0f / s : 0.0f;
+				float z = (float)zpv[n * 2 + half];
+				float v = roundf(row[n] * r + z);
+				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
+				uint8_t *dst = j->q + n * j->col_bytes;
+
+				if (j->bits == 8) {
+					dst[k] = qv;
+				} else if (k % 2 == 0) {
+					/* an odd K leaves the last high nibble at the zero point */
+					dst[k / 2] = (uint8_t)((qv & 0xf) | (k + 1 < j->K ? 0 : zpv[n * 2 + half] << 4));
+				} else {
+					dst[k / 2] = (uint8_t)((dst[k / 2] & 0xf) | (qv << 4));
+				}
+			}
+		}
+	}
+	if (!j->sym) {
+		int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
+
+		for (int64_t n = 0; n < N; n++) {
+			if (j->bits == 4) {
+				j->zp[n * per_col + (int64_t)item] =
+					(uint8_t)((zpv[n * 2] & 0xf) | (zpv[n * 2 + 1] << 4));
+			} else {
+				j->zp[n * per_col + (int64_t)item * 2] = zpv[n * 2];
+				if ((int64_t)item * 2 + 1 < j->k_blocks)
+					j->zp[n * per_col + (int64_t)item * 2 + 1] = zpv[n * 2 + 1];
+			}
+		}
+	}
+out:
+	free(mn);
+	free(mx);
+	free(zpv);
+}
+
+struct made {
+	struct onnxpass_graph *g;	/* where the quantized tensors live */
+	char *src;	/* B's name */
+	char *q, *scales, *zp;
+	int64_t K, N;
+};
+
+struct state {
+	struct onnxpass_ctx *ctx;
+	struct cfg c;
+	struct made *made;
+	size_t n_made;
+	int64_t matmuls, gathers, skipped, bytes_before, bytes_after;
+	bool contrib, need_opset21;
+};
+
+static char *named(struct onnxpass_graph *g, const char *base, const char *suffix)
+{
+	size_t n = strlen(base) + strlen(suffix) + 1;
+	char *s = malloc(n), *f;
+
+	if (!s)
+		return NULL;
+	snprintf(s, n, "%s%s", base, suffix);
+	f = onnxpass_graph_fresh_name(g, s);
+	free(s);
+	return f;
+}
+
+static int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_t rank,
+		    const int64_t *dims, struct onnxpass_tensor **out)
+{
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, dtype, rank, dims);
+
+	if (!t)
+		return ONNXPASS_ENOMEM;
+	if (onnxpass_graph_add_initializer(g, t)) {
+		onnxpass_tensor_free(t);
+		return ONNXPASS_EINVAL;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Quantizes B once per graph (several MatMuls may share it), into the
+ * graph of the MatMul, so no new name crosses a subgraph boundary. */
+static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
+			       struct onnxpass_tensor *b)
+{
+	const char *bname = onnxpass_tensor_name(b);
+	struct cfg *c = &s->c;
+	struct nbits j = { 0 };
+	struct onnxpass_tensor *tq, *ts, *tz = NULL;
+	struct made m = { 0 }, *arr;
+	char suffix[8];
+	int64_t dims[3];
+
+	for (size_t i = 0; i < s->n_made; i++)
+		if (s->made[i].g == g && !strcmp(s->made[i].src, bname))
+			return &s->made[i];
+	j.w = onnxpass_tensor_data(b);
+	if (!j.w)
+		return NULL;
+	j.K = onnxpass_tensor_dim(b, 0);
+	j.N = onnxpass_tensor_dim(b, 1);
+	j.bits = c->bits;
+	j.block = c->block;
+	j.sym = c->sym;
+	j.k_blocks = (j.K + j.block - 1) / j.block;
+	j.col_bytes = j.k_blocks * j.block * j.bits / 8;
+	snprintf(suffix, sizeof(suffix), "_Q%d", c->bits);
+	m.g = g;
+	m.src = strdup(bname);
+	m.q = named(g, bname, suffix);
+	m.scales = named(g, bname, "_scales");
+	m.zp = c->sym ? NULL : named(g, bname, "_zero_points");
+	m.K = j.K;
+	m.N = j.N;
+	dims[0] = j.N;
+	dims[1] = j.k_blocks;
+	dims[2] = j.block * j.bits / 8;
+	if (!m.src || !m.q || !m.scales || (!c->sym && !m.zp) ||
+	    add_init(g, m.q, ONNXPASS_DT_UINT8, 3, dims, &tq))
+		goto fail;
+	dims[0] = j.N * j.k_blocks;
+	if (add_init(g, m.scales, ONNXPASS_DT_FLOAT, 1, dims, &ts))
+		goto fail;
+	if (!c->sym) {
+		dims[0] = j.N * (c->bits == 4 ? (j.k_blocks + 1) / 2 : j.k_blocks);
+		if (add_init(g, m.zp, ONNXPASS_DT_UINT8, 1, dims, &tz))
+			goto fail;
+		j.zp = onnxpass_tensor_mutable_data(tz);
+	}
+	j.q = onnxpass_tensor_mutable_data(tq);
+	j.scales = onnxpass_tensor_mutable_data(ts);
+	if (!j.q || !j.scales || (!c->sym && !j.zp))
+		goto fail;
+	onnxpass_parallel_for(s->ctx, (size_t)(j.k_blocks + 1) / 2, nbits_pair, &j);
+	onnxpass_tensor_drop_pages(b);
+	if (j.oom)
+		goto fail;
+	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
+	s->bytes_after += (int64_t)(onnxpass_tensor_nbytes(tq) + onnxpass_tensor_nbytes(ts) +
+				    (tz ? onnxpass_tensor_nbytes(tz) : 0));
+	arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
+	if (!arr)
+		goto fail;
+	s->made = arr;
+	arr[s->n_made] = m;
+	return &arr[s->n_made++];
+fail:
+	free(m.src);
+	free(m.q);
+	free(m.scales);
+	free(m.zp);
+	return NULL;
+}
+
+static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	struct onnxpass_tensor *b = const_input(n, 1, 2);
+	struct made *m;
+	struct onnxpass_node *q;
+	const char *in[4];
+	const char *out = onnxpass_node_output(n, 0);
+	char *name;
+	size_t len;
+
+	if (!b || onnxpass_node_input_count(n) != 2) {
+		onnxpass_log(s->ctx, ONNXPASS_LOG_DEBUG, "MatMul '%s': B is not a constant 2-D float initializer",
+			     onnxpass_node_name(n));
+		return 0;
+	}
+	m = quantize_b(s, g, b);
+	if (!m)
+		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot quantize '%s'",
+					 onnxpass_tensor_name(b));
+	in[0] = onnxpass_node_input(n, 0);
+	in[1] = m->q;
+	in[2] = m->scales;
+	in[3] = m->zp;
+	len = strlen(onnxpass_node_name(n)) + 8;
+	name = malloc(len);
+	if (!name)
+		return ONNXPASS_ENOMEM;
+	snprintf(name, len, "%s_Q%d", onnxpass_node_name(n), s->c.bits);
+	{
+		char *o = strdup(out);
+
+		onnxpass_graph_remove_node(g, n);
+		q = onnxpass_graph_add_node(g, "MatMulNBits", ONNXPASS_DOMAIN_MS, name, in,
+					    m->zp ? 4 : 3, (const char *const *)&o, 1);
+		free(o);
+	}
+	free(name);
+	if (!q)
+		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot add MatMulNBits");
+	onnxpass_node_set_attr_int(q, "K", m->K);
+	onnxpass_node_set_attr_int(q, "N", m->N);
+	onnxpass_node_set_attr_int(q, "bits", s->c.bits);
+	onnxpass_node_set_attr_int(q, "block_size", s->c.block);
+	if (s->c.accuracy > 0)
+		onnxpass_node_set_attr_int(q, "accuracy_level", s->c.accuracy);
+	s->matmuls++;
+	s->contrib = true;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Embedding tables                                                    */
+
+/* uint8 per-tensor, asymmetric, numpy rounding (half to even), as
+ * ORT's quantize_dynamic does for a Gather's data. */
+static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
+			struct onnxpass_tensor *t)
+{
+	const float *w = onnxpass_tensor_data(t);
+	int64_t numel = onnxpass_tensor_numel(t), dims[2] = { onnxpass_tensor_dim(t, 0),
+							      onnxpass_tensor_dim(t, 1) };
+	const char *tname = onnxpass_tensor_name(t), *out = onnxpass_node_output(n, 0);
+	char *qn = named(g, tname, "_quantized"), *sn = named(g, tname, "_scale"),
+	     *zn = named(g, tname, "_zero_point"), *on = named(g, out, "_quantized"),
+	     *dn = named(g, out, "_DequantizeLinear"), *o = strdup(out);
+	struct onnxpass_tensor *tq, *ts, *tz;
+	float lo = 0.0f, hi = 0.0f, scale;
+	uint8_t zp;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (!w || !qn || !sn || !zn || !on || !dn || !o)
+		goto out;
+	for (int64_t i = 0; i < numel; i++) {
+		if (w[i] < lo)
+			lo = w[i];
+		if (w[i] > hi)
+			hi = w[i];
+	}
+	scale = (hi - lo) / 255.0f;
+	if (scale < 1.17549435e-38f) {
+		scale = 1.0f;
+		zp = 0;
+	} else {
+		float z = rintf(0.0f - lo / scale);
+
+		zp = (uint8_t)(z < 0 ? 0 : z > 255 ? 255 : z);
+	}
+	if ((rc = add_init(g, qn, ONNXPASS_DT_UINT8, 2, dims, &tq)) ||
+	    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, 0, NULL, &ts)) ||
+	    (rc = add_init(g, zn, ONNXPASS_DT_UINT8, 0, NULL, &tz)))
+		goto out;
+	{
+		uint8_t *q = onnxpass_tensor_mutable_data(tq);
+
+		for (int64_t i = 0; i < numel; i++) {
+			float v = rintf(w[i] / scale) + (float)zp;
+
+			q[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+		*(float *)onnxpass_tensor_mutable_data(ts) = scale;
+		*(uint8_t *)onnxpass_tensor_mutable_data(tz) = zp;
+	}
+	onnxpass_tensor_drop_pages(t);
+	onnxpass_node_set_input(n, 0, qn);
+	onnxpass_node_set_output(n, 0, on);
+	{
+		const char *in[3] = { on, sn, zn };
+		struct onnxpass_node *dq = onnxpass_graph_add_node(g, "DequantizeLinear", NULL, dn, in, 3,
+								  (const char *const *)&o, 1);
+
+		if (!dq) {
+			rc = ONNXPASS_ENOMEM;
+			goto out;
+		}
+	}
+	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(t);
+	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq) + 5;
+	s->gathers++;
+	rc = 1;
+out:
+	free(qn);
+	free(sn);
+	free(zn);
+	free(on);
+	free(dn);
+	free(o);
+	return rc;
+}
+
+/* 4-bit blocks along the hidden axis, numpy rounding, as ORT's
+ * quantize_ndarray for GatherBlockQuantized (UINT4 data and zero points). */
+static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
+			 struct onnxpass_tensor *t)
+{
+	const float *w = onnxpass_tensor_data(t);
+	int64_t V = onnxpass_tensor_dim(t, 0), H = onnxpass_tensor_dim(t, 1), bs = s->c.gblock;
+	int64_t nb = H / bs, dims[2] = { V, H }, sdims[2] = { V, nb };
+	const char *tname = onnxpass_tensor_name(t);
+	char *qn = named(g, tname, "_Q4"), *sn = named(g, tname, "_scales"),
+	     *zn = named(g, tname, "_zero_points"), *o = strdup(onnxpass_node_output(n, 0));
+	char *nm = malloc(strlen(onnxpass_node_name(n)) + 4);
+	struct onnxpass_tensor *tq, *ts, *tz;
+	uint8_t *q, *zq;
+	float *sc;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (H % bs) {
+		onnxpass_log(s->ctx, ONNXPASS_LOG_WARN,
+			     "Gather '%s': hidden size %lld is not a multiple of block %lld; left as is",
+			     onnxpass_node_name(n), (long long)H, (long long)bs);
+		rc = 0;
+		goto out;
+	}
+	if (!w || !qn || !sn || !zn || !o || !nm)
+		goto out;
+	if ((rc = add_init(g, qn, ONNXPASS_DT_UINT4, 2, dims, &tq)) ||
+	    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, 2, sdims, &ts)) ||
+	    (rc = add_init(g, zn, ONNXPASS_DT_UINT4, 2, sdims, &tz)))
+		goto out;
+	q = onnxpass_tensor_mutable_data(tq);
+	sc = onnxpass_tensor_mutable_data(ts);
+	zq = onnxpass_tensor_mutable_data(tz);
+	rc = ONNXPASS_ENOMEM;
+	if (!q || !sc || !zq)
+		goto out;
+	for (int64_t v = 0; v < V; v++) {
+		for (int64_t b = 0; b < nb; b++) {
+			const float *blk = w + v * H + b * bs;
+			float lo = 0.0f, hi = 0.0f, scale, z;
+			int64_t idx = v * nb + b;
+
+			for (int64_t i = 0; i < bs; i++) {
+				lo = blk[i] < lo ? blk[i] : lo;
+				hi = blk[i] > hi ? blk[i] : hi;
+			}
+			scale = (hi - lo) / 15.0f;
+			z = scale == 0.0f ? 8.0f : rintf(-lo / scale);
+			z = z < 0 ? 0 : z > 15 ? 15 : z;
+			sc[idx] = scale;
+			zq[idx / 2] |= (uint8_t)((uint8_t)z << ((idx & 1) * 4));
+			for (int64_t i = 0; i < bs; i++) {
+				float r = scale == 0.0f ? 8.0f : rintf(blk[i] / scale + z);
+				int64_t e = v * H + b * bs + i;
+
+				r = r < 0 ? 0 : r > 15 ? 15 : r;
+				q[e / 2] |= (uint8_t)((uint8_t)r << ((e & 1) * 4));
+			}
+		}
+	}
+	onnxpass_tensor_drop_pages(t);
+	sprintf(nm, "%s_Q4", onnxpass_node_name(n));
+	{
+		const char *in[4] = { qn, onnxpass_node_input(n, 1), sn, zn };
+		int64_t axis = 0;
+		struct onnxpass_node *gq;
+		char *ids = strdup(in[1]);
+
+		onnxpass_node_attr_int(n, "axis", &axis);
+		in[1] = ids;
+		onnxpass_graph_remove_node(g, n);
+		gq = onnxpass_graph_add_node(g, "GatherBlockQuantized", ONNXPASS_DOMAIN_MS, nm, in, 4,
+					     (const char *const *)&o, 1);
+		free(ids);
+		if (!gq)
+			goto out;
+		onnxpass_node_set_attr_int(gq, "gather_axis", axis);
+		onnxpass_node_set_attr_int(gq, "quantize_axis", 1);
+		onnxpass_node_set_attr_int(gq, "block_size", bs);
+	}
+	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(t);
+	s->bytes_after += (int64_t)(onnxpass_tensor_nbytes(tq) + onnxpass_tensor_nbytes(ts) +
+				    onnxpass_tensor_nbytes(tz));
+	s->gathers++;
+	s->contrib = true;
+	s->need_opset21 = true;
+	rc = 1;
+out:
+	free(qn);
+	free(sn);
+	free(zn);
+	free(o);
+	free(nm);
+	return rc;
+}
+
+static int gather_node(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	struct onnxpass_tensor *t = const_input(n, 0, 2);
+	int64_t axis = 0;
+
+	if (!t) {
+		onnxpass_log(s->ctx, ONNXPASS_LOG_DEBUG, "Gather '%s': data is not a constant 2-D float table",
+			     onnxpass_node_name(n));
+		return 0;
+	}
+	onnxpass_node_attr_int(n, "axis", &axis);
+	if (axis != 0)
+		return 0;
+	if (onnxpass_value_graph(onnxpass_node_input_value(n, 0)) != g)
+		return 0;	/* a table of an enclosing graph: leave it */
+	return !strcmp(s->c.gather, "uint8") ? gather_uint8(s, g, n, t) : gather_block4(s, g, n, t);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int quantize_graph(struct state *s, struct onnxpass_graph *g)
+{
+	size_t count;
+	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
+	int changes = 0, rc = 0;
+
+	if (!nodes)
+		return ONNXPASS_ENOMEM;
+	for (size_t i = 0; i < count && rc >= 0; i++) {
+		struct onnxpass_node *n = nodes[i];
+
+		for (size_t k = 0; k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
+			rc = quantize_graph(s, onnxpass_node_subgraph(n, k));
+			changes += rc > 0 ? rc : 0;
+		}
+		if (rc < 0 || onnxpass_node_is_removed(n) || !wanted(&s->c, onnxpass_node_name(n)))
+			continue;
+		if (onnxpass_node_is(n, NULL, "MatMul") && onnxpass_params_bool(s->c.p, "matmul"))
+			rc = matmul_to_nbits(s, g, n);
+		else if (onnxpass_node_is(n, NULL, "Gather") && strcmp(s->c.gather, "none"))
+			rc = gather_node(s, g, n);
+		else
+			continue;
+		if (rc > 0) {
+			/* the node added last (a replacement, or the Dequantize-
+			 * Linear after a Gather) goes where the old node was */
+			struct onnxpass_node *last =
+				onnxpass_graph_node(g, onnxpass_graph_node_count(g) - 1);
+			struct onnxpass_node *next = NULL;
+
+			for (size_t k = i + 1; k < count && !next; k++)
+				if (!onnxpass_node_is_removed(nodes[k]))
+					next = nodes[k];
+			if (next)
+				onnxpass_graph_move_before(g, last, next);
+			changes += rc;
+		}
+	}
+	free(nodes);
+	if (rc < 0)
+		return rc;
+	/* weights nothing reads any more */
+	for (size_t i = onnxpass_graph_initializer_count(g); i-- > 0;) {
+		struct onnxpass_tensor *t = onnxpass_graph_initializer_at(g, i);
+		struct onnxpass_value *v = onnxpass_graph_value(g, onnxpass_tensor_name(t));
+
+		if (v && !onnxpass_value_use_count(v) && !onnxpass_value_is_graph_output(v) &&
+		    onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT)
+			onnxpass_graph_remove_initializer(g, onnxpass_value_name(v));
+	}
+	return changes;
+}
+
+static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
+	       const struct onnxpass_params *params)
+{
+	struct state s = { .ctx = ctx };
+	int total = 0;
+
+	(void)bundle;
+	s.c.p = params;
+	s.c.bits = (int)onnxpass_params_int(params, "bits");
+	s.c.block = onnxpass_params_int(params, "block_size");
+	s.c.sym = onnxpass_params_bool(params, "symmetric");
+	s.c.accuracy = onnxpass_params_int(params, "accuracy_level");
+	s.c.gather = onnxpass_params_string(params, "gather");
+	s.c.gblock = onnxpass_params_int(params, "gather_block_size");
+	if (!s.c.gblock)
+		s.c.gblock = s.c.block;
+	if (s.c.bits != 4 && s.c.bits != 8)
+		return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "bits must be 4 or 8, not %d", s.c.bits);
+	if (s.c.block & (s.c.block - 1) || s.c.gblock & (s.c.gblock - 1))
+		return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
+					 "block sizes must be powers of two (block_size %lld, gather_block_size %lld)",
+					 (long long)s.c.block, (long long)s.c.gblock);
+	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
+		struct onnxpass_model *m = onnxpass_ctx_model(ctx, i);
+		int rc;
+
+		s.contrib = s.need_opset21 = false;
+		rc = quantize_graph(&s, onnxpass_model_graph(m));
+		if (rc < 0)
+			break;
+		total += rc;
+		if (s.contrib && onnxpass_model_opset(m, ONNXPASS_DOMAIN_MS) < 1)
+			onnxpass_model_set_opset(m, ONNXPASS_DOMAIN_MS, 1);
+		if (s.need_opset21) {
+			/* UINT4 tensors: IR 10 and opset 21, as ORT's quantizer sets */
+			if (onnxpass_model_opset(m, "") < 21)
+				onnxpass_model_set_opset(m, "", 21);
+			if (onnxpass_model_ir_version(m) < 10)
+				onnxpass_model_set_ir_version(m, 10);
+		}
+	}
+	for (size_t i = 0; i < s.n_made; i++) {
+		free(s.made[i].src);
+		free(s.made[i].q);
+		free(s.made[i].scales);
+		free(s.made[i].zp);
+	}
+	free(s.made);
+	onnxpass_ctx_report_int(ctx, "matmul_nbits", s.matmuls);
+	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);
+	onnxpass_ctx_report_int(ctx, "weight_bytes_before", s.bytes_before);
+	onnxpass_ctx_report_int(ctx, "weight_bytes_after", s.bytes_after);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%lld MatMul -> MatMulNBits, %lld Gather tables; %lld -> %lld bytes",
+		     (long long)s.matmuls, (long long)s.gathers, (long long)s.bytes_before,
+		     (long long)s.bytes_after);
+	return total;
+}
+
+static const struct onnxpass_param params[] = {
+	{ "matmul", ONNXPASS_PARAM_BOOL, "true",
+	  "MatMul with a constant 2-D float B -> com.microsoft MatMulNBits", 0, 0, NULL, false },
+	{ "bits", ONNXPASS_PARAM_INT, "4", "bits per weight: 4 or 8", 4, 8, NULL, false },
+	{ "block_size", ONNXPASS_PARAM_INT, "128", "weights per block (power of two)", 16, 256, NULL,
+	  false },
+	{ "symmetric", ONNXPASS_PARAM_BOOL, "false", "no zero points (implicit 8 or 128)", 0, 0, NULL,
+	  false },
+	{ "accuracy_level", ONNXPASS_PARAM_INT, "0",
+	  "MatMulNBits accuracy_level (0: unset, 4: int8 compute for A)", 0, 4, NULL, false },
+	{ "gather", ONNXPASS_PARAM_ENUM, "none",
+	  "embedding Gather: none, uint8 (per tensor + DequantizeLinear), block4 (GatherBlockQuantized)",
+	  0, 0, "none|uint8|block4", false },
+	{ "gather_block_size", ONNXPASS_PARAM_INT, "0",
+	  "block along the hidden axis for block4 (0: block_size)", 0, 256, NULL, false },
+	{ "include", ONNXPASS_PARAM_LIST, NULL, "only nodes whose name matches one of these globs", 0,
+	  0, NULL, false },
+	{ "exclude", ONNXPASS_PARAM_LIST, NULL, "skip nodes whose name matches one of these globs", 0,
+	  0, NULL, false },
+};
+
+static const struct onnxpass_plugin plugin = {
+	.abi_version = ONNXPASS_ABI_VERSION,
+	.struct_size = sizeof(struct onnxpass_plugin),
+	.name = "quantize",
+	.version = "1.0",
+	.summary = "weight-only int4/int8 (MatMulNBits), uint8 or 4-bit block embeddings",
+	.params = params,
+	.n_params = sizeof(params) / sizeof(params[0]),
+	.run = run,
+	.description =
+		"MatMul nodes whose B is a constant 2-D float initializer become\n"
+		"com.microsoft MatMulNBits with round-to-nearest block quantization, bit-exact\n"
+		"with ONNX Runtime's MatMulNBitsQuantizer (DEFAULT algorithm).  Embedding\n"
+		"Gathers (constant [V,H] float table, axis 0) become a uint8 table with one\n"
+		"scale and zero point plus DequantizeLinear (gather = uint8, like\n"
+		"quantize_dynamic), or com.microsoft GatherBlockQuantized with UINT4 blocks\n"
+		"along H (gather = block4; raises the model to opset 21 and IR 10).",
+};
+
+ONNXPASS_PLUGIN_DEFINE(plugin)
