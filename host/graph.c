@@ -192,6 +192,20 @@ static int graph_push_node(struct onnxpass_graph *g, struct onnxpass_node *n)
 	return 0;
 }
 
+int graph_adopt_node(struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	const char *why = NULL;
+
+	if (graph_push_node(g, n)) {
+		free(n);
+		return ONNXPASS_ENOMEM;
+	}
+	g->dirty = true;
+	if (node_wire(g, n) || node_build_subgraphs(g, n, &why))
+		return ONNXPASS_ENOMEM;
+	return 0;
+}
+
 struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *gp,
 				   struct onnxpass_graph *parent, struct onnxpass_node *owner,
 				   const char **why)

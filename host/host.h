@@ -144,7 +144,7 @@ int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct r
 void host_log(int verbosity, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* info.c */
-int info_print(const char *path, bool json, FILE *out, char *err, size_t errlen);
+int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen);
 
 /* JSON string output (report.c) */
 void json_str(FILE *f, const char *s);

@@ -108,7 +108,26 @@ static void print_value(FILE *out, struct onnxpass_value *v, bool json)
 	fputs(json ? "}" : "\n", out);
 }
 
-int info_print(const char *path, bool json, FILE *out, char *err, size_t errlen)
+static void print_nodes(FILE *out, struct onnxpass_graph *g, int depth)
+{
+	for (size_t i = 0; i < onnxpass_graph_node_count(g); i++) {
+		struct onnxpass_node *n = onnxpass_graph_node(g, i);
+		const char *d = onnxpass_node_domain(n);
+
+		fprintf(out, "%*s%s%s%s '%s': ", depth * 2, "", d, *d ? ":" : "",
+			onnxpass_node_op_type(n), onnxpass_node_name(n));
+		for (size_t k = 0; k < onnxpass_node_input_count(n); k++)
+			fprintf(out, "%s%s", k ? ", " : "", onnxpass_node_input(n, k));
+		fputs(" -> ", out);
+		for (size_t k = 0; k < onnxpass_node_output_count(n); k++)
+			fprintf(out, "%s%s", k ? ", " : "", onnxpass_node_output(n, k));
+		fputc('\n', out);
+		for (size_t k = 0; k < onnxpass_node_subgraph_count(n); k++)
+			print_nodes(out, onnxpass_node_subgraph(n, k), depth + 1);
+	}
+}
+
+int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen)
 {
 	struct onnxpass_model *m;
 	struct onnxpass_graph *g;
@@ -183,6 +202,10 @@ int info_print(const char *path, bool json, FILE *out, char *err, size_t errlen)
 		fprintf(out, "weights:     %s inline", human_bytes(s.bytes_inline, hb, sizeof(hb)));
 		fprintf(out, ", %s external\n", human_bytes(s.bytes_external, hb, sizeof(hb)));
 		fprintf(out, "functions:   %zu\n", onnxpass_model_function_count(m));
+		if (nodes) {
+			fprintf(out, "graph:\n");
+			print_nodes(out, g, 1);
+		}
 	}
 	for (size_t i = 0; i < s.n_ops; i++)
 		free(s.ops[i].key);

@@ -144,7 +144,9 @@ struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *g
 				   const char **why);
 /* The value of name in g, created on first mention; NULL for "" or ENOMEM. */
 struct onnxpass_value *graph_value_get(struct onnxpass_graph *g, const char *name);
-void graph_sync(struct onnxpass_graph *g);	/* refresh gp arrays */
+void graph_sync(struct onnxpass_graph *g);
+/* Appends a wrapped node (np owned by it) and wires its values. */
+int graph_adopt_node(struct onnxpass_graph *g, struct onnxpass_node *n);	/* refresh gp arrays */
 void model_sync(struct onnxpass_model *m);
 void graph_free(struct onnxpass_graph *g);
 int model_register_tensor(struct onnxpass_model *m, struct onnxpass_tensor *t);

@@ -26,7 +26,7 @@ struct opts {
 	const char *cmd;	/* run, info, convert or NULL */
 	char **args;
 	int n_args;
-	bool json;
+	bool json, nodes;
 };
 
 static void usage(FILE *f)
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 	fputs("usage: onnxpass -r RECIPE -i IN -o OUT [options]\n"
 	      "       onnxpass run PASS [KEY=VALUE...] -i IN -o OUT [options]\n"
 	      "       onnxpass convert -i IN -o OUT [--external MODE]\n"
-	      "       onnxpass info [--json] MODEL\n"
+	      "       onnxpass info [--json | --nodes] MODEL\n"
 	      "       onnxpass --list | --describe PASS | --check -r RECIPE\n"
 	      "\n"
 	      "IN is a model file or a folder holding a bundle (every .onnx in it, or the\n"
@@ -65,7 +65,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "external", required_argument, 0, O_EXTERNAL },
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
 		{ "data-file", required_argument, 0, O_DATA },
-		{ "json", no_argument, 0, O_JSON }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -110,6 +110,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_CHECK: o->check = true; break;
 		case O_REPORT: o->report = optarg; break;
 		case O_JSON: o->json = true; break;
+		case O_NODES: o->nodes = true; break;
 		case O_DATA: o->data_file = optarg; break;
 		case O_EXTERNAL:
 			if (!strcmp(optarg, "auto"))
@@ -438,7 +439,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "onnxpass: error: info takes one model file\n");
 			return 2;
 		}
-		rc = info_print(o.args[0], o.json, stdout, err, sizeof(err));
+		rc = info_print(o.args[0], o.json, o.nodes, stdout, err, sizeof(err));
 		goto out;
 	}
 	if (o.cmd && !strcmp(o.cmd, "convert")) {

@@ -176,8 +176,33 @@ async function compare(a, b, mode) {
   return { worst };
 }
 
+// Each model of ORIG_DIR named on the command line against its rewired
+// copy in NEW_DIR, which takes EMBED's output (computed from the same
+// input_ids) as an extra input: outputs must be bitwise equal.
+async function splitCheck(origDir, newDir, embedFile, names) {
+  const embed = await ort.InferenceSession.create(path.join(newDir, embedFile), opts);
+  let failed = 0;
+  for (const name of names) {
+    const orig = path.join(origDir, name), neu = path.join(newDir, name);
+    const io = graphIO(fs.readFileSync(orig));
+    const feeds = makeInputs(io, 777);
+    const so = await ort.InferenceSession.create(orig, opts), sn = await ort.InferenceSession.create(neu, opts);
+    const ro = await so.run(feeds);
+    const e = await embed.run({ [embed.inputNames[0]]: feeds[embed.inputNames[0]] });
+    const nf = {};
+    for (const k of sn.inputNames) nf[k] = k === embed.outputNames[0] ? e[embed.outputNames[0]] : feeds[k];
+    const rn = await sn.run(nf);
+    let r = null;
+    for (const o of io.outputs) if (!r) r = bitwise(o.name, ro[o.name], rn[o.name]);
+    if (r) failed++;
+    console.log(r ? `fail ${name} ${r}` : `ok ${name} bitwise equal`);
+  }
+  process.exit(failed ? 1 : 0);
+}
+
 async function main() {
   const [cmd, ...args] = process.argv.slice(2);
+  if (cmd === 'split-check') return splitCheck(args[0], args[1], args[2], args.slice(3));
   if (cmd === 'corpus') return corpus(args[0]);
   if (cmd === 'compare' || cmd === 'compare-dir') {
     const pairs = cmd === 'compare' ? [[args[0], args[1]]] :

@@ -65,6 +65,18 @@ ONNXPASS_API int onnxpass_model_save(struct onnxpass_model *m, const char *path,
 				     const struct onnxpass_save_options *opts,
 				     char *err, size_t errlen);
 
+/*
+ * A new model computing outputs of src's main graph from inputs (plus
+ * src's initializers, which are shared, not copied): the nodes on the
+ * paths from inputs to outputs, with src's IR version and opsets.  Fails
+ * with EINVAL, and says which in err, when an output depends on a graph
+ * input not in inputs.  Caller frees.
+ */
+ONNXPASS_API struct onnxpass_model *
+onnxpass_model_extract(struct onnxpass_model *src, const char *const *inputs, size_t n_inputs,
+		       const char *const *outputs, size_t n_outputs, const char *graph_name,
+		       char *err, size_t errlen);
+
 /* File the model was loaded from (NULL for new models); borrowed. */
 ONNXPASS_API const char *onnxpass_model_path(const struct onnxpass_model *m);
 ONNXPASS_API struct onnxpass_graph *onnxpass_model_graph(struct onnxpass_model *m);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* embedding-split: moves the token-embedding lookup of each selected model
+ * into one model of its own, so the [V,H] table exists once.
+ *
+ *   input_ids ─(Reshape/Cast/...)─> Gather(table[V,H]) ─> X ─> rest
+ *
+ * becomes, in each selected model,   embed_matrix (graph input) ─> rest
+ * and a new model                    input_ids ─> ... ─> Gather ─> embed_matrix
+ *
+ * The embedding is found by structure: a Gather on axis 0 whose data is a
+ * 2-D float initializer and whose indices come from an integer graph input
+ * through shape-only ops.  Lookups with computed indices (T5's relative
+ * attention bias) are not embeddings and are left alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <onnxpass/onnxpass.h>
+
+struct lookup {
+	struct onnxpass_node *gather;
+	struct onnxpass_tensor *table;
+	struct onnxpass_value *ids;	/* the graph input */
+	int dynamic_dims;	/* symbolic dims of ids: the most general wins */
+};
+
+static bool passthrough(struct onnxpass_node *n)
+{
+	static const char *ops[] = { "Reshape", "Cast", "Identity", "Squeeze", "Unsqueeze",
+				     "Flatten" };
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (onnxpass_node_is(n, NULL, ops[i]))
+			return true;
+	return false;
+}
+
+/* The graph input the indices come from, or NULL if they are computed. */
+static struct onnxpass_value *ids_source(struct onnxpass_node *gather)
+{
+	struct onnxpass_value *v = onnxpass_node_input_value(gather, 1);
+
+	for (int depth = 0; v && depth < 16; depth++) {
+		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
+		int dt;
+
+		if (!p) {
+			dt = onnxpass_value_dtype(v);
+			return onnxpass_value_is_graph_input(v) && !onnxpass_value_initializer(v) &&
+				       (dt == ONNXPASS_DT_INT64 || dt == ONNXPASS_DT_INT32)
+				       ? v : NULL;
+		}
+		if (!passthrough(p))
+			return NULL;
+		v = onnxpass_node_input_value(p, 0);
+	}
+	return NULL;
+}
+
+static int find_lookup(struct onnxpass_ctx *ctx, size_t mi, const char *hint, struct lookup *out)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, mi));
+	int found = 0;
+
+	for (size_t i = 0; i < onnxpass_graph_node_count(g); i++) {
+		struct onnxpass_node *n = onnxpass_graph_node(g, i);
+		struct onnxpass_value *tv, *ids;
+		struct onnxpass_tensor *t;
+		int64_t axis = 0;
+
+		if (!onnxpass_node_is(n, NULL, "Gather"))
+			continue;
+		onnxpass_node_attr_int(n, "axis", &axis);
+		tv = onnxpass_node_input_value(n, 0);
+		t = tv ? onnxpass_value_initializer(tv) : NULL;
+		if (axis != 0 || !t || onnxpass_tensor_rank(t) != 2 ||
+		    (onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT &&
+		     onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT16 &&
+		     onnxpass_tensor_dtype(t) != ONNXPASS_DT_BFLOAT16))
+			continue;
+		if (hint && strcmp(hint, onnxpass_tensor_name(t)))
+			continue;
+		ids = ids_source(n);
+		if (!ids) {
+			onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: Gather '%s' on '%s' has computed indices: not an embedding",
+				     onnxpass_ctx_role(ctx, mi), onnxpass_node_name(n), onnxpass_tensor_name(t));
+			continue;
+		}
+		if (found++) {
+			return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
+						 "%s: two embedding lookups ('%s' and '%s'); name the table with table = NAME",
+						 onnxpass_ctx_role(ctx, mi), onnxpass_node_name(out->gather),
+						 onnxpass_node_name(n));
+		}
+		out->gather = n;
+		out->table = t;
+		out->ids = ids;
+		out->dynamic_dims = 0;
+		for (int d = 0; d < onnxpass_value_rank(ids); d++) {
+			int64_t dv;
+
+			onnxpass_value_dim(ids, d, &dv, NULL);
+			out->dynamic_dims += dv < 0;
+		}
+	}
+	if (!found)
+		return onnxpass_ctx_fail(ctx, ONNXPASS_ENOTFOUND,
+					 "%s: no embedding lookup found (expected a Gather on a 2-D float initializer%s%s%s indexed by an integer graph input)",
+					 onnxpass_ctx_role(ctx, mi), hint ? " named '" : "", hint ? hint : "",
+					 hint ? "'" : "");
+	return 0;
+}
+
+/* The embedding output's type: ids dims, then H. */
+static void set_embed_type(struct onnxpass_value *dst, struct lookup *l)
+{
+	int rank = onnxpass_value_rank(l->ids);
+	int64_t dims[8];
+	const char *params[8];
+
+	if (rank < 0 || rank > 7) {
+		onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), -1, NULL, NULL);
+		return;
+	}
+	for (int d = 0; d < rank; d++)
+		onnxpass_value_dim(l->ids, d, &dims[d], &params[d]);
+	dims[rank] = onnxpass_tensor_dim(l->table, 1);
+	params[rank] = NULL;
+	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), rank + 1, dims, params);
+}
+
+static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
+	       const struct onnxpass_params *params)
+{
+	const char *as = onnxpass_params_string(params, "as");
+	const char *out_name = onnxpass_params_string(params, "output");
+	const char *hint = onnxpass_params_string(params, "table");
+	size_t n = onnxpass_ctx_model_count(ctx), best = 0;
+	struct lookup *l = calloc(n ? n : 1, sizeof(*l));
+	struct onnxpass_model *em = NULL;
+	char err[512] = "", file[256];
+	int64_t table_bytes;
+	int rc = 0, changes = 0;
+
+	if (!l)
+		return ONNXPASS_ENOMEM;
+	if (onnxpass_bundle_index(bundle, as) >= 0) {
+		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "the bundle has a model '%s' already", as);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = find_lookup(ctx, i, hint, &l[i]);
+	if (rc)
+		goto out;
+	/* every model must look up the same table */
+	for (size_t i = 1; i < n; i++) {
+		if (!onnxpass_tensor_equal(l[0].table, l[i].table)) {
+			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
+					       "%s's table '%s' differs from %s's '%s': they cannot share one embedding model",
+					       onnxpass_ctx_role(ctx, i), onnxpass_tensor_name(l[i].table),
+					       onnxpass_ctx_role(ctx, 0), onnxpass_tensor_name(l[0].table));
+			goto out;
+		}
+		if (l[i].dynamic_dims > l[best].dynamic_dims)
+			best = i;
+	}
+	/* the embedding model, cut from the model with the most general ids */
+	{
+		const char *in = onnxpass_value_name(l[best].ids);
+		const char *o = onnxpass_node_output(l[best].gather, 0);
+		struct onnxpass_model *src = onnxpass_ctx_model(ctx, best);
+		struct onnxpass_graph *eg;
+		struct onnxpass_node *gn = NULL;
+
+		em = onnxpass_model_extract(src, &in, 1, &o, 1, as, err, sizeof(err));
+		if (!em) {
+			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "cannot cut the embedding out of %s: %s",
+					       onnxpass_ctx_role(ctx, best), err);
+			goto out;
+		}
+		eg = onnxpass_model_graph(em);
+		for (size_t i = 0; i < onnxpass_graph_node_count(eg); i++)
+			if (onnxpass_node_is(onnxpass_graph_node(eg, i), NULL, "Gather"))
+				gn = onnxpass_graph_node(eg, i);
+		/* the output gets its public name */
+		onnxpass_graph_remove_output(eg, o);
+		if (!gn || onnxpass_node_set_output(gn, 0, out_name) ||
+		    !onnxpass_graph_add_output(eg, out_name, -1)) {
+			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "cannot name the embedding output '%s'",
+					       out_name);
+			goto out;
+		}
+		set_embed_type(onnxpass_graph_value(eg, out_name), &l[best]);
+		/* the ids keep general dims (the with-past decoder says [batch, 1]) */
+		{
+			struct onnxpass_value *iv = onnxpass_graph_value(eg, in);
+			int rank = onnxpass_value_rank(iv);
+
+			if (rank == 2) {
+				const int64_t dims[2] = { -1, -1 };
+				const char *p[2] = { "batch_size", "sequence_length" };
+				const int64_t od[3] = { -1, -1, onnxpass_tensor_dim(l[best].table, 1) };
+				const char *op[3] = { "batch_size", "sequence_length", NULL };
+
+				onnxpass_value_set_type(iv, onnxpass_value_dtype(iv), 2, dims, p);
+				onnxpass_value_set_type(onnxpass_graph_value(eg, out_name),
+							onnxpass_tensor_dtype(l[best].table), 3, od, op);
+			}
+		}
+	}
+	/* (the rewiring below frees the tables of the models) */
+	table_bytes = (int64_t)onnxpass_tensor_nbytes(l[0].table);
+	/* each model reads embed_matrix instead of its lookup */
+	for (size_t i = 0; i < n; i++) {
+		struct onnxpass_model *m = onnxpass_ctx_model(ctx, i);
+		struct onnxpass_graph *g = onnxpass_model_graph(m);
+		char *x = strdup(onnxpass_node_output(l[i].gather, 0));
+		struct onnxpass_value *v;
+
+		if (!x || onnxpass_graph_value(g, out_name)) {
+			free(x);
+			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "%s already has a value named '%s'",
+					       onnxpass_ctx_role(ctx, i), out_name);
+			goto out;
+		}
+		v = onnxpass_graph_add_input(g, out_name, 0);
+		if (!v) {
+			free(x);
+			rc = ONNXPASS_ENOMEM;
+			goto out;
+		}
+		set_embed_type(v, &l[i]);
+		onnxpass_graph_remove_node(g, l[i].gather);
+		onnxpass_graph_replace_uses(g, x, out_name, true);
+		free(x);
+		changes += 1 + (int)onnxpass_graph_remove_unused(g);
+	}
+	snprintf(file, sizeof(file), "%s.onnx", as);
+	if (onnxpass_params_is_set(params, "file"))
+		snprintf(file, sizeof(file), "%s", onnxpass_params_string(params, "file"));
+	rc = onnxpass_bundle_add(bundle, as, file, em);
+	if (rc) {
+		rc = onnxpass_ctx_fail(ctx, rc, "cannot add model '%s' (%s) to the bundle", as, file);
+		goto out;
+	}
+	em = NULL;
+	onnxpass_ctx_report_int(ctx, "models_rewired", (int64_t)n);
+	onnxpass_ctx_report_int(ctx, "table_bytes", table_bytes);
+	rc = changes + 1;
+out:
+	onnxpass_model_free(em);
+	free(l);
+	return rc;
+}
+
+static const struct onnxpass_param params[] = {
+	{ "as", ONNXPASS_PARAM_STRING, "embed", "role of the new embedding model", 0, 0, NULL, false },
+	{ "file", ONNXPASS_PARAM_STRING, NULL, "its file name (default: ROLE.onnx)", 0, 0, NULL,
+	  false },
+	{ "output", ONNXPASS_PARAM_STRING, "embed_matrix",
+	  "name of the embedding output, and of the new input of each model", 0, 0, NULL, false },
+	{ "table", ONNXPASS_PARAM_STRING, NULL,
+	  "name of the table initializer, if a model has several lookups", 0, 0, NULL, false },
+};
+
+static const struct onnxpass_plugin plugin = {
+	.abi_version = ONNXPASS_ABI_VERSION,
+	.struct_size = sizeof(struct onnxpass_plugin),
+	.name = "embedding-split",
+	.version = "1.0",
+	.summary = "move the shared token embedding into a model of its own",
+	.params = params,
+	.n_params = sizeof(params) / sizeof(params[0]),
+	.run = run,
+	.description =
+		"Finds in each selected model the token-embedding lookup (a Gather on axis 0 of a\n"
+		"2-D float initializer whose indices come from an integer graph input, possibly\n"
+		"through Reshape/Cast/Squeeze/Unsqueeze), checks that all models use the same\n"
+		"table, cuts the lookup into a new model (ids -> OUTPUT) and makes each model\n"
+		"take OUTPUT as its first graph input instead, dropping the table and the nodes\n"
+		"left dead.  Graph inputs such as input_ids stay, even when no longer read.",
+};
+
+ONNXPASS_PLUGIN_DEFINE(plugin)
