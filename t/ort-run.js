@@ -200,8 +200,25 @@ async function splitCheck(origDir, newDir, embedFile, names) {
   process.exit(failed ? 1 : 0);
 }
 
+// PART's outputs must equal FULL's outputs of the same names, bitwise,
+// with PART fed the subset of FULL's inputs it declares.
+async function subCheck(full, part) {
+  const io = graphIO(fs.readFileSync(full));
+  const feeds = makeInputs(io, 4242);
+  const sf = await ort.InferenceSession.create(full, opts), sp = await ort.InferenceSession.create(part, opts);
+  const rf = await sf.run(feeds);
+  const pf = {};
+  for (const k of sp.inputNames) pf[k] = feeds[k];
+  const rp = await sp.run(pf);
+  let r = null;
+  for (const k of sp.outputNames) if (!r) r = bitwise(k, rf[k], rp[k]);
+  console.log(r ? `fail ${path.basename(part)} ${r}` : `ok ${path.basename(part)}: ${sp.outputNames.length} outputs bitwise equal to ${path.basename(full)}'s`);
+  process.exit(r ? 1 : 0);
+}
+
 async function main() {
   const [cmd, ...args] = process.argv.slice(2);
+  if (cmd === 'sub-check') return subCheck(args[0], args[1]);
   if (cmd === 'split-check') return splitCheck(args[0], args[1], args[2], args.slice(3));
   if (cmd === 'corpus') return corpus(args[0]);
   if (cmd === 'compare' || cmd === 'compare-dir') {

@@ -225,6 +225,22 @@ ONNXPASS_API int onnxpass_value_dim(struct onnxpass_value *v, int i, int64_t *va
 ONNXPASS_API int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank,
 					 const int64_t *dims, const char *const *params);
 
+/*
+ * Dimension provenance: where dim axis of v comes from, traced back
+ * through ops that keep it (elementwise, casts, norms, MatMul rows,
+ * embedding Gather, Transpose, keep-dims reductions, Reshape whose shape
+ * names the dim).  On success *input is a graph input of v's graph (or an
+ * enclosing one) and *input_axis its axis.  ENOTFOUND when it cannot tell.
+ */
+ONNXPASS_API int onnxpass_value_dim_origin(struct onnxpass_value *v, int axis,
+					   struct onnxpass_value **input, int *input_axis);
+/* Rank of v, declared or derived from its producers; -1 if unknown. */
+ONNXPASS_API int onnxpass_value_infer_rank(struct onnxpass_value *v);
+/* v's value when it is a small integer constant (an initializer or a
+ * Constant node's output): up to max elements into out; returns the
+ * element count, or -1 if v is not such a constant. */
+ONNXPASS_API int onnxpass_value_const_ints(struct onnxpass_value *v, int64_t *out, int max);
+
 /* ------------------------------------------------------------------ */
 /* Nodes                                                               */
 
