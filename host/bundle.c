@@ -325,7 +325,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 			 const struct onnxpass_bundle_save_options *opts, char *err, size_t errlen)
 {
 	struct onnxpass_bundle_save_options o = { sizeof(o), { sizeof(o.model), 0, 0, NULL },
-						  NULL, false };
+						  NULL, false, NULL, NULL };
 	struct onnxpass_model **models = NULL;
 	struct shared_table *shared = NULL;
 	const char *shared_file;
@@ -390,6 +390,20 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 		free(p);
 		if (rc)
 			goto out_rm;
+	}
+	if (o.extra_file && o.extra_text) {
+		char *p = path_join(tmp, o.extra_file);
+		FILE *f = p && !strchr(o.extra_file, '/') ? fopen(p, "w") : NULL;
+		bool bad = !f || fputs(o.extra_text, f) < 0;
+
+		if (f && fclose(f))
+			bad = true;
+		free(p);
+		if (bad) {
+			set_err(err, errlen, "cannot write '%s' into bundle '%s'", o.extra_file, dir);
+			rc = ONNXPASS_EIO;
+			goto out_rm;
+		}
 	}
 	/* move into place */
 	if (state == 0 && rmdir(dir)) {

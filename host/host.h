@@ -93,6 +93,7 @@ struct recipe {
 	struct role_file *outputs;	/* none = write every model */
 	size_t n_outputs;
 	char *shared_data;
+	char *notes;	/* how to run the output, for its manifest */
 	struct step *steps;
 	size_t n_steps;
 };
@@ -146,7 +147,10 @@ void host_log(int verbosity, int level, const char *fmt, ...) __attribute__((for
 /* info.c */
 int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen);
 
-/* JSON string output (report.c) */
+/* One value's name, type and shape, as a JSON object or a text line. */
+void info_value(FILE *out, struct onnxpass_value *v, bool json);
+
+/* JSON string output (runner.c) */
 void json_str(FILE *f, const char *s);
 
 #endif

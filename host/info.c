@@ -69,7 +69,7 @@ static int cmp_ops(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static void print_value(FILE *out, struct onnxpass_value *v, bool json)
+void info_value(FILE *out, struct onnxpass_value *v, bool json)
 {
 	int rank = onnxpass_value_rank(v);
 
@@ -159,12 +159,12 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 		fprintf(out, "}, \"inputs\": [");
 		for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
 			fprintf(out, "%s", i ? ", " : "");
-			print_value(out, onnxpass_graph_input(g, i), true);
+			info_value(out, onnxpass_graph_input(g, i), true);
 		}
 		fprintf(out, "], \"outputs\": [");
 		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
 			fprintf(out, "%s", i ? ", " : "");
-			print_value(out, onnxpass_graph_output(g, i), true);
+			info_value(out, onnxpass_graph_output(g, i), true);
 		}
 		fprintf(out, "], \"nodes\": %llu, \"ops\": {", (unsigned long long)s.nodes);
 		for (size_t i = 0; i < s.n_ops; i++) {
@@ -189,10 +189,10 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 		}
 		fprintf(out, "\ninputs:\n");
 		for (size_t i = 0; i < onnxpass_graph_input_count(g); i++)
-			print_value(out, onnxpass_graph_input(g, i), false);
+			info_value(out, onnxpass_graph_input(g, i), false);
 		fprintf(out, "outputs:\n");
 		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++)
-			print_value(out, onnxpass_graph_output(g, i), false);
+			info_value(out, onnxpass_graph_output(g, i), false);
 		fprintf(out, "nodes:       %llu (%llu subgraphs)\n", (unsigned long long)s.nodes,
 			(unsigned long long)s.subgraphs);
 		for (size_t i = 0; i < s.n_ops; i++)

@@ -308,6 +308,47 @@ static uint64_t input_bytes(struct onnxpass_bundle *b)
 	return total;
 }
 
+/* manifest.json: what each file is and takes, and how to run it. */
+static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "{\n  \"producer\": \"onnxpass %s\",\n  \"recipe\": ", PACKAGE_VERSION);
+	json_str(f, r && r->name ? r->name : "");
+	fprintf(f, ",\n  \"notes\": ");
+	json_str(f, r && r->notes ? r->notes : "");
+	fprintf(f, ",\n  \"models\": [");
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+		struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_bundle_model(b, i));
+
+		fprintf(f, "%s\n    {\"role\": ", i ? "," : "");
+		json_str(f, onnxpass_bundle_role(b, i));
+		fprintf(f, ", \"file\": ");
+		json_str(f, onnxpass_bundle_file(b, i));
+		fprintf(f, ",\n     \"inputs\": [");
+		for (size_t k = 0; k < onnxpass_graph_input_count(g); k++) {
+			fprintf(f, "%s", k ? ", " : "");
+			info_value(f, onnxpass_graph_input(g, k), true);
+		}
+		fprintf(f, "],\n     \"outputs\": [");
+		for (size_t k = 0; k < onnxpass_graph_output_count(g); k++) {
+			fprintf(f, "%s", k ? ", " : "");
+			info_value(f, onnxpass_graph_output(g, k), true);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char *err)
 {
 	struct onnxpass_bundle *b = onnxpass_bundle_new();
@@ -389,7 +430,12 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 			free(d);
 		}
 	} else {
+		char *man = manifest(r, b);
+
+		so.extra_file = "manifest.json";
+		so.extra_text = man;
 		rc = onnxpass_bundle_save(b, o->output, &so, err, ERRLEN);
+		free(man);
 		if (!rc && !o->quiet) {
 			fprintf(stderr, "wrote %s:\n", o->output);
 			out_bytes = dir_bytes(o->output, b,

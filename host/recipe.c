@@ -171,7 +171,7 @@ static int parse_pairs(struct parse *p, const char *value, struct role_file **ar
 static int recipe_key(struct parse *p, const char *name, const char *value)
 {
 	static const char *keys[] = { "name", "summary", "inputs", "outputs", "shared_data",
-				      "description" };
+				      "description", "notes" };
 	struct recipe *r = p->r;
 	size_t k;
 
@@ -179,7 +179,7 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		if (!strcmp(name, keys[k]))
 			break;
 	if (k == sizeof(keys) / sizeof(keys[0]))
-		return perr(p, p->line, "unknown key '%s' in [recipe] (known: name, summary, description, inputs, outputs, shared_data)",
+		return perr(p, p->line, "unknown key '%s' in [recipe] (known: name, summary, description, notes, inputs, outputs, shared_data)",
 			    name);
 	if (p->recipe_keys_seen[k] && !p->continuation)
 		return perr(p, p->line, "key '%s' is set twice in [recipe]", name);
@@ -207,6 +207,18 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		free(r->shared_data);
 		r->shared_data = strdup(value);
 		break;
+	case 6: {	/* notes: continuation lines are joined with newlines */
+		size_t a = r->notes ? strlen(r->notes) : 0, b = strlen(value);
+		char *s = realloc(r->notes, a + b + 2);
+
+		if (!s)
+			return 0;
+		if (a)
+			s[a++] = '\n';
+		memcpy(s + a, value, b + 1);
+		r->notes = s;
+		break;
+	}
 	default:
 		break;
 	}
@@ -487,6 +499,7 @@ void recipe_free(struct recipe *r)
 	}
 	free(r->outputs);
 	free(r->shared_data);
+	free(r->notes);
 	free(r->summary);
 	free(r->name);
 	free(r->path);

@@ -49,6 +49,8 @@ struct onnxpass_bundle_save_options {
 	struct onnxpass_save_options model;	/* for every model */
 	const char *shared_data_file;	/* NULL = "shared_weights.data" */
 	bool force;	/* write into an existing non-empty folder */
+	const char *extra_file;	/* also write this file into the folder (e.g. manifest.json) */
+	const char *extra_text;	/* with this content */
 };
 
 /*

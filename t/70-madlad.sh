@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# recipes/madlad-fp32.ini and madlad.ini on real T5-family exports, checked
+# by greedy decoding in ONNX Runtime (t/seq2seq-decode.js): the 3-file
+# export against the 4-file output, step by step.
+#  - fp32 restructure: max |logits difference| <= 1e-4 and the same tokens,
+#    at batch 1 and 2 (the batch stays dynamic).
+#  - int4 + uint8 embedding, teacher forced over 16 steps: cosine of the
+#    logits >= 0.85 at every step and top-1 agreement >= 0.5.  These tiny
+#    exports have random weights: their logits are nearly flat, so near
+#    ties flip under any quantization; the cosine is the robust measure.
+. "$TOP_SRCDIR/t/lib.sh"
+need_ort
+[ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
+tmp=$(mktmp madlad)
+trap 'rm -rf "$tmp"' EXIT
+dec() { "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@" | tail -1; }
+plan 20
+for f in madlad-like t5 mt5; do
+	x=$FIXTURES/optimum-tiny-$f
+	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" -i "$x" -o "$tmp/$f-fp32"; then
+		ok "$f: madlad-fp32 recipe"
+	else
+		not_ok "$f: madlad-fp32 recipe failed"
+	fi
+	files=$(cd "$tmp/$f-fp32" && ls | tr '\n' ' ')
+	[ "$files" = "madlad_cache_initializer.onnx madlad_decoder.onnx madlad_embed.onnx madlad_encoder.onnx manifest.json " ] &&
+		ok "$f: four models and a manifest, no no-past decoder" || not_ok "$f: files: $files"
+	for b in 1 2; do
+		if r=$(dec "$x" "$tmp/$f-fp32" --batch $b --max-diff 1e-4); then
+			ok "$f: fp32, batch $b: $r"
+		else
+			not_ok "$f: fp32, batch $b: $r"
+		fi
+	done
+	if ! "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad.ini" -i "$x" -o "$tmp/$f-int4"; then
+		not_ok "$f: madlad recipe failed"
+		continue
+	fi
+	n=$("$ONNXPASS" info "$tmp/$f-int4/madlad_decoder_4bit.onnx" | sed -n 's/^ *com.microsoft:MatMulNBits *\([0-9]*\)/\1/p')
+	if [ -n "$n" ] && [ "$n" -gt 0 ] &&
+		"$ONNXPASS" info --json "$tmp/$f-int4/madlad_decoder_4bit.onnx" | grep -q '"inputs": \[{"name": "embed_matrix"'; then
+		ok "$f: int4 decoder has $n MatMulNBits and takes embed_matrix"
+	else
+		not_ok "$f: int4 decoder: '$n' MatMulNBits"
+	fi
+	if r=$(dec "$x" "$tmp/$f-int4" --teacher-forced --steps 16 --min-cos 0.85 --min-top1 0.5); then
+		ok "$f: int4: $r"
+	else
+		not_ok "$f: int4: $r"
+	fi
+done
+mkdir "$tmp/partial" && cp "$FIXTURES/optimum-tiny-t5/encoder_model.onnx" "$FIXTURES/optimum-tiny-t5/decoder_model.onnx" "$tmp/partial/"
+"$ONNXPASS" -r "$TOP_SRCDIR/recipes/madlad.ini" -i "$tmp/partial" -o "$tmp/bad" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "has no decoder_with_past_model.onnx (recipe '.*madlad.ini' needs it as role 'decoder_past')" "$tmp/err" &&
+	[ ! -e "$tmp/bad" ] && ok "an export missing a file: one line, nothing written" || not_ok "missing file: $(cat "$tmp/err")"
+"$ONNXPASS" -q --check -r "$TOP_SRCDIR/recipes/madlad.ini" && "$ONNXPASS" -q --check -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" &&
+	ok "both recipes pass --check" || not_ok "--check"
+finish
