@@ -200,49 +200,28 @@ int onnxpass_bundle_load_file(struct onnxpass_bundle *b, const char *role, const
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int onnxpass_bundle_load_dir(struct onnxpass_bundle *b, const char *dir, char *err,
 			     size_t errlen)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	char **names;
+	size_t n;
+	int rc = 0, e = list_dir(dir, ".onnx", &names, &n);
 
-	if (!d) {
-		set_err(err, errlen, "cannot read folder '%s': %s", dir, strerror(errno));
-		return ONNXPASS_EIO;
+	if (e) {
+		set_err(err, errlen, "cannot read folder '%s': %s", dir, strerror(e));
+		return e == ENOMEM ? ONNXPASS_ENOMEM : ONNXPASS_EIO;
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !str_ends_with(de->d_name, ".onnx"))
-			continue;
-		if (grow(&names, &cap, n + 1, sizeof(*names)) || !(names[n] = strdup(de->d_name))) {
-			rc = ONNXPASS_ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (!rc && n == 0) {
+	if (n == 0) {
 		set_err(err, errlen, "cannot read folder '%s': no .onnx file in it", dir);
 		rc = ONNXPASS_ENOTFOUND;
 	}
-	if (!rc)
-		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *p = path_join(dir, names[i]);
 
 		rc = p ? onnxpass_bundle_load_file(b, NULL, p, err, errlen) : ONNXPASS_ENOMEM;
 		free(p);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	return rc;
 }
 

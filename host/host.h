@@ -149,6 +149,8 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 
 /* One value's name, type and shape, as a JSON object or a text line. */
 void info_value(FILE *out, struct onnxpass_value *v, bool json);
+/* "inputs": [...], "outputs": [...] of a graph. */
+void info_io_json(FILE *out, struct onnxpass_graph *g);
 
 /* JSON string output (runner.c) */
 void json_str(FILE *f, const char *s);

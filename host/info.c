@@ -127,6 +127,21 @@ static void print_nodes(FILE *out, struct onnxpass_graph *g, int depth)
 	}
 }
 
+void info_io_json(FILE *out, struct onnxpass_graph *g)
+{
+	fprintf(out, "\"inputs\": [");
+	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
+		fprintf(out, "%s", i ? ", " : "");
+		info_value(out, onnxpass_graph_input(g, i), true);
+	}
+	fprintf(out, "], \"outputs\": [");
+	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
+		fprintf(out, "%s", i ? ", " : "");
+		info_value(out, onnxpass_graph_output(g, i), true);
+	}
+	fputc(']', out);
+}
+
 int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen)
 {
 	struct onnxpass_model *m;
@@ -156,17 +171,9 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 			json_str(out, *d ? d : "ai.onnx");
 			fprintf(out, ": %lld", (long long)v);
 		}
-		fprintf(out, "}, \"inputs\": [");
-		for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			info_value(out, onnxpass_graph_input(g, i), true);
-		}
-		fprintf(out, "], \"outputs\": [");
-		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			info_value(out, onnxpass_graph_output(g, i), true);
-		}
-		fprintf(out, "], \"nodes\": %llu, \"ops\": {", (unsigned long long)s.nodes);
+		fprintf(out, "}, ");
+		info_io_json(out, g);
+		fprintf(out, ", \"nodes\": %llu, \"ops\": {", (unsigned long long)s.nodes);
 		for (size_t i = 0; i < s.n_ops; i++) {
 			fprintf(out, "%s", i ? ", " : "");
 			json_str(out, s.ops[i].key);

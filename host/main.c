@@ -329,17 +329,9 @@ static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
 		json_str(f, onnxpass_bundle_role(b, i));
 		fprintf(f, ", \"file\": ");
 		json_str(f, onnxpass_bundle_file(b, i));
-		fprintf(f, ",\n     \"inputs\": [");
-		for (size_t k = 0; k < onnxpass_graph_input_count(g); k++) {
-			fprintf(f, "%s", k ? ", " : "");
-			info_value(f, onnxpass_graph_input(g, k), true);
-		}
-		fprintf(f, "],\n     \"outputs\": [");
-		for (size_t k = 0; k < onnxpass_graph_output_count(g); k++) {
-			fprintf(f, "%s", k ? ", " : "");
-			info_value(f, onnxpass_graph_output(g, k), true);
-		}
-		fprintf(f, "]}");
+		fprintf(f, ",\n     ");
+		info_io_json(f, g);
+		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");
 	if (fclose(f)) {

@@ -2,7 +2,6 @@
 /* Loads pass plugins with dlopen and checks every descriptor field. */
 #include "config.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
@@ -152,47 +151,26 @@ int registry_load_file(struct registry *r, const char *path, char *err, size_t e
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char *err,
 		      size_t errlen)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	char **names;
+	size_t n;
+	int rc = 0, e = list_dir(dir, ".so", &names, &n);
 
-	if (!d) {
-		if (missing_ok && errno == ENOENT)
+	if (e) {
+		if (missing_ok && e == ENOENT)
 			return 0;
-		set_err(err, errlen, "cannot read plugin folder '%s': %s", dir, strerror(errno));
+		set_err(err, errlen, "cannot read plugin folder '%s': %s", dir, strerror(e));
 		return ONNXPASS_EPLUGIN;
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !str_ends_with(de->d_name, ".so"))
-			continue;
-		if (grow(&names, &cap, n + 1, sizeof(*names)) || !(names[n] = strdup(de->d_name))) {
-			rc = ONNXPASS_ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !rc; i++) {
-		char *p = path_join(dir, names[i]);
+		char *path = path_join(dir, names[i]);
 
-		rc = p ? registry_load_file(r, p, err, errlen) : ONNXPASS_ENOMEM;
-		free(p);
+		rc = path ? registry_load_file(r, path, err, errlen) : ONNXPASS_ENOMEM;
+		free(path);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	return rc;
 }
 

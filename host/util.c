@@ -2,6 +2,8 @@
 /* Small helpers shared by the host: errors, allocation, paths, time. */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +125,44 @@ double now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int list_dir(const char *dir, const char *suffix, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return errno ? errno : EIO;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !str_ends_with(de->d_name, suffix))
+			continue;
+		if (grow(names, &cap, *n + 1, sizeof(**names)) || !((*names)[*n] = strdup(de->d_name))) {
+			closedir(d);
+			free_names(*names, *n);
+			*names = NULL;
+			*n = 0;
+			return ENOMEM;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_str);
+	return 0;
+}
+
+void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

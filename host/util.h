@@ -27,5 +27,9 @@ char *path_dir(const char *path);
 char *path_join(const char *a, const char *b);
 bool str_ends_with(const char *s, const char *suffix);
 double now_seconds(void);
+/* Names of the entries of dir ending in suffix (no dot-files), sorted;
+ * returns 0 or an errno.  Free with free_names. */
+int list_dir(const char *dir, const char *suffix, char ***names, size_t *n);
+void free_names(char **names, size_t n);
 
 #endif
