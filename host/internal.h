@@ -32,6 +32,7 @@ void blob_unref(struct blob *b);
 struct onnxpass_tensor {
 	Onnx__TensorProto *tp;	/* owned; raw_data may point into blob */
 	struct blob *blob;	/* holds the bytes when data != NULL */
+	struct blob *aligned;	/* aligned copy of unaligned mapped bytes, or NULL */
 	const uint8_t *data;	/* raw bytes, NULL until materialized */
 	size_t nbytes;
 	int64_t numel;

@@ -247,6 +247,7 @@ void tensor_release_wrapper(struct onnxpass_tensor *t)
 {
 	if (!t)
 		return;
+	blob_unref(t->aligned);
 	detach_raw(t);
 	blob_unref(t->blob);
 	free(t);
@@ -547,6 +548,8 @@ int onnxpass_tensor_share_storage(struct onnxpass_tensor *t, struct onnxpass_ten
 		t->tp->has_raw_data = 0;
 	}
 	blob_unref(t->blob);
+	blob_unref(t->aligned);
+	t->aligned = NULL;
 	t->blob = blob_ref(src->blob);
 	t->data = src->data;
 	t->external = src->external;
@@ -573,6 +576,7 @@ void onnxpass_tensor_free(struct onnxpass_tensor *t)
 		return;
 	if (t->model)
 		ptrmap_del(&t->model->tensors, t->tp);
+	blob_unref(t->aligned);
 	detach_raw(t);
 	protobuf_c_message_free_unpacked(&t->tp->base, NULL);
 	blob_unref(t->blob);
@@ -635,6 +639,24 @@ const void *onnxpass_tensor_data(struct onnxpass_tensor *t)
 	return t->data;
 }
 
+const void *onnxpass_tensor_data_aligned(struct onnxpass_tensor *t)
+{
+	int bits = onnxpass_dtype_bits(t->tp->data_type);
+	uintptr_t align = bits >= 64 ? 8 : bits >= 8 ? (uintptr_t)bits / 8 : 1;
+
+	if (materialize(t))
+		return NULL;
+	if (((uintptr_t)t->data & (align - 1)) == 0)
+		return t->data;
+	if (!t->aligned) {
+		t->aligned = blob_new_heap(t->nbytes);
+		if (!t->aligned)
+			return NULL;
+		memcpy(t->aligned->base, t->data, t->nbytes);
+	}
+	return t->aligned->base;
+}
+
 void *onnxpass_tensor_mutable_data(struct onnxpass_tensor *t)
 {
 	if (materialize(t))
@@ -656,6 +678,8 @@ void *onnxpass_tensor_mutable_data(struct onnxpass_tensor *t)
 		t->blob = b;
 		t->data = b->base;
 	}
+	blob_unref(t->aligned);	/* the bytes may change */
+	t->aligned = NULL;
 	t->modified = true;
 	t->external = false;
 	if (tensor_make_raw(t))
@@ -687,6 +711,8 @@ bool onnxpass_tensor_same_storage(const struct onnxpass_tensor *a,
 
 void onnxpass_tensor_drop_pages(struct onnxpass_tensor *t)
 {
+	blob_unref(t->aligned);
+	t->aligned = NULL;
 	if (t->data)
 		blob_drop_pages(t->blob, t->data, t->nbytes);
 }

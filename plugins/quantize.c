@@ -226,7 +226,7 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	for (size_t i = 0; i < s->n_made; i++)
 		if (s->made[i].g == g && !strcmp(s->made[i].src, bname))
 			return &s->made[i];
-	j.w = onnxpass_tensor_data(b);
+	j.w = onnxpass_tensor_data_aligned(b);
 	if (!j.w)
 		return NULL;
 	j.K = onnxpass_tensor_dim(b, 0);
@@ -342,7 +342,7 @@ static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onn
 static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
 			struct onnxpass_tensor *t)
 {
-	const float *w = onnxpass_tensor_data(t);
+	const float *w = onnxpass_tensor_data_aligned(t);
 	int64_t numel = onnxpass_tensor_numel(t), dims[2] = { onnxpass_tensor_dim(t, 0),
 							      onnxpass_tensor_dim(t, 1) };
 	const char *tname = onnxpass_tensor_name(t), *out = onnxpass_node_output(n, 0);
@@ -418,7 +418,7 @@ out:
 static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
 			 struct onnxpass_tensor *t)
 {
-	const float *w = onnxpass_tensor_data(t);
+	const float *w = onnxpass_tensor_data_aligned(t);
 	int64_t V = onnxpass_tensor_dim(t, 0), H = onnxpass_tensor_dim(t, 1), bs = s->c.gblock;
 	int64_t nb = H / bs, dims[2] = { V, H }, sdims[2] = { V, nb };
 	const char *tname = onnxpass_tensor_name(t);

@@ -340,10 +340,10 @@ static int dequant(const char *qpath, const char *orig, const char *ref, double 
 	    onnxpass_tensor_dim(tq, 2) != bs * bits / 8 || onnxpass_tensor_numel(ts) != N * kb)
 		die("MatMulNBits tensors have the wrong shapes");
 	qd = onnxpass_tensor_data(tq);
-	sd = onnxpass_tensor_data(ts);
+	sd = onnxpass_tensor_data_aligned(ts);
 	if (tz)
 		zd = onnxpass_tensor_data(tz);
-	w = onnxpass_tensor_data(tb);
+	w = onnxpass_tensor_data_aligned(tb);
 	tr = onnxpass_tensor_new("B", ONNXPASS_DT_FLOAT, 2, (int64_t[]){ K, N });
 	deq = onnxpass_tensor_mutable_data(tr);
 	for (int64_t nn = 0; nn < N; nn++) {

@@ -61,9 +61,16 @@ ONNXPASS_API bool onnxpass_tensor_is_external(const struct onnxpass_tensor *t);
 /*
  * The raw little-endian bytes (as ONNX raw_data).  Borrowed until the
  * tensor changes or is freed.  NULL for STRING tensors or when typed data
- * could not be converted (out of memory).
+ * could not be converted (out of memory).  The bytes may sit at any
+ * address (inline data inside a mapped file): read them with memcpy, hash
+ * or compare them, or use onnxpass_tensor_data_aligned for typed access.
  */
 ONNXPASS_API const void *onnxpass_tensor_data(struct onnxpass_tensor *t);
+
+/* The same bytes, aligned for the element type (e.g. a valid const float
+ * pointer).  Unaligned mapped bytes are copied once into memory the tensor
+ * keeps until onnxpass_tensor_drop_pages, a change, or free. */
+ONNXPASS_API const void *onnxpass_tensor_data_aligned(struct onnxpass_tensor *t);
 
 /* Writable bytes; copies shared or mapped data first.  NULL on ENOMEM. */
 ONNXPASS_API void *onnxpass_tensor_mutable_data(struct onnxpass_tensor *t);
