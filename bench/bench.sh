@@ -26,4 +26,20 @@ echo "load+save (convert):     ${conv_s} s   ratio to cat: $(echo "scale=2; $con
 echo "dedup run:               ${dedup_s} s   output $out_bytes bytes ($(echo "scale=2; $out_bytes / $in_bytes" | bc)x of input)"
 echo "peak RSS convert:        ${conv_kb} kB  ratio to input: $(echo "scale=3; $conv_kb * 1024 / $in_bytes" | bc)x (target <= 0.25x)"
 echo "peak RSS dedup:          ${dedup_kb} kB  ratio to input: $(echo "scale=3; $dedup_kb * 1024 / $in_bytes" | bc)x"
+
+# MADLAD: a generated ~1 GB MADLAD-shaped T5 export (external data)
+"$GEN" t5 "$dir/t5" big
+recipes=${RECIPES:-recipes}
+t5_bytes=$(du -cb "$dir"/t5/*.onnx* | tail -1 | cut -f1)
+fp_s=$(t "$ONNXPASS" -q -r "$recipes/madlad-fp32.ini" -i "$dir/t5" -o "$dir/t5-fp32")
+fp_bytes=$(du -cb "$dir"/t5-fp32/* | tail -1 | cut -f1)
+q_kb=$(/usr/bin/time -f %M "$ONNXPASS" -q -r "$recipes/madlad.ini" -i "$dir/t5" -o "$dir/t5-int4" --report "$dir/int4.json" 2>&1 >/dev/null | tail -1)
+q_bytes=$(du -cb "$dir"/t5-int4/* | tail -1 | cut -f1)
+qin=$(sed -n 's/.*"step": "int4".*"weight_bytes_before": \([0-9]*\).*/\1/p' "$dir/int4.json")
+qsec=$(sed -n 's/.*"step": "int4".*"seconds": \([0-9.]*\).*/\1/p' "$dir/int4.json")
+echo "madlad-shaped export:    $t5_bytes bytes in 3 files"
+echo "fp32 restructure:        ${fp_s} s, output $fp_bytes bytes ($(echo "scale=3; $fp_bytes / $t5_bytes" | bc)x of input)"
+echo "int4 recipe:             output $q_bytes bytes ($(echo "scale=3; $q_bytes / $t5_bytes" | bc)x of input)"
+echo "quantize throughput:     $(echo "scale=1; $qin / 1000000 / $qsec" | bc) MB of fp32 weights per second ($qin bytes in $qsec s, $(nproc) threads)"
+echo "peak RSS int4 recipe:    ${q_kb} kB  ratio to input: $(echo "scale=3; $q_kb * 1024 / $t5_bytes" | bc)x"
 rm -rf "$dir"

@@ -194,6 +194,19 @@ static uint64_t file_size(const char *p)
 	return stat(p, &st) ? 0 : (uint64_t)st.st_size;
 }
 
+/* The .onnx file plus the external data its main graph reads. */
+static uint64_t disk_bytes(struct onnxpass_model *m)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(m);
+	const char *p = onnxpass_model_path(m);
+	uint64_t n = p ? file_size(p) : 0;
+
+	for (size_t i = 0; i < onnxpass_graph_initializer_count(g); i++)
+		if (onnxpass_tensor_is_external(onnxpass_graph_initializer_at(g, i)))
+			n += onnxpass_tensor_nbytes(onnxpass_graph_initializer_at(g, i));
+	return n;
+}
+
 static int load_inputs(const struct opts *o, const struct recipe *r, struct onnxpass_bundle *b,
 		       char *err, size_t errlen)
 {
@@ -383,6 +396,19 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 	rc = load_inputs(o, r, b, err, ERRLEN);
 	if (rc)
 		goto out;
+	if (!o->quiet) {
+		uint64_t total = 0;
+
+		fprintf(stderr, "read %s:\n", o->input);
+		for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+			uint64_t n = disk_bytes(onnxpass_bundle_model(b, i));
+
+			total += n;
+			fprintf(stderr, "  %-24s %-40s %12s\n", onnxpass_bundle_role(b, i),
+				onnxpass_bundle_file(b, i), human_bytes(n, h1, sizeof(h1)));
+		}
+		fprintf(stderr, "  total %s\n", human_bytes(total, h1, sizeof(h1)));
+	}
 	if (r) {
 		rc = run_recipe(r, b, &ro, err, ERRLEN);
 		if (!rc)

@@ -15,7 +15,7 @@ need_ort
 tmp=$(mktmp madlad)
 trap 'rm -rf "$tmp"' EXIT
 dec() { "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@" | tail -1; }
-plan 20
+plan 22
 for f in madlad-like t5 mt5; do
 	x=$FIXTURES/optimum-tiny-$f
 	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" -i "$x" -o "$tmp/$f-fp32"; then
@@ -50,6 +50,20 @@ for f in madlad-like t5 mt5; do
 		not_ok "$f: int4: $r"
 	fi
 done
+# the project's own generated MADLAD-shaped export (the demo model)
+"$TOP_BUILDDIR/t/gen-model" t5 "$tmp/gen" || exit 1
+if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" -i "$tmp/gen" -o "$tmp/gen-fp32" &&
+	r=$(dec "$tmp/gen" "$tmp/gen-fp32" --batch 2 --max-diff 1e-4 --check-export); then
+	ok "generated T5 export: with-past decoding == no-past decoding, and fp32 recipe: $r"
+else
+	not_ok "generated T5 export: $r"
+fi
+if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad.ini" -i "$tmp/gen" -o "$tmp/gen-int4" &&
+	r=$(dec "$tmp/gen" "$tmp/gen-int4" --teacher-forced --steps 16 --min-cos 0.85 --min-top1 0.5); then
+	ok "generated T5 export: int4: $r"
+else
+	not_ok "generated T5 export: int4: $r"
+fi
 mkdir "$tmp/partial" && cp "$FIXTURES/optimum-tiny-t5/encoder_model.onnx" "$FIXTURES/optimum-tiny-t5/decoder_model.onnx" "$tmp/partial/"
 "$ONNXPASS" -r "$TOP_SRCDIR/recipes/madlad.ini" -i "$tmp/partial" -o "$tmp/bad" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "has no decoder_with_past_model.onnx (recipe '.*madlad.ini' needs it as role 'decoder_past')" "$tmp/err" &&

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <onnxpass/onnxpass.h>
+#include "gen-t5.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
@@ -382,6 +383,16 @@ int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "matmul")) {
 		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]));
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "t5")) {
+		/* t5 DIR [tiny|big]: tiny has MADLAD's shape pattern at toy size;
+		 * big is about 1 GB of fp32 weights in external data */
+		struct t5_config tiny = { 32, 16, 4, 64, 1024, 32, 128, 2, 11 };
+		struct t5_config big = { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11 };
+		bool is_big = argc > 3 && !strcmp(argv[3], "big");
+
+		t5_generate(is_big ? &big : &tiny, argv[2], is_big);
 		return 0;
 	}
 	if (argc >= 5 && !strcmp(argv[1], "dequant"))

@@ -9,7 +9,7 @@
 // on the same source tokens, and compares the logits of every step.
 //
 //   node seq2seq-decode.js EXPORT_DIR OUT_DIR [--steps N] [--batch B]
-//        [--max-diff X] [--min-cos X] [--min-top1 X] [--teacher-forced]
+//        [--max-diff X] [--min-cos X] [--min-top1 X] [--teacher-forced] [--check-export]
 // Prints one JSON line per step and a summary; exits 1 when a bound fails.
 'use strict';
 const fs = require('fs');
@@ -23,6 +23,7 @@ const [exportDir, outDir] = argv;
 const flag = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : def; };
 const steps = flag('--steps', 8), batch = flag('--batch', 1);
 const forced = argv.includes('--teacher-forced');
+const checkExport = argv.includes('--check-export');
 const maxDiff = flag('--max-diff', null), minCos = flag('--min-cos', null), minTop1 = flag('--min-top1', null);
 
 const i64 = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
@@ -84,7 +85,8 @@ async function main() {
   let tokA = src.map(() => start), tokB = src.map(() => start);
   let pastA = null, encPastA = null, pastB = {};
   for (const inp of nDec.io.inputs) if (inp.name.startsWith('past_key_values') && inp.name.includes('.decoder.')) pastB[inp.name] = emptyPast(nDec, inp.name, batch);
-  let worst = 0, minCosSeen = 1, agree = 0, total = 0, sameTokens = true;
+  let worst = 0, minCosSeen = 1, agree = 0, total = 0, sameTokens = true, pastVsFull = 0;
+  const seqA = src.map(() => [start]);
   for (let step = 0; step < steps; step++) {
     const idA = i64(tokA.map(t => [t])), idB = i64(tokB.map(t => [t]));
     let outA;
@@ -97,6 +99,13 @@ async function main() {
     }
     pastA = {};
     for (const k of Object.keys(outA)) if (k.includes('.decoder.')) pastA[k.replace('present', 'past_key_values')] = outA[k];
+    if (checkExport) {
+      // the export's own consistency: with-past logits == no-past decoder
+      // run on the whole prefix
+      const full = await run(dec, { input_ids: i64(seqA), encoder_attention_mask: am, encoder_hidden_states: H });
+      const lf = lastLogits(full.logits), lp = lastLogits(outA.logits);
+      for (let b = 0; b < batch; b++) for (let i = 0; i < lf[b].length; i++) pastVsFull = Math.max(pastVsFull, Math.abs(lf[b][i] - lp[b][i]));
+    }
 
     const D = (await run(nEmbed, { input_ids: idB })).embed_matrix;
     const poolB = Object.assign({ embed_matrix: D, input_ids: idB, encoder_attention_mask: am }, pastB);
@@ -122,6 +131,7 @@ async function main() {
       // each pipeline follows its own greedy choice, or (teacher forced)
       // the quantized one is fed the reference's tokens
       tokA[b] = ta; tokB[b] = forced ? ta : tb;
+      seqA[b].push(ta);
       if (ta !== tb) sameTokens = false;
     }
     worst = Math.max(worst, line.diff);
@@ -129,11 +139,13 @@ async function main() {
     console.log(JSON.stringify(line));
   }
   const summary = { max_abs_diff: worst, min_cosine: minCosSeen, top1_agreement: agree / total, same_tokens: sameTokens };
+  if (checkExport) summary.export_past_vs_full = pastVsFull;
   console.log(JSON.stringify(summary));
   let ok = true;
   if (maxDiff !== null && !(worst <= maxDiff && sameTokens)) ok = false;
   if (minCos !== null && !(minCosSeen >= minCos)) ok = false;
   if (minTop1 !== null && !(agree / total >= minTop1)) ok = false;
+  if (checkExport && !(pastVsFull <= 1e-4)) ok = false;
   process.exit(ok ? 0 : 1);
 }
 main().catch(e => { console.error(String(e.stack || e)); process.exit(2); });

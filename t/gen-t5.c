@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/* Generates a MADLAD-shaped T5 v1.1 export in optimum's layout with random
+ * weights: encoder_model.onnx, decoder_model.onnx (first step, outputs
+ * every present) and decoder_with_past_model.onnx, with optimum's I/O
+ * names.  The graphs are real T5: RMS norms, relative attention bias
+ * (bidirectional buckets in the encoder, causal in the decoder), gated-GELU
+ * feed-forward, untied lm_head, heads * d_kv != d_model, and shapes taken
+ * at run time through Shape -> Gather -> Unsqueeze -> Concat as exporters
+ * write them, so the restructuring passes meet what real exports hold. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <onnxpass/onnxpass.h>
+#include "gen-t5.h"
+
+struct b {
+	struct onnxpass_graph *g;
+	int n;	/* name counter */
+	uint64_t rng;
+	const struct t5_config *c;
+	char prefix[64];
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "gen-model t5: %s\n", what);
+	exit(1);
+}
+
+static char *nm(struct b *b, const char *op)
+{
+	static char buf[32][96];
+	static int k;
+	char *s = buf[k++ % 32];
+
+	snprintf(s, 96, "%s/%s_%d", b->prefix, op, b->n++);
+	return s;
+}
+
+/* A node with 1..3 inputs and one output; returns the output name. */
+static const char *op(struct b *b, const char *type, const char *x, const char *y, const char *z)
+{
+	const char *in[3] = { x, y, z };
+	size_t n = z ? 3 : y ? 2 : 1;
+	char *out = strdup(nm(b, type));
+	const char *o = out;
+	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, type, NULL, out, in, n, &o, 1);
+	const char *name;
+
+	if (!nd)
+		die("cannot add node");
+	name = onnxpass_node_output(nd, 0);
+	free(out);
+	return name;
+}
+
+static struct onnxpass_node *last(struct b *b)
+{
+	return onnxpass_graph_node(b->g, onnxpass_graph_node_count(b->g) - 1);
+}
+
+static const char *ints(struct b *b, size_t n, ...)
+{
+	int64_t v[8], d[1] = { (int64_t)n };
+	va_list ap;
+	char *name = strdup(nm(b, "const"));
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_INT64, 1, d);
+	const char *r;
+
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = va_arg(ap, int64_t);
+	va_end(ap);
+	memcpy(onnxpass_tensor_mutable_data(t), v, n * 8);
+	onnxpass_graph_add_initializer(b->g, t);
+	r = onnxpass_tensor_name(t);
+	free(name);
+	return r;
+}
+
+static const char *scalar_i(struct b *b, int64_t v)
+{
+	char *name = strdup(nm(b, "const"));
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_INT64, 0, NULL);
+
+	memcpy(onnxpass_tensor_mutable_data(t), &v, 8);
+	onnxpass_graph_add_initializer(b->g, t);
+	free(name);
+	return onnxpass_tensor_name(t);
+}
+
+static const char *scalar_f(struct b *b, float v)
+{
+	char *name = strdup(nm(b, "const"));
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 0, NULL);
+
+	memcpy(onnxpass_tensor_mutable_data(t), &v, 4);
+	onnxpass_graph_add_initializer(b->g, t);
+	free(name);
+	return onnxpass_tensor_name(t);
+}
+
+static float frand(struct b *b)
+{
+	b->rng ^= b->rng << 13;
+	b->rng ^= b->rng >> 7;
+	b->rng ^= b->rng << 17;
+	return (float)((double)(b->rng >> 11) / 9007199254740992.0 - 0.5);
+}
+
+/* A named weight (names as the torch exporter's state dict). */
+static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, float scale, float base)
+{
+	int64_t dims[2] = { r, c };
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, c ? 2 : 1, dims);
+	float *p = t ? onnxpass_tensor_mutable_data(t) : NULL;
+
+	if (!p)
+		die("out of memory");
+	for (int64_t i = 0; i < r * (c ? c : 1); i++)
+		p[i] = base + frand(b) * scale;
+	if (onnxpass_graph_add_initializer(b->g, t))
+		die("duplicate weight");
+	return onnxpass_tensor_name(t);
+}
+
+/* Draws what weight() would, without adding it: models that lack a
+ * weight keep the same random stream as those that have it. */
+static void skip_weight(struct b *b, int64_t r, int64_t c)
+{
+	for (int64_t i = 0; i < r * c; i++)
+		frand(b);
+}
+
+static void attr_i(struct b *b, const char *name, int64_t v)
+{
+	onnxpass_node_set_attr_int(last(b), name, v);
+}
+
+static void attr_is(struct b *b, const char *name, size_t n, const int64_t *v)
+{
+	onnxpass_node_set_attr_ints(last(b), name, v, n);
+}
+
+/* dim i of x as a 1-element tensor: Unsqueeze(Gather(Shape(x), i)) */
+static const char *dim_of(struct b *b, const char *x, int64_t i)
+{
+	const char *s = op(b, "Shape", x, NULL, NULL);
+	const char *g = op(b, "Gather", s, scalar_i(b, i), NULL);
+
+	return op(b, "Unsqueeze", g, ints(b, 1, (int64_t)0), NULL);
+}
+
+static const char *cat4(struct b *b, const char *a, const char *c, const char *d, const char *e)
+{
+	const char *in[4] = { a, c, d, e };
+	char *out = strdup(nm(b, "Concat"));
+	const char *o = out, *r;
+	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, "Concat", NULL, out, in, 4, &o, 1);
+
+	onnxpass_node_set_attr_int(nd, "axis", 0);
+	r = onnxpass_node_output(nd, 0);
+	free(out);
+	return r;
+}
+
+static const char *rms_norm(struct b *b, const char *x, const char *w)
+{
+	const char *p = op(b, "Pow", x, scalar_f(b, 2.0f), NULL);
+	const char *m = op(b, "ReduceMean", p, NULL, NULL);
+	const char *s;
+
+	attr_is(b, "axes", 1, (int64_t[]){ -1 });
+	attr_i(b, "keepdims", 1);
+	s = op(b, "Sqrt", op(b, "Add", m, scalar_f(b, 1e-6f), NULL), NULL, NULL);
+	return op(b, "Mul", w, op(b, "Mul", x, op(b, "Div", scalar_f(b, 1.0f), s, NULL), NULL), NULL);
+}
+
+/* [B, S, H*dk] -> [B, H, S, dk], batch read off `batch_from` */
+static const char *heads(struct b *b, const char *x, const char *batch_from)
+{
+	const char *shape = cat4(b, dim_of(b, batch_from, 0), ints(b, 1, (int64_t)-1),
+				 ints(b, 1, (int64_t)b->c->heads), ints(b, 1, (int64_t)b->c->d_kv));
+	const char *r = op(b, "Reshape", x, shape, NULL);
+	const char *t = op(b, "Transpose", r, NULL, NULL);
+
+	attr_is(b, "perm", 4, (int64_t[]){ 0, 2, 1, 3 });
+	return t;
+}
+
+/* [B, H, S, dk] -> [B, S, H*dk] */
+static const char *unheads(struct b *b, const char *x, const char *batch_from)
+{
+	const char *t = op(b, "Transpose", x, NULL, NULL);
+	const char *shape;
+
+	attr_is(b, "perm", 4, (int64_t[]){ 0, 2, 1, 3 });
+	shape = op(b, "Concat", dim_of(b, batch_from, 0), ints(b, 1, (int64_t)-1),
+		   ints(b, 1, (int64_t)(b->c->heads * b->c->d_kv)));
+	attr_i(b, "axis", 0);
+	return op(b, "Reshape", t, shape, NULL);
+}
+
+static const char *softmax_attn(struct b *b, const char *q, const char *k, const char *v,
+				const char *bias)
+{
+	const char *kt = op(b, "Transpose", k, NULL, NULL);
+	const char *s, *p;
+
+	attr_is(b, "perm", 4, (int64_t[]){ 0, 1, 3, 2 });
+	s = op(b, "Add", op(b, "MatMul", q, kt, NULL), bias, NULL);	/* T5: no 1/sqrt(dk) */
+	p = op(b, "Softmax", s, NULL, NULL);
+	attr_i(b, "axis", -1);
+	return op(b, "MatMul", p, v, NULL);
+}
+
+/*
+ * Relative-position bucket of (key - query) as T5 computes it:
+ *   bidirectional: n = -rel; ret = (n < 0) * nb/2; n = |n|, nb /= 2
+ *   causal:        n = max(-rel, 0)
+ *   bucket = ret + (n < max_exact ? n : min(max_exact + log(n/max_exact) /
+ *            log(max_dist/max_exact) * (nb - max_exact), nb - 1))
+ * rel is an int64 tensor; returns the int64 bucket tensor.
+ */
+static const char *buckets(struct b *b, const char *rel, bool bidirectional)
+{
+	int64_t nb = b->c->buckets, maxd = b->c->max_distance;
+	const char *n = op(b, "Neg", rel, NULL, NULL), *ret = NULL, *small, *nf, *large, *v;
+	int64_t max_exact;
+
+	if (bidirectional) {
+		const char *neg = op(b, "Cast", op(b, "Less", n, scalar_i(b, 0), NULL), NULL, NULL);
+
+		attr_i(b, "to", ONNXPASS_DT_INT64);
+		nb /= 2;
+		ret = op(b, "Mul", neg, scalar_i(b, nb), NULL);
+		n = op(b, "Abs", n, NULL, NULL);
+	} else {
+		n = op(b, "Max", n, scalar_i(b, 0), NULL);
+	}
+	max_exact = nb / 2;
+	small = op(b, "Less", n, scalar_i(b, max_exact), NULL);
+	nf = op(b, "Cast", n, NULL, NULL);
+	attr_i(b, "to", ONNXPASS_DT_FLOAT);
+	large = op(b, "Log", op(b, "Div", nf, scalar_f(b, (float)max_exact), NULL), NULL, NULL);
+	large = op(b, "Mul", op(b, "Div", large, scalar_f(b, logf((float)maxd / (float)max_exact)), NULL),
+		   scalar_f(b, (float)(nb - max_exact)), NULL);
+	large = op(b, "Cast", large, NULL, NULL);
+	attr_i(b, "to", ONNXPASS_DT_INT64);
+	large = op(b, "Add", large, scalar_i(b, max_exact), NULL);
+	large = op(b, "Min", large, scalar_i(b, nb - 1), NULL);
+	v = op(b, "Where", small, n, large);
+	return ret ? op(b, "Add", ret, v, NULL) : v;
+}
+
+/* [1, H, q, k] bias for query positions q_pos [q] and key positions k_pos [k] */
+static const char *position_bias(struct b *b, const char *table, const char *q_pos,
+				 const char *k_pos, bool bidirectional)
+{
+	const char *rel = op(b, "Sub", op(b, "Unsqueeze", k_pos, ints(b, 1, (int64_t)0), NULL),
+			     op(b, "Unsqueeze", q_pos, ints(b, 1, (int64_t)1), NULL), NULL);
+	const char *g = op(b, "Gather", table, buckets(b, rel, bidirectional), NULL);	/* [q, k, H] */
+	const char *t = op(b, "Transpose", g, NULL, NULL);
+
+	attr_is(b, "perm", 3, (int64_t[]){ 2, 0, 1 });
+	return op(b, "Unsqueeze", t, ints(b, 1, (int64_t)0), NULL);
+}
+
+/* additive mask [B, 1, 1, S] from an int64 [B, S] mask */
+static const char *mask_bias(struct b *b, const char *mask)
+{
+	const char *f = op(b, "Cast", mask, NULL, NULL);
+	const char *u;
+
+	attr_i(b, "to", ONNXPASS_DT_FLOAT);
+	u = op(b, "Unsqueeze", op(b, "Unsqueeze", f, ints(b, 1, (int64_t)1), NULL), ints(b, 1, (int64_t)2), NULL);
+	return op(b, "Mul", op(b, "Sub", scalar_f(b, 1.0f), u, NULL), scalar_f(b, -1e9f), NULL);
+}
+
+static const char *arange(struct b *b, const char *n_1elem, const char *start)
+{
+	return op(b, "Range", start ? start : scalar_i(b, 0),
+		  op(b, "Squeeze", n_1elem, ints(b, 1, (int64_t)0), NULL), scalar_i(b, 1));
+}
+
+static const char *gelu_tanh(struct b *b, const char *x)
+{
+	const char *x3 = op(b, "Mul", op(b, "Mul", x, x, NULL), x, NULL);
+	const char *in = op(b, "Mul", op(b, "Add", x, op(b, "Mul", x3, scalar_f(b, 0.044715f), NULL), NULL),
+			    scalar_f(b, 0.7978845608f), NULL);
+
+	return op(b, "Mul", op(b, "Mul", x, scalar_f(b, 0.5f), NULL),
+		  op(b, "Add", scalar_f(b, 1.0f), op(b, "Tanh", in, NULL, NULL), NULL), NULL);
+}
+
+static const char *ffn(struct b *b, const char *x, const char *pre)
+{
+	const struct t5_config *c = b->c;
+	char n0[128], n1[128], n2[128], nn[128];
+	const char *h, *a, *g;
+
+	snprintf(nn, sizeof(nn), "%s.layer_norm.weight", pre);
+	snprintf(n0, sizeof(n0), "%s.DenseReluDense.wi_0.weight", pre);
+	snprintf(n1, sizeof(n1), "%s.DenseReluDense.wi_1.weight", pre);
+	snprintf(n2, sizeof(n2), "%s.DenseReluDense.wo.weight", pre);
+	h = rms_norm(b, x, weight(b, nn, c->d_model, 0, 0.1f, 1.0f));
+	a = gelu_tanh(b, op(b, "MatMul", h, weight(b, n0, c->d_model, c->d_ff, 0.3f, 0), NULL));
+	g = op(b, "MatMul", h, weight(b, n1, c->d_model, c->d_ff, 0.3f, 0), NULL);
+	return op(b, "Add", x, op(b, "MatMul", op(b, "Mul", a, g, NULL),
+				  weight(b, n2, c->d_ff, c->d_model, 0.2f, 0), NULL), NULL);
+}
+
+static void io_at(struct onnxpass_graph *g, const char *name, bool input, int pos, int dtype,
+		  int rank, const int64_t *dims, const char *const *params)
+{
+	struct onnxpass_value *v = input ? onnxpass_graph_add_input(g, name, pos)
+					 : onnxpass_graph_add_output(g, name, pos);
+
+	if (!v)
+		die("cannot add graph input/output");
+	onnxpass_value_set_type(v, dtype, rank, dims, params);
+}
+
+static void io(struct onnxpass_graph *g, const char *name, bool input, int dtype, int rank,
+	       const int64_t *dims, const char *const *params)
+{
+	io_at(g, name, input, -1, dtype, rank, dims, params);
+}
+
+/* the input_ids view and lookup, as the exporter writes them */
+static const char *embed(struct b *b, const char *table, const char *ids)
+{
+	const char *shape = op(b, "Concat", ints(b, 1, (int64_t)-1), dim_of(b, ids, 1), NULL);
+
+	attr_i(b, "axis", 0);
+	return op(b, "Gather", table, op(b, "Reshape", ids, shape, NULL), NULL);
+}
+
+static void save_model(struct onnxpass_model *m, const char *dir, const char *file, bool external)
+{
+	struct onnxpass_save_options o = { sizeof(o), external ? ONNXPASS_EXTERNAL_ALWAYS : ONNXPASS_EXTERNAL_AUTO, 0, NULL };
+	char path[4096], err[1024];
+
+	if (onnxpass_graph_toposort(onnxpass_model_graph(m)))
+		die("graph has a cycle");
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (onnxpass_model_save(m, path, &o, err, sizeof(err)))
+		die(err);
+	onnxpass_model_free(m);
+}
+
+static void encoder(const struct t5_config *c, const char *dir, bool external)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/encoder" };
+	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
+	const char *p2[2] = { "batch_size", "encoder_sequence_length" };
+	const char *p3[3] = { "batch_size", "encoder_sequence_length", NULL };
+	const char *x, *bias, *len, *pos, *table;
+	char w[128];
+
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	b.rng = c->seed;	/* the same table bytes as the decoders' */
+	x = embed(&b, weight(&b, "embed_tokens.weight", c->vocab, c->d_model, 2.0f, 0), "input_ids");
+	b.rng = c->seed + 1;
+	len = dim_of(&b, "input_ids", 1);
+	pos = arange(&b, len, NULL);
+	table = weight(&b, "block.0.layer.0.SelfAttention.relative_attention_bias.weight", c->buckets,
+		       c->heads, 0.5f, 0);
+	bias = op(&b, "Add", position_bias(&b, table, pos, pos, true), mask_bias(&b, "attention_mask"), NULL);
+	for (int l = 0; l < c->layers; l++) {
+		char pre[64];
+		const char *h, *q, *k, *v, *a;
+
+		snprintf(pre, sizeof(pre), "block.%d.layer.0", l);
+		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
+		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		snprintf(w, sizeof(w), "%s.SelfAttention.q.weight", pre);
+		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.k.weight", pre);
+		k = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.v.weight", pre);
+		v = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		a = unheads(&b, softmax_attn(&b, q, k, v, bias), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.o.weight", pre);
+		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		snprintf(pre, sizeof(pre), "block.%d.layer.1", l);
+		x = ffn(&b, x, pre);
+	}
+	x = rms_norm(&b, x, weight(&b, "final_layer_norm.weight", c->d_model, 0, 0.1f, 1.0f));
+	onnxpass_node_set_output(last(&b), 0, "last_hidden_state");
+	io(b.g, "last_hidden_state", false, ONNXPASS_DT_FLOAT, 3, d3, p3);
+	save_model(m, dir, "encoder_model.onnx", external);
+}
+
+/* One decoder: with_past reads past_key_values.* and a one-token input. */
+static void decoder(const struct t5_config *c, const char *dir, bool with_past, bool external)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/decoder" };
+	const char *pe[2] = { "batch_size", "encoder_sequence_length" };
+	const char *pd[2] = { "batch_size", with_past ? NULL : "decoder_sequence_length" };
+	const int64_t de[2] = { -1, -1 }, dd[2] = { -1, with_past ? 1 : -1 };
+	const int64_t dh[3] = { -1, -1, c->d_model }, dkv[4] = { -1, c->heads, -1, c->d_kv };
+	const char *ph[3] = { "batch_size", "encoder_sequence_length", NULL };
+	const char *x, *table, *self_bias, *cross_bias, *q_pos, *k_pos, *qlen, *past_len = NULL;
+	char w[128], name[128], kname[128], vname[128], ckname[128], cvname[128];
+	int64_t dl[3] = { -1, with_past ? 1 : -1, c->vocab };
+	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
+
+	io(b.g, "encoder_attention_mask", true, ONNXPASS_DT_INT64, 2, de, pe);
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, dd, pd);
+	io(b.g, "encoder_hidden_states", true, ONNXPASS_DT_FLOAT, 3, dh, ph);
+	if (with_past) {
+		for (int l = 0; l < c->layers; l++) {
+			for (int e = 0; e < 2; e++) {
+				for (int kv = 0; kv < 2; kv++) {
+					const char *p4[4] = { "batch_size", NULL,
+							      e ? "encoder_sequence_length_out" : "past_decoder_sequence_length", NULL };
+
+					snprintf(name, sizeof(name), "past_key_values.%d.%s.%s", l, e ? "encoder" : "decoder",
+						 kv ? "value" : "key");
+					io(b.g, name, true, ONNXPASS_DT_FLOAT, 4, dkv, p4);
+				}
+			}
+		}
+	}
+	b.rng = c->seed;
+	x = embed(&b, weight(&b, "shared.weight", c->vocab, c->d_model, 2.0f, 0), "input_ids");
+	b.rng = c->seed + 2;
+	qlen = dim_of(&b, "input_ids", 1);
+	if (with_past) {
+		past_len = dim_of(&b, "past_key_values.0.decoder.key", 2);
+		q_pos = arange(&b, op(&b, "Add", past_len, qlen, NULL),
+			       op(&b, "Squeeze", past_len, ints(&b, 1, (int64_t)0), NULL));
+		k_pos = arange(&b, op(&b, "Add", past_len, qlen, NULL), NULL);
+	} else {
+		q_pos = arange(&b, qlen, NULL);
+		k_pos = q_pos;
+	}
+	table = weight(&b, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+		       c->buckets, c->heads, 0.5f, 0);
+	self_bias = position_bias(&b, table, q_pos, k_pos, false);
+	if (!with_past) {	/* causal: keys after the query are masked */
+		const char *later = op(&b, "Greater", op(&b, "Unsqueeze", k_pos, ints(&b, 1, (int64_t)0), NULL),
+				       op(&b, "Unsqueeze", q_pos, ints(&b, 1, (int64_t)1), NULL), NULL);
+		const char *f = op(&b, "Cast", later, NULL, NULL);
+
+		attr_i(&b, "to", ONNXPASS_DT_FLOAT);
+		self_bias = op(&b, "Add", self_bias, op(&b, "Mul", f, scalar_f(&b, -1e9f), NULL), NULL);
+	}
+	cross_bias = mask_bias(&b, "encoder_attention_mask");
+	if (with_past) {
+		/* the encoder length, read off the encoder states as exporters do */
+		const char *elen = dim_of(&b, "encoder_hidden_states", 1);
+		const char *zeros = op(&b, "ConstantOfShape",
+				       cat4(&b, ints(&b, 1, (int64_t)1), ints(&b, 1, (int64_t)c->heads),
+					    ints(&b, 1, (int64_t)1), elen), NULL, NULL);
+
+		cross_bias = op(&b, "Add", cross_bias, zeros, NULL);
+	}
+	for (int l = 0; l < c->layers; l++) {
+		char pre[64];
+		const char *h, *q, *k, *v, *a, *ck, *cv;
+
+		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.0", l);
+		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
+		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		snprintf(w, sizeof(w), "%s.SelfAttention.q.weight", pre);
+		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.k.weight", pre);
+		k = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.v.weight", pre);
+		v = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		if (with_past) {
+			snprintf(name, sizeof(name), "past_key_values.%d.decoder.key", l);
+			k = op(&b, "Concat", name, k, NULL);
+			attr_i(&b, "axis", 2);
+			snprintf(name, sizeof(name), "past_key_values.%d.decoder.value", l);
+			v = op(&b, "Concat", name, v, NULL);
+			attr_i(&b, "axis", 2);
+		}
+		snprintf(kname, sizeof(kname), "present.%d.decoder.key", l);
+		op(&b, "Identity", k, NULL, NULL);
+		onnxpass_node_set_output(last(&b), 0, kname);
+		io(b.g, kname, false, ONNXPASS_DT_FLOAT, 4, dkv,
+		   (const char *const[]){ "batch_size", NULL, "past_decoder_sequence_length + 1", NULL });
+		snprintf(vname, sizeof(vname), "present.%d.decoder.value", l);
+		op(&b, "Identity", v, NULL, NULL);
+		onnxpass_node_set_output(last(&b), 0, vname);
+		io(b.g, vname, false, ONNXPASS_DT_FLOAT, 4, dkv,
+		   (const char *const[]){ "batch_size", NULL, "past_decoder_sequence_length + 1", NULL });
+		a = unheads(&b, softmax_attn(&b, q, kname, vname, self_bias), h);
+		snprintf(w, sizeof(w), "%s.SelfAttention.o.weight", pre);
+		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		/* cross attention */
+		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.1", l);
+		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
+		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		snprintf(w, sizeof(w), "%s.EncDecAttention.q.weight", pre);
+		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		if (with_past) {
+			/* cross K/V come as past inputs; their weights are not here */
+			snprintf(ckname, sizeof(ckname), "past_key_values.%d.encoder.key", l);
+			snprintf(cvname, sizeof(cvname), "past_key_values.%d.encoder.value", l);
+			ck = ckname;
+			cv = cvname;
+			skip_weight(&b, c->d_model, c->heads * c->d_kv);
+			skip_weight(&b, c->d_model, c->heads * c->d_kv);
+		} else {
+			/* the batch of the K/V reshape comes from the decoder side (h) */
+			snprintf(w, sizeof(w), "%s.EncDecAttention.k.weight", pre);
+			ck = heads(&b, op(&b, "MatMul", "encoder_hidden_states",
+					  weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+			snprintf(ckname, sizeof(ckname), "present.%d.encoder.key", l);
+			onnxpass_node_set_output(last(&b), 0, ckname);
+			ck = ckname;
+			snprintf(w, sizeof(w), "%s.EncDecAttention.v.weight", pre);
+			cv = heads(&b, op(&b, "MatMul", "encoder_hidden_states",
+					  weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+			snprintf(cvname, sizeof(cvname), "present.%d.encoder.value", l);
+			onnxpass_node_set_output(last(&b), 0, cvname);
+			cv = cvname;
+			snprintf(name, sizeof(name), "present.%d.encoder.key", l);
+			io(b.g, name, false, ONNXPASS_DT_FLOAT, 4, dkv,
+			   (const char *const[]){ "batch_size", NULL, "encoder_sequence_length_out", NULL });
+			snprintf(name, sizeof(name), "present.%d.encoder.value", l);
+			io(b.g, name, false, ONNXPASS_DT_FLOAT, 4, dkv,
+			   (const char *const[]){ "batch_size", NULL, "encoder_sequence_length_out", NULL });
+		}
+		a = unheads(&b, softmax_attn(&b, q, ck, cv, cross_bias), h);
+		snprintf(w, sizeof(w), "%s.EncDecAttention.o.weight", pre);
+		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.2", l);
+		x = ffn(&b, x, pre);
+	}
+	x = rms_norm(&b, x, weight(&b, "decoder.final_layer_norm.weight", c->d_model, 0, 0.1f, 1.0f));
+	op(&b, "MatMul", x, weight(&b, "lm_head.weight", c->d_model, c->vocab, 0.5f, 0), NULL);
+	onnxpass_node_set_output(last(&b), 0, "logits");
+	/* outputs in optimum's order: logits first */
+	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
+	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
+}
+
+void t5_generate(const struct t5_config *c, const char *dir, bool external)
+{
+	FILE *f;
+	char path[4096];
+
+	mkdir(dir, 0755);
+	encoder(c, dir, external);
+	decoder(c, dir, false, external);
+	decoder(c, dir, true, external);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	f = fopen(path, "w");
+	if (!f)
+		die("cannot write config.json");
+	fprintf(f, "{\"model_type\": \"t5\", \"d_model\": %lld, \"d_kv\": %lld, \"num_heads\": %lld, "
+		   "\"d_ff\": %lld, \"num_layers\": %d, \"vocab_size\": %lld, "
+		   "\"relative_attention_num_buckets\": %lld, \"relative_attention_max_distance\": %lld, "
+		   "\"feed_forward_proj\": \"gated-gelu\", \"tie_word_embeddings\": false, "
+		   "\"decoder_start_token_id\": 0, \"eos_token_id\": 2, \"pad_token_id\": 1}\n",
+		(long long)c->d_model, (long long)c->d_kv, (long long)c->heads, (long long)c->d_ff,
+		c->layers, (long long)c->vocab, (long long)c->buckets, (long long)c->max_distance);
+	fclose(f);
+}

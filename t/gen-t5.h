@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The MADLAD-shaped T5 export generator (t/gen-t5.c). */
+#ifndef ONNXPASS_GEN_T5_H
+#define ONNXPASS_GEN_T5_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct t5_config {
+	int64_t d_model, d_kv, heads, d_ff, vocab, buckets, max_distance;
+	int layers;
+	uint64_t seed;
+};
+
+/* Writes encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx
+ * and config.json into dir; external puts weights in external data. */
+void t5_generate(const struct t5_config *c, const char *dir, bool external);
+
+#endif
