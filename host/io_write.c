@@ -74,6 +74,21 @@ static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 	w->used += len;
 }
 
+/* Writes a tensor's bytes in chunks, letting each chunk's mapped pages go
+ * once written: saving keeps a few MiB resident, whatever the tensor. */
+static void fw_write_tensor(struct fwriter *w, struct onnxpass_tensor *t, const uint8_t *bytes)
+{
+	const size_t chunk = 8u << 20;
+
+	for (size_t off = 0; off < t->nbytes; off += chunk) {
+		size_t n = t->nbytes - off < chunk ? t->nbytes - off : chunk;
+
+		fw_write(w, bytes + off, n);
+		blob_drop_pages(t->blob, bytes + off, n);
+	}
+	onnxpass_tensor_drop_pages(t);
+}
+
 static void fw_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 {
 	fw_write((struct fwriter *)b, data, len);
@@ -213,8 +228,7 @@ int shared_table_write(struct shared_table *s, struct onnxpass_model **models, s
 					fw_close(&w);
 					goto fail_unlink;
 				}
-				fw_write(&w, data, t->nbytes);
-				onnxpass_tensor_drop_pages(t);
+				fw_write_tensor(&w, t, data);
 				any = true;
 			}
 		}
@@ -311,8 +325,7 @@ static int place_all(struct onnxpass_model *m, const struct onnxpass_save_option
 					return 1;
 				fw_pad(data, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
 				rc = tensor_make_external(t, data_name, data->offset);
-				fw_write(data, bytes, t->nbytes);
-				onnxpass_tensor_drop_pages(t);
+				fw_write_tensor(data, t, bytes);
 				*wrote_data = true;
 			}
 			if (rc)

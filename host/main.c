@@ -312,12 +312,8 @@ static uint64_t input_bytes(struct onnxpass_bundle *b)
 {
 	uint64_t total = 0;
 
-	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
-		const char *p = onnxpass_model_path(onnxpass_bundle_model(b, i));
-
-		if (p)
-			total += file_size(p);
-	}
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++)
+		total += disk_bytes(onnxpass_bundle_model(b, i));
 	return total;
 }
 

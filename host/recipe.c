@@ -448,9 +448,21 @@ int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe
 		}
 		key = strndup(kv[i], (size_t)(eq - kv[i]));
 		if (!strcmp(key, "models")) {
-			s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
-			s->models[s->n_models++] = strdup(eq + 1);
+			/* roles separated by spaces or commas, as in a recipe */
+			const char *v = eq + 1;
+
 			rc = 0;
+			while (*v) {
+				size_t len;
+
+				v += strspn(v, " \t,");
+				len = strcspn(v, " \t,");
+				if (!len)
+					break;
+				s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
+				s->models[s->n_models++] = strndup(v, len);
+				v += len;
+			}
 		} else {
 			rc = params_set(s->params, key, eq + 1, 0, why, sizeof(why));
 		}

@@ -700,7 +700,20 @@ bool onnxpass_tensor_equal(struct onnxpass_tensor *a, struct onnxpass_tensor *b)
 	pb = onnxpass_tensor_data(b);
 	if (!pa || !pb)
 		return false;
-	return pa == pb || memcmp(pa, pb, a->nbytes) == 0;
+	if (pa == pb)
+		return true;
+	/* in chunks, letting mapped pages go: two large tables compared
+	 * never sit in memory whole */
+	for (size_t off = 0; off < a->nbytes; off += 8u << 20) {
+		size_t n = a->nbytes - off < (8u << 20) ? a->nbytes - off : (8u << 20);
+		bool same = memcmp((const uint8_t *)pa + off, (const uint8_t *)pb + off, n) == 0;
+
+		blob_drop_pages(a->blob, (const uint8_t *)pa + off, n);
+		blob_drop_pages(b->blob, (const uint8_t *)pb + off, n);
+		if (!same)
+			return false;
+	}
+	return true;
 }
 
 bool onnxpass_tensor_same_storage(const struct onnxpass_tensor *a,
@@ -715,6 +728,13 @@ void onnxpass_tensor_drop_pages(struct onnxpass_tensor *t)
 	t->aligned = NULL;
 	if (t->data)
 		blob_drop_pages(t->blob, t->data, t->nbytes);
+}
+
+void onnxpass_tensor_drop_range(struct onnxpass_tensor *t, size_t offset, size_t len)
+{
+	if (t->data && offset < t->nbytes)
+		blob_drop_pages(t->blob, t->data + offset,
+				len < t->nbytes - offset ? len : t->nbytes - offset);
 }
 
 enum onnxpass_storage onnxpass_tensor_storage(const struct onnxpass_tensor *t)

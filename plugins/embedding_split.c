@@ -155,7 +155,12 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		goto out;
 	/* every model must look up the same table */
 	for (size_t i = 1; i < n; i++) {
-		if (!onnxpass_tensor_equal(l[0].table, l[i].table)) {
+		bool same = onnxpass_tensor_equal(l[0].table, l[i].table);
+
+		/* the compare touched both tables' pages: let them go */
+		onnxpass_tensor_drop_pages(l[0].table);
+		onnxpass_tensor_drop_pages(l[i].table);
+		if (!same) {
 			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
 					       "%s's table '%s' differs from %s's '%s': they cannot share one embedding model",
 					       onnxpass_ctx_role(ctx, i), onnxpass_tensor_name(l[i].table),

@@ -18,6 +18,9 @@
 
 #include <onnxpass/onnxpass.h>
 
+/* elements read before their mapped pages are let go */
+#define CHUNK ((int64_t)1 << 21)
+
 struct cfg {
 	const struct onnxpass_params *p;
 	int bits;
@@ -62,6 +65,8 @@ static struct onnxpass_tensor *const_input(struct onnxpass_node *n, size_t i, si
 /* MatMulNBits blockwise quantization                                  */
 
 struct nbits {
+	struct onnxpass_tensor *src;	/* B, whose rows are released once done */
+	bool src_mapped;	/* w is src's own bytes (not an aligned copy) */
 	const float *w;	/* [K, N] row-major */
 	int64_t K, N, block, k_blocks, col_bytes;
 	int bits;
@@ -146,6 +151,12 @@ static void nbits_pair(void *arg, size_t item)
 			}
 		}
 	}
+	if (j->src_mapped) {	/* these rows are done: let their pages go */
+		int64_t k0 = (int64_t)item * 2 * j->block, k1 = k0 + 2 * j->block;
+
+		k1 = k1 < j->K ? k1 : j->K;
+		onnxpass_tensor_drop_range(j->src, (size_t)(k0 * N * 4), (size_t)((k1 - k0) * N * 4));
+	}
 	if (!j->sym) {
 		int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
 
@@ -229,6 +240,8 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	j.w = onnxpass_tensor_data_aligned(b);
 	if (!j.w)
 		return NULL;
+	j.src = b;
+	j.src_mapped = (const void *)j.w == onnxpass_tensor_data(b);
 	j.K = onnxpass_tensor_dim(b, 0);
 	j.N = onnxpass_tensor_dim(b, 1);
 	j.bits = c->bits;
@@ -361,7 +374,11 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 			lo = w[i];
 		if (w[i] > hi)
 			hi = w[i];
+		if ((i + 1) % CHUNK == 0)	/* read: let the pages go */
+			onnxpass_tensor_drop_range(t, (size_t)(i + 1 - CHUNK) * 4, CHUNK * 4);
 	}
+	/* (not drop_pages: that would free the aligned copy w may be) */
+	onnxpass_tensor_drop_range(t, 0, onnxpass_tensor_nbytes(t));
 	scale = (hi - lo) / 255.0f;
 	if (scale < 1.17549435e-38f) {
 		scale = 1.0f;
@@ -382,6 +399,8 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 			float v = rintf(w[i] / scale) + (float)zp;
 
 			q[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+			if ((i + 1) % CHUNK == 0)
+				onnxpass_tensor_drop_range(t, (size_t)(i + 1 - CHUNK) * 4, CHUNK * 4);
 		}
 		*(float *)onnxpass_tensor_mutable_data(ts) = scale;
 		*(uint8_t *)onnxpass_tensor_mutable_data(tz) = zp;
@@ -472,6 +491,8 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 				q[e / 2] |= (uint8_t)((uint8_t)r << ((e & 1) * 4));
 			}
 		}
+		if (v % 4096 == 4095)	/* rows done: let their pages go */
+			onnxpass_tensor_drop_range(t, (size_t)(v - 4095) * (size_t)H * 4, (size_t)4096 * (size_t)H * 4);
 	}
 	onnxpass_tensor_drop_pages(t);
 	sprintf(nm, "%s_Q4", onnxpass_node_name(n));

@@ -94,7 +94,7 @@ refuse "missing recipe" "cannot read recipe '$tmp/none.ini'" --check -r "$tmp/no
 printf '[recipe]\ninputs = enc:encoder.onnx dec:nothere.onnx\n[step a]\npass = dedup\n' >"$r"
 refuse "input missing from the export" "has no nothere.onnx (recipe '$r' needs it as role 'dec')" -r "$r" -i "$tmp/demo" -o "$tmp/out"
 printf '[step a]\npass = dedup\nmodels = encoder ghost\n' >"$r"
-refuse "step names a role the bundle lacks" "r.ini:1: step 'a': no model with role 'ghost'" -r "$r" -i "$tmp/demo" -o "$tmp/out"
+refuse "step names a role the bundle lacks" "r.ini:1: step 'a': no model with role 'ghost'" -q -r "$r" -i "$tmp/demo" -o "$tmp/out"
 printf '[step a]\npass = dedup\nexpect.MatMul = 99\n' >"$r"
 refuse "expectation that does not hold" "r.ini:3: step 'a': expected MatMul == 99, found 8" -q -r "$r" -i "$tmp/demo" -o "$tmp/out"
 

@@ -90,8 +90,12 @@ ONNXPASS_API int onnxpass_tensor_share_storage(struct onnxpass_tensor *t,
 
 /* A hint after reading a large tensor: pages of a mapped file holding its
  * bytes may leave memory (they are read again from the file if needed).
- * Keeps a pass's resident memory near one tensor, not the model. */
+ * Keeps a pass's resident memory near one tensor, not the model.  Also
+ * frees the copy onnxpass_tensor_data_aligned may have made: pointers
+ * from it are invalid afterwards (drop_range frees nothing). */
 ONNXPASS_API void onnxpass_tensor_drop_pages(struct onnxpass_tensor *t);
+/* The same hint for bytes [offset, offset+len) only; thread-safe. */
+ONNXPASS_API void onnxpass_tensor_drop_range(struct onnxpass_tensor *t, size_t offset, size_t len);
 
 ONNXPASS_API enum onnxpass_storage
 onnxpass_tensor_storage(const struct onnxpass_tensor *t);
