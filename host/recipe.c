@@ -284,6 +284,32 @@ static int parse_expect(struct parse *p, struct step *s, const char *op, const c
 	return 1;
 }
 
+/* Appends roles separated by spaces or commas to s->models. */
+static int add_roles(struct step *s, const char *v)
+{
+	while (*v) {
+		size_t len;
+		char **arr;
+
+		v += strspn(v, " \t,");
+		len = strcspn(v, " \t,");
+		if (!len)
+			break;
+		arr = realloc(s->models, (s->n_models + 1) * sizeof(char *));
+		if (!arr)
+			return ONNXPASS_ENOMEM;
+		s->models = arr;
+		arr[s->n_models] = strndup(v, len);
+		if (!arr[s->n_models] || !good_word(arr[s->n_models], MAX_NAME)) {
+			free(arr[s->n_models]);
+			return ONNXPASS_EINVAL;
+		}
+		s->n_models++;
+		v += len;
+	}
+	return 0;
+}
+
 static int step_key(struct parse *p, const char *section, const char *name, const char *value)
 {
 	struct step *s = step_for(p, section);
@@ -302,25 +328,10 @@ static int step_key(struct parse *p, const char *section, const char *name, cons
 		return 1;
 	}
 	if (!strcmp(name, "models")) {
-		const char *v = value;
-
 		if (s->n_models && !p->continuation)
 			return perr(p, p->line, "step '%s' sets models twice", s->name);
-		while (*v) {
-			size_t len;
-
-			v += strspn(v, " \t,");
-			len = strcspn(v, " \t,");
-			if (!len)
-				break;
-			s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
-			if (!s->models)
-				return 0;
-			s->models[s->n_models] = strndup(v, len);
-			if (!good_word(s->models[s->n_models++], MAX_NAME))
-				return perr(p, p->line, "bad role name in models");
-			v += len;
-		}
+		if (add_roles(s, value))
+			return perr(p, p->line, "bad role name in models");
 		return 1;
 	}
 	if (!strncmp(name, "expect.", 7))
@@ -448,21 +459,9 @@ int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe
 		}
 		key = strndup(kv[i], (size_t)(eq - kv[i]));
 		if (!strcmp(key, "models")) {
-			/* roles separated by spaces or commas, as in a recipe */
-			const char *v = eq + 1;
-
-			rc = 0;
-			while (*v) {
-				size_t len;
-
-				v += strspn(v, " \t,");
-				len = strcspn(v, " \t,");
-				if (!len)
-					break;
-				s->models = realloc(s->models, (s->n_models + 1) * sizeof(char *));
-				s->models[s->n_models++] = strndup(v, len);
-				v += len;
-			}
+			rc = add_roles(s, eq + 1);
+			if (rc)
+				snprintf(why, sizeof(why), "bad role name in models");
 		} else {
 			rc = params_set(s->params, key, eq + 1, 0, why, sizeof(why));
 		}

@@ -82,26 +82,26 @@ static const char *ints(struct b *b, size_t n, ...)
 	return r;
 }
 
-static const char *scalar_i(struct b *b, int64_t v)
+/* A rank-0 initializer of dtype holding the bytes at v. */
+static const char *scalar(struct b *b, int dtype, const void *v, size_t size)
 {
 	char *name = strdup(nm(b, "const"));
-	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_INT64, 0, NULL);
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, dtype, 0, NULL);
 
-	memcpy(onnxpass_tensor_mutable_data(t), &v, 8);
+	memcpy(onnxpass_tensor_mutable_data(t), v, size);
 	onnxpass_graph_add_initializer(b->g, t);
 	free(name);
 	return onnxpass_tensor_name(t);
 }
 
+static const char *scalar_i(struct b *b, int64_t v)
+{
+	return scalar(b, ONNXPASS_DT_INT64, &v, sizeof(v));
+}
+
 static const char *scalar_f(struct b *b, float v)
 {
-	char *name = strdup(nm(b, "const"));
-	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 0, NULL);
-
-	memcpy(onnxpass_tensor_mutable_data(t), &v, 4);
-	onnxpass_graph_add_initializer(b->g, t);
-	free(name);
-	return onnxpass_tensor_name(t);
+	return scalar(b, ONNXPASS_DT_FLOAT, &v, sizeof(v));
 }
 
 static float frand(struct b *b)
