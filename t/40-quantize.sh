@@ -12,7 +12,7 @@ need_ort
 tmp=$(mktmp quantize)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
-plan 19
+plan 20
 "$gen" matmul "$tmp" 80 24 || exit 1
 for cfg in "4 16 false 0.5" "4 32 true 1" "4 128 false 0.5" "8 16 false 0.5" "8 64 true 1" "4 64 false 0.5"; do
 	set -- $cfg
@@ -52,6 +52,15 @@ for mode in uint8 block4; do
 done
 "$ONNXPASS" info "$tmp/e-block4.onnx" | grep -q 'opsets:      ai.onnx 21 com.microsoft 1' && ok "block4 raises the opset to 21" ||
 	not_ok "block4 opsets: $("$ONNXPASS" info "$tmp/e-block4.onnx" | grep opsets)"
+# node-name globs
+"$ONNXPASS" -q run quantize 'exclude=*/DenseReluDense/*' -i "$tmp/demo/encoder.onnx" -o "$tmp/x.onnx" --report "$tmp/x.json"
+"$ONNXPASS" -q run quantize 'include=l0_*' -i "$tmp/demo/encoder.onnx" -o "$tmp/i.onnx" --report "$tmp/i.json"
+"$ONNXPASS" -q run quantize 'exclude=l0_* l1_mm1' -i "$tmp/demo/encoder.onnx" -o "$tmp/e.onnx" --report "$tmp/e.json"
+nx=$(sed -n 's/.*"matmul_nbits": \([0-9]*\).*/\1/p' "$tmp/x.json")
+ni=$(sed -n 's/.*"matmul_nbits": \([0-9]*\).*/\1/p' "$tmp/i.json")
+ne=$(sed -n 's/.*"matmul_nbits": \([0-9]*\).*/\1/p' "$tmp/e.json")
+[ "$nx" = 4 ] && [ "$ni" = 2 ] && [ "$ne" = 1 ] && ok "include/exclude globs pick nodes by name (4, 2, 1 of 4)" ||
+	not_ok "include/exclude: $nx $ni $ne (want 4 2 1)"
 m=${FIXTURES:-}/optimum-tiny-madlad-like/decoder_with_past_model.onnx
 if [ -f "$m" ]; then
 	"$ONNXPASS" -q run quantize bits=4 block_size=16 -i "$m" -o "$tmp/madlad-q.onnx" --report "$tmp/m.json"
