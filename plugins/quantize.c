@@ -28,6 +28,7 @@ struct cfg {
 	bool sym;
 	int64_t accuracy;
 	const char *gather;	/* none, uint8, block4 */
+	bool dynamic;	/* mode = dynamic-int8 */
 	int64_t gblock;
 };
 
@@ -184,11 +185,18 @@ struct made {
 	int64_t K, N;
 };
 
+struct dql {	/* one DynamicQuantizeLinear per activation and graph */
+	struct onnxpass_graph *g;
+	char *a, *q, *scale, *zp;
+};
+
 struct state {
 	struct onnxpass_ctx *ctx;
 	struct cfg c;
 	struct made *made;
 	size_t n_made;
+	struct dql *dqls;
+	size_t n_dqls;
 	int64_t matmuls, gathers, skipped, bytes_before, bytes_after;
 	bool contrib, need_opset21;
 };
@@ -345,6 +353,193 @@ static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onn
 	s->matmuls++;
 	s->contrib = true;
 	return 1;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Dynamic int8: DynamicQuantizeLinear + MatMulInteger                 */
+/*
+ *   A ── DynamicQuantizeLinear ─┬ A_q ──┐
+ *                               ├ A_zp ─┤
+ *                               └ A_s ──┼────────────── Mul ─┐
+ *   B_q, B_zp (constants) ────────── MatMulInteger ─ Cast ─ Mul ─ Y
+ *   B_s ─────────────────────────────────────────────────┘ (A_s * B_s)
+ *
+ * as ORT's quantize_dynamic writes it (QOperator).  Weights: per tensor or
+ * per column of B, QInt8 (symmetric, zero point 0) or QUInt8, optional
+ * 7-bit reduce_range; numpy rounding (half to even).
+ */
+
+static void qrange(bool is_signed, bool sym, bool reduce, int *lo, int *hi)
+{
+	if (!is_signed) {
+		*lo = 0;
+		*hi = reduce ? 127 : 255;
+	} else if (reduce) {
+		*lo = -64;
+		*hi = 64;
+	} else {
+		*lo = sym ? -127 : -128;
+		*hi = 127;
+	}
+}
+
+/* scale and zero point of [rmin, rmax] for [qmin, qmax] */
+static void scale_zp(float rmin, float rmax, int qmin, int qmax, bool sym, float *scale, int *zp)
+{
+	rmin = rmin < 0.0f ? rmin : 0.0f;
+	rmax = rmax > 0.0f ? rmax : 0.0f;
+	if (sym) {
+		float m = fabsf(rmin) > fabsf(rmax) ? fabsf(rmin) : fabsf(rmax);
+
+		rmin = -m;
+		rmax = m;
+	}
+	*scale = (rmax - rmin) / (float)(qmax - qmin);
+	if (*scale < 1.17549435e-38f) {
+		*scale = 1.0f;
+		*zp = 0;
+		return;
+	}
+	*zp = (int)rintf((float)qmin - rmin / *scale);
+}
+
+static struct dql *activation(struct state *s, struct onnxpass_graph *g, const char *a)
+{
+	struct dql *d;
+	const char *outs[3];
+
+	for (size_t i = 0; i < s->n_dqls; i++)
+		if (s->dqls[i].g == g && !strcmp(s->dqls[i].a, a))
+			return &s->dqls[i];
+	d = realloc(s->dqls, (s->n_dqls + 1) * sizeof(*d));
+	if (!d)
+		return NULL;
+	s->dqls = d;
+	d = &d[s->n_dqls];
+	d->g = g;
+	d->a = strdup(a);
+	d->q = named(g, a, "_quantized");
+	d->scale = named(g, a, "_scale");
+	d->zp = named(g, a, "_zero_point");
+	if (!d->a || !d->q || !d->scale || !d->zp)
+		return NULL;
+	outs[0] = d->q;
+	outs[1] = d->scale;
+	outs[2] = d->zp;
+	{
+		char *name = named(g, a, "_QuantizeLinear");
+		struct onnxpass_node *n = name ? onnxpass_graph_add_node(g, "DynamicQuantizeLinear", NULL,
+									 name, &a, 1, outs, 3) : NULL;
+
+		free(name);
+		if (!n)
+			return NULL;
+	}
+	s->n_dqls++;
+	return d;
+}
+
+static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	struct onnxpass_tensor *b = const_input(n, 1, 2), *tq, *ts, *tz;
+	const char *bname, *wt = onnxpass_params_string(s->c.p, "weight_type");
+	bool is_signed = !strcmp(wt, "qint8"), sym = is_signed;
+	bool per_ch = onnxpass_params_bool(s->c.p, "per_channel");
+	bool reduce = onnxpass_params_bool(s->c.p, "reduce_range");
+	int qmin, qmax;
+	int64_t K, N, nsc;
+	const float *w;
+	char *qn = NULL, *sn = NULL, *zn = NULL, *mi = NULL, *ca = NULL, *sc = NULL, *o = NULL, *nm = NULL;
+	struct dql *d;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (!b || onnxpass_node_input_count(n) != 2)
+		return 0;
+	bname = onnxpass_tensor_name(b);
+	K = onnxpass_tensor_dim(b, 0);
+	N = onnxpass_tensor_dim(b, 1);
+	nsc = per_ch ? N : 1;
+	qrange(is_signed, sym, reduce, &qmin, &qmax);
+	w = onnxpass_tensor_data_aligned(b);
+	d = activation(s, g, onnxpass_node_input(n, 0));
+	qn = named(g, bname, "_quantized");
+	sn = named(g, bname, "_scale");
+	zn = named(g, bname, "_zero_point");
+	o = strdup(onnxpass_node_output(n, 0));
+	mi = named(g, o, "_output_quantized");
+	ca = named(g, o, "_output_quantized_cast_output");
+	sc = named(g, o, "_scales_mul");
+	nm = named(g, onnxpass_node_name(n), "_quant");
+	if (!w || !d || !qn || !sn || !zn || !o || !mi || !ca || !sc || !nm)
+		goto out;
+	{
+		int64_t dims[2] = { K, N }, sdim[1] = { N };
+		int dt = is_signed ? ONNXPASS_DT_INT8 : ONNXPASS_DT_UINT8;
+
+		if ((rc = add_init(g, qn, dt, 2, dims, &tq)) ||
+		    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, per_ch ? 1 : 0, sdim, &ts)) ||
+		    (rc = add_init(g, zn, dt, per_ch ? 1 : 0, sdim, &tz)))
+			goto out;
+	}
+	{
+		uint8_t *qd = onnxpass_tensor_mutable_data(tq), *zd = onnxpass_tensor_mutable_data(tz);
+		float *sd = onnxpass_tensor_mutable_data(ts);
+
+		for (int64_t c = 0; c < nsc; c++) {
+			float lo = 3.402823466e38f, hi = -3.402823466e38f, scale;
+			int zp;
+
+			for (int64_t k = 0; k < K; k++)
+				for (int64_t j = per_ch ? c : 0; j < (per_ch ? c + 1 : N); j++) {
+					lo = w[k * N + j] < lo ? w[k * N + j] : lo;
+					hi = w[k * N + j] > hi ? w[k * N + j] : hi;
+				}
+			scale_zp(lo, hi, qmin, qmax, sym, &scale, &zp);
+			sd[c] = scale;
+			zd[c] = (uint8_t)(int8_t)zp;
+			for (int64_t k = 0; k < K; k++)
+				for (int64_t j = per_ch ? c : 0; j < (per_ch ? c + 1 : N); j++) {
+					float v = rintf(w[k * N + j] / scale) + (float)zp;
+
+					v = v < (float)qmin ? (float)qmin : v > (float)qmax ? (float)qmax : v;
+					qd[k * N + j] = (uint8_t)(int8_t)(int)v;
+				}
+		}
+	}
+	onnxpass_tensor_drop_pages(b);
+	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
+	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq);
+	onnxpass_graph_remove_node(g, n);
+	{
+		const char *mm_in[4] = { d->q, qn, d->zp, zn };
+		const char *sc_in[2] = { d->scale, sn };
+		const char *mul_in[2] = { ca, sc };
+		struct onnxpass_node *x;
+
+		if (!onnxpass_graph_add_node(g, "MatMulInteger", NULL, nm, mm_in, 4, (const char *const *)&mi, 1))
+			goto out;
+		x = onnxpass_graph_add_node(g, "Cast", NULL, ca, (const char *const *)&mi, 1,
+					    (const char *const *)&ca, 1);
+		if (!x)
+			goto out;
+		onnxpass_node_set_attr_int(x, "to", ONNXPASS_DT_FLOAT);
+		if (!onnxpass_graph_add_node(g, "Mul", NULL, sc, sc_in, 2, (const char *const *)&sc, 1) ||
+		    !onnxpass_graph_add_node(g, "Mul", NULL, o, mul_in, 2, (const char *const *)&o, 1))
+			goto out;
+	}
+	s->matmuls++;
+	rc = 1;
+out:
+	free(qn);
+	free(sn);
+	free(zn);
+	free(mi);
+	free(ca);
+	free(sc);
+	free(o);
+	free(nm);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -554,6 +749,7 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 {
 	size_t count;
 	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
+	size_t before_count = 0;
 	int changes = 0, rc = 0;
 
 	if (!nodes)
@@ -567,24 +763,27 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 		}
 		if (rc < 0 || onnxpass_node_is_removed(n) || !wanted(&s->c, onnxpass_node_name(n)))
 			continue;
-		if (onnxpass_node_is(n, NULL, "MatMul") && onnxpass_params_bool(s->c.p, "matmul"))
+		before_count = onnxpass_graph_node_count(g) - 1;	/* n goes away */
+		if (onnxpass_node_is(n, NULL, "MatMul") && s->c.dynamic)
+			rc = matmul_to_integer(s, g, n);
+		else if (onnxpass_node_is(n, NULL, "MatMul") && onnxpass_params_bool(s->c.p, "matmul"))
 			rc = matmul_to_nbits(s, g, n);
 		else if (onnxpass_node_is(n, NULL, "Gather") && strcmp(s->c.gather, "none"))
 			rc = gather_node(s, g, n);
 		else
 			continue;
 		if (rc > 0) {
-			/* the node added last (a replacement, or the Dequantize-
-			 * Linear after a Gather) goes where the old node was */
-			struct onnxpass_node *last =
-				onnxpass_graph_node(g, onnxpass_graph_node_count(g) - 1);
+			/* the nodes just added (a replacement, a DequantizeLinear
+			 * after a Gather, the dynamic int8 chain) go where the old
+			 * node was, in the order they were added */
 			struct onnxpass_node *next = NULL;
+			size_t total = onnxpass_graph_node_count(g);
 
 			for (size_t k = i + 1; k < count && !next; k++)
 				if (!onnxpass_node_is_removed(nodes[k]))
 					next = nodes[k];
-			if (next)
-				onnxpass_graph_move_before(g, last, next);
+			for (size_t k = before_count; next && k < total; k++)
+				onnxpass_graph_move_before(g, onnxpass_graph_node(g, total - 1), next);
 			changes += rc;
 		}
 	}
@@ -617,6 +816,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	s.c.accuracy = onnxpass_params_int(params, "accuracy_level");
 	s.c.gather = onnxpass_params_string(params, "gather");
 	s.c.gblock = onnxpass_params_int(params, "gather_block_size");
+	s.c.dynamic = !strcmp(onnxpass_params_string(params, "mode"), "dynamic-int8");
 	if (!s.c.gblock)
 		s.c.gblock = s.c.block;
 	if (s.c.bits != 4 && s.c.bits != 8)
@@ -644,6 +844,13 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 				onnxpass_model_set_ir_version(m, 10);
 		}
 	}
+	for (size_t i = 0; i < s.n_dqls; i++) {
+		free(s.dqls[i].a);
+		free(s.dqls[i].q);
+		free(s.dqls[i].scale);
+		free(s.dqls[i].zp);
+	}
+	free(s.dqls);
 	for (size_t i = 0; i < s.n_made; i++) {
 		free(s.made[i].src);
 		free(s.made[i].q);
@@ -651,7 +858,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		free(s.made[i].zp);
 	}
 	free(s.made);
-	onnxpass_ctx_report_int(ctx, "matmul_nbits", s.matmuls);
+	onnxpass_ctx_report_int(ctx, s.c.dynamic ? "matmul_integer" : "matmul_nbits", s.matmuls);
 	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_before", s.bytes_before);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_after", s.bytes_after);
@@ -662,6 +869,15 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 }
 
 static const struct onnxpass_param params[] = {
+	{ "mode", ONNXPASS_PARAM_ENUM, "weights",
+	  "weights: MatMulNBits/embedding blocks; dynamic-int8: DynamicQuantizeLinear + MatMulInteger",
+	  0, 0, "weights|dynamic-int8", false },
+	{ "weight_type", ONNXPASS_PARAM_ENUM, "qint8", "dynamic-int8 weights: qint8 (symmetric) or quint8",
+	  0, 0, "qint8|quint8", false },
+	{ "per_channel", ONNXPASS_PARAM_BOOL, "false", "dynamic-int8: a scale per column of B", 0, 0,
+	  NULL, false },
+	{ "reduce_range", ONNXPASS_PARAM_BOOL, "false", "dynamic-int8: 7-bit weights (AVX2 saturation)",
+	  0, 0, NULL, false },
 	{ "matmul", ONNXPASS_PARAM_BOOL, "true",
 	  "MatMul with a constant 2-D float B -> com.microsoft MatMulNBits", 0, 0, NULL, false },
 	{ "bits", ONNXPASS_PARAM_INT, "4", "bits per weight: 4 or 8", 4, 8, NULL, false },

@@ -139,7 +139,7 @@ function makeInputs(io, seed) {
       case 7: case 6: {
         const big = inp.elem === 7, a = big ? new BigInt64Array(n) : new Int32Array(n);
         for (let i = 0; i < n; i++) {
-          let v = lname.includes('mask') ? 1 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
+          let v = lname.includes('mask') ? 1 : lname.includes('token_type') ? 0 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
           a[i] = big ? BigInt(v) : v;
         }
         feeds[inp.name] = new ort.Tensor(big ? 'int64' : 'int32', a, dims); break;
