@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# recipes/bert-int8.ini on BERT, ALBERT and DistilBERT exports and
+# recipes/seq2seq-int8.ini on T5, BART and Marian exports: ORT runs every
+# output file within 5% of the fp32 output's peak (dynamic int8; see
+# t/41-dynamic-int8.sh), and the bundles get smaller.
+. "$TOP_SRCDIR/t/lib.sh"
+need_ort
+[ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
+tmp=$(mktmp int8rec)
+trap 'rm -rf "$tmp"' EXIT
+plan 9
+for f in bert albert distilbert; do
+	m=$FIXTURES/optimum-tiny-$f/model.onnx
+	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/bert-int8.ini" -i "$m" -o "$tmp/$f.onnx" &&
+		r=$(ort compare "$m" "$tmp/$f.onnx" maxrel=0.05); then
+		ok "bert-int8 on $f: $r"
+	else
+		not_ok "bert-int8 on $f: $r"
+	fi
+done
+for f in t5 bart marian; do
+	x=$FIXTURES/optimum-tiny-$f
+	if ! "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/seq2seq-int8.ini" -i "$x" -o "$tmp/$f"; then
+		not_ok "seq2seq-int8 on $f failed"; not_ok "$f: no output"
+		continue
+	fi
+	before=$(du -cb "$x/encoder_model.onnx" "$x/decoder_model.onnx" "$x/decoder_with_past_model.onnx" | tail -1 | cut -f1)
+	after=$(du -cb "$tmp/$f"/* | tail -1 | cut -f1)
+	[ "$after" -lt $((before * 6 / 10)) ] && ok "seq2seq-int8 on $f: $before -> $after bytes" ||
+		not_ok "seq2seq-int8 on $f: $before -> $after bytes"
+	if r=$(ort compare-dir "$x" "$tmp/$f" maxrel=0.05); then
+		ok "seq2seq-int8 on $f: $(echo $r | tr '\n' ' ')"
+	else
+		not_ok "seq2seq-int8 on $f: $r"
+	fi
+done
+finish
