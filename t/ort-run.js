@@ -114,6 +114,13 @@ async function corpus(list) {
 }
 
 // Deterministic inputs from a model's declared inputs.
+// Input shapes fixed on the command line: set=NAME:2x512
+const fixedShapes = {};
+for (const a of process.argv) {
+  const m = a.match(/^set=([^:]+):([0-9x]+)$/);
+  if (m) fixedShapes[m[1]] = m[2].split('x').map(Number);
+}
+
 function makeInputs(io, seed) {
   let s = seed >>> 0;
   const rnd = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
@@ -129,9 +136,12 @@ function makeInputs(io, seed) {
     return named[d.param];
   };
   const named = {}, feeds = {};
+  // decoders that declare "past_sequence_length + 1" presume one new token
+  if (io.inputs.some(i => i.dims.some(d => d.param && /past.*\+\s*1$/.test(d.param))))
+    named.sequence_length = 1;
   for (const inp of io.inputs) {
     if (io.initializers.has(inp.name)) continue;
-    const dims = inp.dims.map(d => dimFor(d, named));
+    const dims = fixedShapes[inp.name] || inp.dims.map(d => dimFor(d, named));
     const n = dims.reduce((a, b) => a * b, 1);
     const lname = inp.name.toLowerCase();
     switch (inp.elem) {
@@ -139,7 +149,7 @@ function makeInputs(io, seed) {
       case 7: case 6: {
         const big = inp.elem === 7, a = big ? new BigInt64Array(n) : new Int32Array(n);
         for (let i = 0; i < n; i++) {
-          let v = lname.includes('mask') ? 1 : lname.includes('token_type') ? 0 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
+          let v = lname === 'sr' ? 16000 : lname.includes('mask') ? 1 : lname.includes('token_type') ? 0 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
           a[i] = big ? BigInt(v) : v;
         }
         feeds[inp.name] = new ort.Tensor(big ? 'int64' : 'int32', a, dims); break;
