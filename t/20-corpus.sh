@@ -22,7 +22,7 @@ list=$tmp/list
 : >"$list"
 : >"$tmp/loadfail"
 : >"$tmp/unstable"
-find "$ONNX_TESTDATA" -name model.onnx | LC_ALL=C sort >"$tmp/models"
+find "$ONNX_TESTDATA" -path "*/${CORPUS_FILTER:-*}/model.onnx" | LC_ALL=C sort >"$tmp/models"
 total=$(wc -l <"$tmp/models")
 same=0
 stable=0

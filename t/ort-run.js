@@ -164,7 +164,9 @@ function makeInputs(io, seed) {
 async function compare(a, b, mode) {
   const io = graphIO(fs.readFileSync(a));
   const feeds = makeInputs(io, 12345);
-  const sa = await ort.InferenceSession.create(a, opts), sb = await ort.InferenceSession.create(b, opts);
+  // noopt: the reference runs without ORT's own graph fusions
+  const refOpts = process.argv.includes('noopt') ? Object.assign({}, opts, { graphOptimizationLevel: 'disabled' }) : opts;
+  const sa = await ort.InferenceSession.create(a, refOpts), sb = await ort.InferenceSession.create(b, opts);
   const ra = await sa.run(feeds), rb = await sb.run(feeds);
   const rtol = mode && mode.startsWith('rtol=') ? Number(mode.slice(5)) : 1e-5;
   const maxrel = mode && mode.startsWith('maxrel=') ? Number(mode.slice(7)) : null;

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/* fusion: decomposed subgraphs back into the fused operators ONNX Runtime
+ * runs fast.  Each pattern is matched exactly (every intermediate value
+ * read only inside the pattern, constants where constants belong, opset-
+ * aware reduction axes); a candidate that half-matches is left untouched
+ * and, with -v, the reason is logged.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <onnxpass/onnxpass.h>
+
+struct fuse {
+	struct onnxpass_ctx *ctx;
+	struct onnxpass_model *m;
+	const char *role;
+	int64_t layernorm, gelu, rejected;
+};
+
+static void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why)
+{
+	f->rejected++;
+	onnxpass_log(f->ctx, ONNXPASS_LOG_INFO, "%s: %s at '%s' not fused: %s", f->role, what,
+		     onnxpass_node_name(n), why);
+}
+
+/* The single node reading v (and which input), or NULL. */
+static struct onnxpass_node *only_use(struct onnxpass_value *v, int *input)
+{
+	if (!v || onnxpass_value_use_count(v) != 1 || onnxpass_value_is_graph_output(v))
+		return NULL;
+	return onnxpass_value_use(v, 0, input);
+}
+
+static bool const_float(struct onnxpass_value *v, float *out)
+{
+	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
+	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
+
+	if (v && onnxpass_value_is_graph_input(v))
+		return false;
+	if (!t && p && onnxpass_node_is(p, NULL, "Constant"))
+		t = onnxpass_node_attr_tensor(p, "value");
+	return t && onnxpass_tensor_numel(t) == 1 && !onnxpass_tensor_to_f32(t, out, 1);
+}
+
+/* A 1-D float initializer (a norm's weight or bias). */
+static bool const_vector(struct onnxpass_value *v)
+{
+	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
+
+	return t && !onnxpass_value_is_graph_input(v) && onnxpass_tensor_rank(t) == 1 &&
+	       onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT;
+}
+
+/* The other input of a two-input node, given one of them. */
+static struct onnxpass_value *other(struct onnxpass_node *n, struct onnxpass_value *v)
+{
+	struct onnxpass_value *a = onnxpass_node_input_value(n, 0), *b = onnxpass_node_input_value(n, 1);
+
+	if (onnxpass_node_input_count(n) != 2)
+		return NULL;
+	return a == v ? b : b == v ? a : NULL;
+}
+
+/* ReduceMean over the last axis only, keeping dims: axes come as an
+ * attribute before opset 18 and as an input from 18 on. */
+static bool reduces_last_axis(struct onnxpass_node *r, int64_t opset)
+{
+	int64_t axes[4], keep = 1;
+	const int64_t *a;
+	size_t n = 0;
+	int got;
+
+	onnxpass_node_attr_int(r, "keepdims", &keep);
+	if (!keep)
+		return false;
+	if (opset < 18) {
+		if (onnxpass_node_attr_ints(r, "axes", &a, &n) || n != 1)
+			return false;
+		return a[0] == -1;
+	}
+	if (onnxpass_node_input_count(r) < 2)
+		return false;
+	got = onnxpass_value_const_ints(onnxpass_node_input_value(r, 1), axes, 4);
+	return got == 1 && axes[0] == -1;
+}
+
+static char *own(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+/*
+ * LayerNormalization (decomposed, as torch exports it):
+ *
+ *        +---------------------------------------+
+ *        |                                       v
+ *   x -> ReduceMean(-1) -> Sub(x, .) -+-> Pow(2) -> ReduceMean(-1) -> Add(eps) -> Sqrt
+ *                                     |                                            |
+ *                                     +------------------> Div <-------------------+
+ *                                                           |
+ *                                          Mul(gamma) -> [Add(beta)] -> y
+ *
+ * becomes LayerNormalization(x, gamma[, beta], axis=-1, epsilon=eps).
+ */
+static int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1,
+		     int64_t opset)
+{
+	struct onnxpass_value *x = onnxpass_node_input_value(r1, 0), *gamma, *beta = NULL, *d;
+	struct onnxpass_node *sub, *pw, *dv, *r2, *ad, *sq, *ml, *ab, *ln;
+	struct onnxpass_node *part[9];
+	float two, eps;
+	int in;
+	char *out, *gname, *bname = NULL, *xname, *name;
+	const char *ins[3];
+
+	sub = only_use(onnxpass_node_output_value(r1, 0), &in);
+	if (!sub || !onnxpass_node_is(sub, NULL, "Sub") || in != 1 || onnxpass_node_input_value(sub, 0) != x)
+		return 0;	/* not the start of a LayerNorm */
+	if (!reduces_last_axis(r1, opset))
+		return reject(f, r1, "LayerNorm", "the mean is not over the last axis only"), 0;
+	d = onnxpass_node_output_value(sub, 0);
+	if (!d || onnxpass_value_use_count(d) != 2 || onnxpass_value_is_graph_output(d))
+		return reject(f, r1, "LayerNorm", "x - mean is read outside the pattern"), 0;
+	pw = onnxpass_value_use(d, 0, NULL);
+	dv = onnxpass_value_use(d, 1, NULL);
+	if (onnxpass_node_is(pw, NULL, "Div")) {
+		struct onnxpass_node *t = pw;
+
+		pw = dv;
+		dv = t;
+	}
+	if (!onnxpass_node_is(pw, NULL, "Pow") || !onnxpass_node_is(dv, NULL, "Div") ||
+	    onnxpass_node_input_value(dv, 0) != d)
+		return reject(f, r1, "LayerNorm", "no Pow and Div on x - mean"), 0;
+	if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f)
+		return reject(f, r1, "LayerNorm", "the power is not a constant 2"), 0;
+	r2 = only_use(onnxpass_node_output_value(pw, 0), &in);
+	if (!r2 || !onnxpass_node_is(r2, NULL, "ReduceMean") || !reduces_last_axis(r2, opset))
+		return reject(f, r1, "LayerNorm", "the variance is not a ReduceMean over the last axis"), 0;
+	ad = only_use(onnxpass_node_output_value(r2, 0), &in);
+	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
+	    !const_float(other(ad, onnxpass_node_output_value(r2, 0)), &eps))
+		return reject(f, r1, "LayerNorm", "no constant epsilon added to the variance"), 0;
+	sq = only_use(onnxpass_node_output_value(ad, 0), &in);
+	if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt") ||
+	    only_use(onnxpass_node_output_value(sq, 0), &in) != dv || in != 1)
+		return reject(f, r1, "LayerNorm", "the Div does not divide by sqrt(var + eps)"), 0;
+	ml = only_use(onnxpass_node_output_value(dv, 0), &in);
+	if (!ml || !onnxpass_node_is(ml, NULL, "Mul") ||
+	    !const_vector(gamma = other(ml, onnxpass_node_output_value(dv, 0))))
+		return reject(f, r1, "LayerNorm", "the result is not scaled by a constant vector"), 0;
+	ab = only_use(onnxpass_node_output_value(ml, 0), &in);
+	if (ab && onnxpass_node_is(ab, NULL, "Add") &&
+	    const_vector(other(ab, onnxpass_node_output_value(ml, 0))))
+		beta = other(ab, onnxpass_node_output_value(ml, 0));
+	else
+		ab = NULL;
+	part[0] = r1; part[1] = sub; part[2] = pw; part[3] = r2; part[4] = ad; part[5] = sq;
+	part[6] = dv; part[7] = ml; part[8] = ab;
+	out = own(onnxpass_node_output(ab ? ab : ml, 0));
+	gname = own(onnxpass_value_name(gamma));
+	bname = beta ? own(onnxpass_value_name(beta)) : NULL;
+	xname = own(onnxpass_value_name(x));
+	name = own(onnxpass_node_name(r1));
+	for (int i = 0; i < 9; i++)
+		if (part[i])
+			onnxpass_graph_remove_node(g, part[i]);
+	ins[0] = xname;
+	ins[1] = gname;
+	ins[2] = bname;
+	ln = onnxpass_graph_add_node(g, "LayerNormalization", NULL, name, ins, beta ? 3 : 2,
+				     (const char *const *)&out, 1);
+	if (ln) {
+		onnxpass_node_set_attr_int(ln, "axis", -1);
+		onnxpass_node_set_attr_float(ln, "epsilon", eps);
+		f->layernorm++;
+	}
+	free(out);
+	free(gname);
+	free(bname);
+	free(xname);
+	free(name);
+	return ln ? 1 : ONNXPASS_ENOMEM;
+}
+
+/*
+ * Gelu, erf form:  y = x * 0.5 * (1 + erf(x / sqrt(2)))
+ *
+ *   x -> Div(sqrt 2) -> Erf -> Add(1) -> Mul(x, .) -> Mul(0.5) -> y
+ *   x -> Mul(1/sqrt 2) ...              (or Mul(Mul(x, 0.5), .) -> y)
+ *
+ * becomes com.microsoft Gelu(x).
+ */
+static int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf)
+{
+	struct onnxpass_value *e_in = onnxpass_node_input_value(erf, 0), *x, *a_out;
+	struct onnxpass_node *scale = e_in ? onnxpass_value_producer(e_in, NULL) : NULL;
+	struct onnxpass_node *add, *m1, *m2 = NULL, *half_mul = NULL, *gn;
+	float c, one, half;
+	int in;
+	char *out, *xname, *name;
+	const char *xn;
+
+	if (!scale || (!onnxpass_node_is(scale, NULL, "Div") && !onnxpass_node_is(scale, NULL, "Mul")))
+		return 0;
+	x = onnxpass_node_input_value(scale, 0);
+	if (!const_float(onnxpass_node_input_value(scale, 1), &c) ||
+	    (onnxpass_node_is(scale, NULL, "Div") ? fabsf(c - 1.4142135f) > 1e-4f
+						  : fabsf(c - 0.70710678f) > 1e-4f))
+		return reject(f, erf, "Gelu", "the Erf input is not x / sqrt(2)"), 0;
+	if (only_use(e_in, &in) != erf)
+		return reject(f, erf, "Gelu", "x / sqrt(2) is read outside the pattern"), 0;
+	add = only_use(onnxpass_node_output_value(erf, 0), &in);
+	if (!add || !onnxpass_node_is(add, NULL, "Add") ||
+	    !const_float(other(add, onnxpass_node_output_value(erf, 0)), &one) || one != 1.0f)
+		return reject(f, erf, "Gelu", "no 1 added to erf"), 0;
+	a_out = onnxpass_node_output_value(add, 0);
+	m1 = only_use(a_out, &in);
+	if (!m1 || !onnxpass_node_is(m1, NULL, "Mul"))
+		return reject(f, erf, "Gelu", "1 + erf is not multiplied"), 0;
+	if (other(m1, a_out) == x) {	/* Mul(x, 1 + erf) -> Mul(0.5) */
+		m2 = only_use(onnxpass_node_output_value(m1, 0), &in);
+		if (!m2 || !onnxpass_node_is(m2, NULL, "Mul") ||
+		    !const_float(other(m2, onnxpass_node_output_value(m1, 0)), &half) || half != 0.5f)
+			return reject(f, erf, "Gelu", "no final multiplication by 0.5"), 0;
+	} else {	/* Mul(Mul(x, 0.5), 1 + erf) */
+		struct onnxpass_value *h = other(m1, a_out);
+
+		half_mul = h ? onnxpass_value_producer(h, NULL) : NULL;
+		if (!half_mul || !onnxpass_node_is(half_mul, NULL, "Mul") || other(half_mul, x) == NULL ||
+		    !const_float(other(half_mul, x), &half) || half != 0.5f || only_use(h, &in) != m1)
+			return reject(f, erf, "Gelu", "1 + erf is not multiplied by x and 0.5"), 0;
+	}
+	out = own(onnxpass_node_output(m2 ? m2 : m1, 0));
+	xname = own(onnxpass_value_name(x));
+	name = own(onnxpass_node_name(erf));
+	onnxpass_graph_remove_node(g, scale);
+	onnxpass_graph_remove_node(g, erf);
+	onnxpass_graph_remove_node(g, add);
+	onnxpass_graph_remove_node(g, m1);
+	if (m2)
+		onnxpass_graph_remove_node(g, m2);
+	if (half_mul)
+		onnxpass_graph_remove_node(g, half_mul);
+	xn = xname;
+	gn = onnxpass_graph_add_node(g, "Gelu", ONNXPASS_DOMAIN_MS, name, &xn, 1,
+				     (const char *const *)&out, 1);
+	free(out);
+	free(xname);
+	free(name);
+	if (!gn)
+		return ONNXPASS_ENOMEM;
+	f->gelu++;
+	return 1;
+}
+
+static bool want(const struct onnxpass_params *p, const char *pattern)
+{
+	for (size_t i = 0; i < onnxpass_params_list_count(p, "patterns"); i++)
+		if (!strcmp(onnxpass_params_list_item(p, "patterns", i), pattern))
+			return true;
+	return false;
+}
+
+static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p)
+{
+	int64_t opset = onnxpass_model_opset(f->m, "");
+	size_t count;
+	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
+	int changes = 0, rc = 0;
+
+	if (!nodes)
+		return ONNXPASS_ENOMEM;
+	for (size_t i = 0; i < count && rc >= 0; i++) {
+		struct onnxpass_node *n = nodes[i];
+
+		for (size_t k = 0; k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
+			rc = fuse_graph(f, onnxpass_node_subgraph(n, k), p);
+			changes += rc > 0 ? rc : 0;
+		}
+		if (rc < 0 || onnxpass_node_is_removed(n))
+			continue;
+		if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
+			rc = layernorm(f, g, n, opset);
+		else if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
+			rc = gelu(f, g, n);
+		else
+			continue;
+		changes += rc > 0 ? rc : 0;
+	}
+	free(nodes);
+	if (rc < 0)
+		return rc;
+	if (changes) {
+		onnxpass_graph_remove_unused(g);
+		if (onnxpass_graph_toposort(g))
+			return onnxpass_ctx_fail(f->ctx, ONNXPASS_EFORMAT, "%s: the fused graph has a cycle", f->role);
+	}
+	return changes;
+}
+
+static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
+	       const struct onnxpass_params *params)
+{
+	struct fuse f = { ctx, NULL, NULL, 0, 0, 0 };
+	int total = 0;
+
+	(void)bundle;
+	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
+		int64_t before = f.gelu, rc;
+
+		f.m = onnxpass_ctx_model(ctx, i);
+		f.role = onnxpass_ctx_role(ctx, i);
+		if (onnxpass_model_opset(f.m, "") < 1)
+			return onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED, "%s has no default-domain opset", f.role);
+		rc = fuse_graph(&f, onnxpass_model_graph(f.m), params);
+		if (rc < 0)
+			return (int)rc;
+		if (f.gelu > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
+		total += (int)rc;
+	}
+	onnxpass_ctx_report_int(ctx, "layernorm", f.layernorm);
+	onnxpass_ctx_report_int(ctx, "gelu", f.gelu);
+	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "fused %lld LayerNormalization, %lld Gelu; %lld candidates rejected",
+		     (long long)f.layernorm, (long long)f.gelu, (long long)f.rejected);
+	return total;
+}
+
+static const struct onnxpass_param params[] = {
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm gelu", "patterns to fuse: layernorm, gelu", 0, 0,
+	  NULL, false },
+};
+
+static const struct onnxpass_plugin plugin = {
+	.abi_version = ONNXPASS_ABI_VERSION,
+	.struct_size = sizeof(struct onnxpass_plugin),
+	.name = "fusion",
+	.version = "0.1",
+	.summary = "fuse decomposed LayerNorm and Gelu into the operators ONNX Runtime runs fast",
+	.params = params,
+	.n_params = sizeof(params) / sizeof(params[0]),
+	.run = run,
+	.description =
+		"layernorm: ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul[/Add] over the last axis\n"
+		"-> LayerNormalization (opset-aware reduction axes).  gelu: the erf form\n"
+		"x * 0.5 * (1 + erf(x / sqrt 2)) -> com.microsoft Gelu.  Candidates that only\n"
+		"half match are left as they are; -v logs why each was rejected.",
+};
+
+ONNXPASS_PLUGIN_DEFINE(plugin)

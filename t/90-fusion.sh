@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# fusion on BERT-family exports: one LayerNormalization per norm and one
+# Gelu per feed-forward, and ONNX Runtime outputs within 1e-4 (relative to
+# the peak) of the unfused model run without ORT's own fusions.  ALBERT's
+# tanh-form gelu is not an erf Gelu and stays.
+. "$TOP_SRCDIR/t/lib.sh"
+need_ort
+[ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
+tmp=$(mktmp fusion)
+trap 'rm -rf "$tmp"' EXIT
+plan 7
+for fc in bert:5:2 distilbert:5:2 albert:10:0; do
+	f=${fc%%:*} rest=${fc#*:} ln=${rest%%:*} ge=${rest#*:}
+	m=$FIXTURES/optimum-tiny-$f/model.onnx
+	"$ONNXPASS" -q run fusion -i "$m" -o "$tmp/$f.onnx" --report "$tmp/$f.json"
+	got=$(grep -o '"layernorm": [0-9]*, "gelu": [0-9]*' "$tmp/$f.json")
+	[ "$got" = "\"layernorm\": $ln, \"gelu\": $ge" ] && ok "$f: $got" || not_ok "$f: $got (want $ln, $ge)"
+	if r=$(ort compare "$m" "$tmp/$f.onnx" maxrel=1e-4 noopt); then
+		ok "$f: $r"
+	else
+		not_ok "$f: $r"
+	fi
+done
+"$ONNXPASS" -q run fusion patterns=gelu -i "$FIXTURES/optimum-tiny-bert/model.onnx" -o "$tmp/g.onnx" --report "$tmp/g.json"
+grep -q '"layernorm": 0, "gelu": 2' "$tmp/g.json" && ok "patterns= picks the fusions" || not_ok "patterns=gelu: $(cat "$tmp/g.json")"
+finish
