@@ -16,7 +16,7 @@ struct fuse {
 	struct onnxpass_ctx *ctx;
 	struct onnxpass_model *m;
 	const char *role;
-	int64_t layernorm, gelu, rejected;
+	int64_t layernorm, rmsnorm, gelu, rejected;
 };
 
 static void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why)
@@ -188,6 +188,93 @@ static int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_n
 }
 
 /*
+ * RMSNorm (T5, Llama, Mistral exports):
+ *
+ *   x -> Pow(2) -> ReduceMean(-1) -> Add(eps) -> Sqrt -> Div(1, .) -+
+ *   |                                                               v
+ *   +------------------------------------------------------------> Mul -> [Cast] -> Mul(w) -> y
+ *
+ * becomes SimplifiedLayerNormalization(x, w, axis=-1, epsilon=eps) (an ORT
+ * operator of the default domain).
+ */
+static int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
+		   int64_t opset)
+{
+	struct onnxpass_value *x = onnxpass_node_input_value(pw, 0), *w;
+	struct onnxpass_node *r, *ad, *sq, *dv, *m1, *m2, *sn, *cast = NULL;
+	float two, eps, one;
+	int in;
+	char *out, *xname, *wname, *name;
+	const char *ins[2];
+
+	if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f)
+		return 0;
+	r = only_use(onnxpass_node_output_value(pw, 0), &in);
+	if (!r || !onnxpass_node_is(r, NULL, "ReduceMean"))
+		return 0;
+	/* a LayerNorm's variance is a Pow of x - mean: that is layernorm()'s */
+	if (x && onnxpass_value_producer(x, NULL) &&
+	    onnxpass_node_is(onnxpass_value_producer(x, NULL), NULL, "Sub"))
+		return 0;
+	if (!reduces_last_axis(r, opset))
+		return reject(f, pw, "RMSNorm", "the mean is not over the last axis only"), 0;
+	ad = only_use(onnxpass_node_output_value(r, 0), &in);
+	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
+	    !const_float(other(ad, onnxpass_node_output_value(r, 0)), &eps))
+		return reject(f, pw, "RMSNorm", "no constant epsilon"), 0;
+	sq = only_use(onnxpass_node_output_value(ad, 0), &in);
+	if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt"))
+		return reject(f, pw, "RMSNorm", "no Sqrt of the mean square"), 0;
+	dv = only_use(onnxpass_node_output_value(sq, 0), &in);
+	if (!dv || !onnxpass_node_is(dv, NULL, "Div") || in != 1 ||
+	    !const_float(onnxpass_node_input_value(dv, 0), &one) || one != 1.0f)
+		return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps)"), 0;
+	m1 = only_use(onnxpass_node_output_value(dv, 0), &in);
+	if (!m1 || !onnxpass_node_is(m1, NULL, "Mul") || other(m1, onnxpass_node_output_value(dv, 0)) != x)
+		return reject(f, pw, "RMSNorm", "x is not scaled by the inverse norm"), 0;
+	m2 = only_use(onnxpass_node_output_value(m1, 0), &in);
+	if (m2 && onnxpass_node_is(m2, NULL, "Cast")) {	/* Llama casts back: float to float */
+		int64_t to = 0;
+
+		onnxpass_node_attr_int(m2, "to", &to);
+		if (to != ONNXPASS_DT_FLOAT)
+			return reject(f, pw, "RMSNorm", "the normalized value is cast to another type"), 0;
+		cast = m2;
+		m2 = only_use(onnxpass_node_output_value(cast, 0), &in);
+	}
+	if (!m2 || !onnxpass_node_is(m2, NULL, "Mul") ||
+	    !const_vector(w = other(m2, onnxpass_node_output_value(cast ? cast : m1, 0))))
+		return reject(f, pw, "RMSNorm", "the result is not scaled by a constant vector"), 0;
+	out = own(onnxpass_node_output(m2, 0));
+	xname = own(onnxpass_value_name(x));
+	wname = own(onnxpass_value_name(w));
+	name = own(onnxpass_node_name(pw));
+	onnxpass_graph_remove_node(g, pw);
+	onnxpass_graph_remove_node(g, r);
+	onnxpass_graph_remove_node(g, ad);
+	onnxpass_graph_remove_node(g, sq);
+	onnxpass_graph_remove_node(g, dv);
+	onnxpass_graph_remove_node(g, m1);
+	if (cast)
+		onnxpass_graph_remove_node(g, cast);
+	onnxpass_graph_remove_node(g, m2);
+	ins[0] = xname;
+	ins[1] = wname;
+	sn = onnxpass_graph_add_node(g, "SimplifiedLayerNormalization", NULL, name, ins, 2,
+				     (const char *const *)&out, 1);
+	if (sn) {
+		onnxpass_node_set_attr_int(sn, "axis", -1);
+		onnxpass_node_set_attr_float(sn, "epsilon", eps);
+		f->rmsnorm++;
+	}
+	free(out);
+	free(xname);
+	free(wname);
+	free(name);
+	return sn ? 1 : ONNXPASS_ENOMEM;
+}
+
+/*
  * Gelu, erf form:  y = x * 0.5 * (1 + erf(x / sqrt(2)))
  *
  *   x -> Div(sqrt 2) -> Erf -> Add(1) -> Mul(x, .) -> Mul(0.5) -> y
@@ -286,6 +373,8 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 			continue;
 		if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
 			rc = layernorm(f, g, n, opset);
+		else if (onnxpass_node_is(n, NULL, "Pow") && want(p, "rmsnorm"))
+			rc = rmsnorm(f, g, n, opset);
 		else if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
 			rc = gelu(f, g, n);
 		else
@@ -306,7 +395,7 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
-	struct fuse f = { ctx, NULL, NULL, 0, 0, 0 };
+	struct fuse f = { ctx, NULL, NULL, 0, 0, 0, 0 };
 	int total = 0;
 
 	(void)bundle;
@@ -325,16 +414,17 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		total += (int)rc;
 	}
 	onnxpass_ctx_report_int(ctx, "layernorm", f.layernorm);
+	onnxpass_ctx_report_int(ctx, "rmsnorm", f.rmsnorm);
 	onnxpass_ctx_report_int(ctx, "gelu", f.gelu);
 	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
-	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "fused %lld LayerNormalization, %lld Gelu; %lld candidates rejected",
-		     (long long)f.layernorm, (long long)f.gelu, (long long)f.rejected);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "fused %lld LayerNormalization, %lld SimplifiedLayerNormalization, %lld Gelu; %lld candidates rejected",
+		     (long long)f.layernorm, (long long)f.rmsnorm, (long long)f.gelu, (long long)f.rejected);
 	return total;
 }
 
 static const struct onnxpass_param params[] = {
-	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm gelu", "patterns to fuse: layernorm, gelu", 0, 0,
-	  NULL, false },
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu",
+	  "patterns to fuse: layernorm, rmsnorm, gelu", 0, 0, NULL, false },
 };
 
 static const struct onnxpass_plugin plugin = {
@@ -342,13 +432,14 @@ static const struct onnxpass_plugin plugin = {
 	.struct_size = sizeof(struct onnxpass_plugin),
 	.name = "fusion",
 	.version = "0.1",
-	.summary = "fuse decomposed LayerNorm and Gelu into the operators ONNX Runtime runs fast",
+	.summary = "fuse decomposed LayerNorm, RMSNorm and Gelu into the operators ONNX Runtime runs fast",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.run = run,
 	.description =
 		"layernorm: ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul[/Add] over the last axis\n"
-		"-> LayerNormalization (opset-aware reduction axes).  gelu: the erf form\n"
+		"-> LayerNormalization (opset-aware reduction axes).  rmsnorm: Pow/ReduceMean/Add/\n"
+		"Sqrt/Div(1, .)/Mul/Mul(w) -> SimplifiedLayerNormalization.  gelu: the erf form\n"
 		"x * 0.5 * (1 + erf(x / sqrt 2)) -> com.microsoft Gelu.  Candidates that only\n"
 		"half match are left as they are; -v logs why each was rejected.",
 };

@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# fusion on BERT-family exports: one LayerNormalization per norm and one
-# Gelu per feed-forward, and ONNX Runtime outputs within 1e-4 (relative to
-# the peak) of the unfused model run without ORT's own fusions.  ALBERT's
-# tanh-form gelu is not an erf Gelu and stays.
+# fusion on real exports: one LayerNormalization per norm and one Gelu per
+# feed-forward in BERT-family models, one SimplifiedLayerNormalization per
+# RMSNorm in T5, Llama and Mistral; ONNX Runtime outputs within 1e-4
+# (relative to the peak) of the unfused model run without ORT's own
+# fusions.  ALBERT's tanh-form gelu is not an erf Gelu and stays.
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp fusion)
 trap 'rm -rf "$tmp"' EXIT
-plan 7
+plan 13
 for fc in bert:5:2 distilbert:5:2 albert:10:0; do
 	f=${fc%%:*} rest=${fc#*:} ln=${rest%%:*} ge=${rest#*:}
 	m=$FIXTURES/optimum-tiny-$f/model.onnx
@@ -17,6 +18,20 @@ for fc in bert:5:2 distilbert:5:2 albert:10:0; do
 	got=$(grep -o '"layernorm": [0-9]*, "gelu": [0-9]*' "$tmp/$f.json")
 	[ "$got" = "\"layernorm\": $ln, \"gelu\": $ge" ] && ok "$f: $got" || not_ok "$f: $got (want $ln, $ge)"
 	if r=$(ort compare "$m" "$tmp/$f.onnx" maxrel=1e-4 noopt); then
+		ok "$f: $r"
+	else
+		not_ok "$f: $r"
+	fi
+done
+# RMSNorm: T5 (a Div(1, .) form) and Llama/Mistral (with a float Cast)
+for fc in t5/decoder_with_past_model:7 llama/model:5 mistral/model:5; do
+	f=${fc%%:*} want=${fc#*:}
+	m=$FIXTURES/optimum-tiny-$f.onnx
+	out=$tmp/$(echo "$f" | tr / _).onnx
+	"$ONNXPASS" -q run fusion -i "$m" -o "$out" --report "$tmp/r.json"
+	got=$(sed -n 's/.*"rmsnorm": \([0-9]*\).*/\1/p' "$tmp/r.json")
+	[ "$got" = "$want" ] && ok "$f: $got SimplifiedLayerNormalization" || not_ok "$f: $got RMSNorms fused, want $want"
+	if r=$(ort compare "$m" "$out" maxrel=1e-4 noopt); then
 		ok "$f: $r"
 	else
 		not_ok "$f: $r"
