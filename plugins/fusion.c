@@ -16,7 +16,8 @@ struct fuse {
 	struct onnxpass_ctx *ctx;
 	struct onnxpass_model *m;
 	const char *role;
-	int64_t layernorm, rmsnorm, gelu, rejected;
+	int64_t layernorm, rmsnorm, gelu, skip, rejected;
+	bool fp32;	/* see all_fp32() */
 };
 
 static void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why)
@@ -345,6 +346,115 @@ static int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *
 	return 1;
 }
 
+static bool is_constant(struct onnxpass_value *v)
+{
+	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
+
+	return !v || onnxpass_value_initializer(v) || (p && onnxpass_node_is(p, NULL, "Constant"));
+}
+
+/*
+ * Residual Add + norm (after the norm fusions above):
+ *
+ *   a, b -> Add -> sum -> [Cast] -> LayerNormalization(gamma, beta) -> y
+ *                   `--> (other readers of sum, in pre-norm models)
+ *
+ * becomes com.microsoft SkipLayerNormalization(a, b, gamma, beta) -> y,
+ * with the sum as its 4th output when something else reads it
+ * (SkipSimplifiedLayerNormalization for SimplifiedLayerNormalization).
+ */
+/* No FLOAT16/BFLOAT16 graph input, output or initializer: a Cast to
+ * FLOAT in such a model converts nothing. */
+static bool all_fp32(struct onnxpass_model *m)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(m);
+
+	for (size_t i = 0; i < onnxpass_graph_initializer_count(g); i++) {
+		int dt = onnxpass_tensor_dtype(onnxpass_graph_initializer_at(g, i));
+
+		if (dt == ONNXPASS_DT_FLOAT16 || dt == ONNXPASS_DT_BFLOAT16)
+			return false;
+	}
+	for (size_t i = 0; i < onnxpass_graph_input_count(g) + onnxpass_graph_output_count(g); i++) {
+		struct onnxpass_value *v = i < onnxpass_graph_input_count(g)
+						   ? onnxpass_graph_input(g, i)
+						   : onnxpass_graph_output(g, i - onnxpass_graph_input_count(g));
+		int dt = onnxpass_value_dtype(v);
+
+		if (dt == ONNXPASS_DT_FLOAT16 || dt == ONNXPASS_DT_BFLOAT16)
+			return false;
+	}
+	return true;
+}
+
+static int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	bool simple = onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization");
+	struct onnxpass_value *sum = onnxpass_node_input_value(n, 0), *a, *b;
+	struct onnxpass_node *add = sum ? onnxpass_value_producer(sum, NULL) : NULL, *sk, *cast = NULL;
+	int64_t axis = -1;
+	float eps = 1e-5f;
+	char *ins[4] = { NULL, NULL, NULL, NULL }, *outs[4] = { NULL, NULL, NULL, NULL }, *name;
+	size_t nin = simple ? 3 : onnxpass_node_input_count(n) + 1, nout;
+	bool sum_read = false;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (add && onnxpass_node_is(add, NULL, "Cast") && f->fp32) {
+		/* pre-norm exports: Add -> Cast(to FLOAT) -> norm, the Cast a no-op */
+		int64_t to = 0;
+		struct onnxpass_value *cin = onnxpass_node_input_value(add, 0);
+
+		onnxpass_node_attr_int(add, "to", &to);
+		if (to != ONNXPASS_DT_FLOAT || !cin || onnxpass_value_use_count(cin) != 1 ||
+		    onnxpass_value_is_graph_output(cin))
+			return 0;
+		cast = add;
+		add = onnxpass_value_producer(cin, NULL);
+	}
+	if (!add || !onnxpass_node_is(add, NULL, "Add") || onnxpass_node_input_count(add) != 2)
+		return 0;
+	onnxpass_node_attr_int(n, "axis", &axis);
+	if (axis != -1 || onnxpass_node_output_count(n) != 1)
+		return reject(f, n, "SkipLayerNorm", "the norm is not over the last axis alone"), 0;
+	a = onnxpass_node_input_value(add, 0);
+	b = onnxpass_node_input_value(add, 1);
+	if (is_constant(a) || is_constant(b))
+		return reject(f, n, "SkipLayerNorm", "an Add input is a constant (a bias, not a residual)"), 0;
+	for (size_t i = 0; i < onnxpass_value_use_count(sum); i++)
+		sum_read |= onnxpass_value_use(sum, i, NULL) != n;
+	sum_read |= onnxpass_value_is_graph_output(sum);
+	onnxpass_node_attr_float(n, "epsilon", &eps);
+	ins[0] = own(onnxpass_value_name(a));
+	ins[1] = own(onnxpass_value_name(b));
+	ins[2] = own(onnxpass_node_input(n, 1));
+	if (!simple && onnxpass_node_input_count(n) > 2)
+		ins[3] = own(onnxpass_node_input(n, 2));
+	outs[0] = own(onnxpass_node_output(n, 0));
+	outs[1] = own("");
+	outs[2] = own("");
+	outs[3] = own(onnxpass_value_name(sum));
+	name = own(onnxpass_node_name(n));
+	nout = sum_read ? 4 : 1;
+	onnxpass_graph_remove_node(g, n);
+	onnxpass_graph_remove_node(g, add);
+	if (cast)
+		onnxpass_graph_remove_node(g, cast);
+	sk = onnxpass_graph_add_node(g, simple ? "SkipSimplifiedLayerNormalization" : "SkipLayerNormalization",
+				     ONNXPASS_DOMAIN_MS, name, (const char *const *)ins, nin,
+				     (const char *const *)outs, nout);
+	if (sk) {
+		onnxpass_node_set_attr_float(sk, "epsilon", eps);
+		f->skip++;
+		rc = 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		free(ins[i]);
+		free(outs[i]);
+	}
+	free(name);
+	return rc;
+}
+
 static bool want(const struct onnxpass_params *p, const char *pattern)
 {
 	for (size_t i = 0; i < onnxpass_params_list_count(p, "patterns"); i++)
@@ -384,6 +494,25 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 	free(nodes);
 	if (rc < 0)
 		return rc;
+	/* second round: residual Adds into the norms fused above */
+	if (want(p, "skip")) {
+		nodes = onnxpass_graph_nodes(g, &count);
+		if (!nodes)
+			return ONNXPASS_ENOMEM;
+		for (size_t i = 0; i < count && rc >= 0; i++) {
+			struct onnxpass_node *n = nodes[i];
+
+			if (onnxpass_node_is_removed(n) ||
+			    (!onnxpass_node_is(n, NULL, "LayerNormalization") &&
+			     !onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization")))
+				continue;
+			rc = skip_norm(f, g, n);
+			changes += rc > 0 ? rc : 0;
+		}
+		free(nodes);
+		if (rc < 0)
+			return rc;
+	}
 	if (changes) {
 		onnxpass_graph_remove_unused(g);
 		if (onnxpass_graph_toposort(g))
@@ -395,27 +524,29 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
-	struct fuse f = { ctx, NULL, NULL, 0, 0, 0, 0 };
+	struct fuse f = { .ctx = ctx };
 	int total = 0;
 
 	(void)bundle;
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
-		int64_t before = f.gelu, rc;
+		int64_t before = f.gelu, before_skip = f.skip, rc;
 
 		f.m = onnxpass_ctx_model(ctx, i);
 		f.role = onnxpass_ctx_role(ctx, i);
+		f.fp32 = all_fp32(f.m);
 		if (onnxpass_model_opset(f.m, "") < 1)
 			return onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED, "%s has no default-domain opset", f.role);
 		rc = fuse_graph(&f, onnxpass_model_graph(f.m), params);
 		if (rc < 0)
 			return (int)rc;
-		if (f.gelu > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+		if ((f.gelu > before || f.skip > before_skip) && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
 		total += (int)rc;
 	}
 	onnxpass_ctx_report_int(ctx, "layernorm", f.layernorm);
 	onnxpass_ctx_report_int(ctx, "rmsnorm", f.rmsnorm);
 	onnxpass_ctx_report_int(ctx, "gelu", f.gelu);
+	onnxpass_ctx_report_int(ctx, "skip", f.skip);
 	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "fused %lld LayerNormalization, %lld SimplifiedLayerNormalization, %lld Gelu; %lld candidates rejected",
 		     (long long)f.layernorm, (long long)f.rmsnorm, (long long)f.gelu, (long long)f.rejected);
@@ -423,8 +554,9 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 }
 
 static const struct onnxpass_param params[] = {
-	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu",
-	  "patterns to fuse: layernorm, rmsnorm, gelu", 0, 0, NULL, false },
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu skip",
+	  "patterns to fuse: layernorm, rmsnorm, gelu, skip (residual Add into a norm)", 0, 0, NULL,
+	  false },
 };
 
 static const struct onnxpass_plugin plugin = {

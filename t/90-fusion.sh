@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # fusion on real exports: one LayerNormalization per norm and one Gelu per
 # feed-forward in BERT-family models, one SimplifiedLayerNormalization per
-# RMSNorm in T5, Llama and Mistral; ONNX Runtime outputs within 1e-4
+# RMSNorm in T5, Llama and Mistral, and one Skip(Simplified)LayerNormalization
+# per residual Add feeding a norm; ONNX Runtime outputs within 1e-4
 # (relative to the peak) of the unfused model run without ORT's own
 # fusions.  ALBERT's tanh-form gelu is not an erf Gelu and stays.
 . "$TOP_SRCDIR/t/lib.sh"
@@ -12,12 +13,13 @@ tmp=$(mktmp fusion)
 field() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2"; }
 trap 'rm -rf "$tmp"' EXIT
 plan 13
-for fc in bert:5:2 distilbert:5:2 albert:10:0; do
-	f=${fc%%:*} rest=${fc#*:} ln=${rest%%:*} ge=${rest#*:}
+for fc in bert:5:2:5 distilbert:5:2:5 albert:10:0:9; do
+	f=${fc%%:*} rest=${fc#*:} ln=${rest%%:*} rest=${rest#*:} ge=${rest%%:*} sk=${rest#*:}
 	m=$FIXTURES/optimum-tiny-$f/model.onnx
 	"$ONNXPASS" -q run fusion -i "$m" -o "$tmp/$f.onnx" --report "$tmp/$f.json"
-	got="$(field layernorm "$tmp/$f.json") $(field gelu "$tmp/$f.json")"
-	[ "$got" = "$ln $ge" ] && ok "$f: LayerNormalization and Gelu: $got" || not_ok "$f: $got (want $ln $ge)"
+	got="$(field layernorm "$tmp/$f.json") $(field gelu "$tmp/$f.json") $(field skip "$tmp/$f.json")"
+	[ "$got" = "$ln $ge $sk" ] && ok "$f: LayerNormalization, Gelu, SkipLayerNormalization: $got" ||
+		not_ok "$f: $got (want $ln $ge $sk)"
 	if r=$(ort compare "$m" "$tmp/$f.onnx" maxrel=1e-4 noopt); then
 		ok "$f: $r"
 	else
@@ -25,13 +27,14 @@ for fc in bert:5:2 distilbert:5:2 albert:10:0; do
 	fi
 done
 # RMSNorm: T5 (a Div(1, .) form) and Llama/Mistral (with a float Cast)
-for fc in t5/decoder_with_past_model:7 llama/model:5 mistral/model:5; do
-	f=${fc%%:*} want=${fc#*:}
+for fc in t5/decoder_with_past_model:7:6 llama/model:5:4 mistral/model:5:4; do
+	f=${fc%%:*} rest=${fc#*:} want=${rest%%:*} wsk=${rest#*:}
 	m=$FIXTURES/optimum-tiny-$f.onnx
 	out=$tmp/$(echo "$f" | tr / _).onnx
 	"$ONNXPASS" -q run fusion -i "$m" -o "$out" --report "$tmp/r.json"
-	got=$(sed -n 's/.*"rmsnorm": \([0-9]*\).*/\1/p' "$tmp/r.json")
-	[ "$got" = "$want" ] && ok "$f: $got SimplifiedLayerNormalization" || not_ok "$f: $got RMSNorms fused, want $want"
+	got="$(field rmsnorm "$tmp/r.json") $(field skip "$tmp/r.json")"
+	[ "$got" = "$want $wsk" ] && ok "$f: SimplifiedLayerNormalization, SkipSimplifiedLayerNormalization: $got" ||
+		not_ok "$f: $got (want $want $wsk: every norm but the first reads a residual sum)"
 	if r=$(ort compare "$m" "$out" maxrel=1e-4 noopt); then
 		ok "$f: $r"
 	else
