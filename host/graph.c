@@ -459,7 +459,8 @@ struct onnxpass_node **onnxpass_graph_nodes(struct onnxpass_graph *g, size_t *n)
 	arr = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof(*arr));
 	if (!arr)
 		return NULL;
-	memcpy(arr, g->nodes, g->n_nodes * sizeof(*arr));
+	if (g->n_nodes)
+		memcpy(arr, g->nodes, g->n_nodes * sizeof(*arr));
 	*n = g->n_nodes;
 	return arr;
 }

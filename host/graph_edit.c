@@ -568,7 +568,8 @@ int onnxpass_graph_toposort(struct onnxpass_graph *g)
 		rc = ONNXPASS_EFORMAT;	/* a cycle */
 		goto out_free;
 	}
-	memcpy(g->nodes, out, n * sizeof(*out));
+	if (n)
+		memcpy(g->nodes, out, n * sizeof(*out));
 	g->dirty = true;
 out_free:
 	free(indeg);
@@ -619,7 +620,8 @@ size_t onnxpass_graph_remove_unused(struct onnxpass_graph *g)
 	}
 	snap = malloc((n ? n : 1) * sizeof(*snap));
 	if (snap) {
-		memcpy(snap, g->nodes, n * sizeof(*snap));
+		if (n)
+			memcpy(snap, g->nodes, n * sizeof(*snap));
 		for (size_t i = 0; i < n; i++) {
 			if (!live[i]) {
 				onnxpass_graph_remove_node(g, snap[i]);

@@ -297,6 +297,8 @@ static int materialize(struct onnxpass_tensor *t)
 	b = blob_new_heap(t->nbytes);
 	if (!b)
 		return ONNXPASS_ENOMEM;
+	if (t->numel == 0)	/* no element, and typed arrays may be NULL */
+		goto done;
 	switch (tp->data_type) {
 	case ONNXPASS_DT_FLOAT:
 	case ONNXPASS_DT_COMPLEX64:
@@ -337,6 +339,7 @@ static int materialize(struct onnxpass_tensor *t)
 			b->base[i] = (uint8_t)tp->int32_data[i];
 		break;
 	}
+done:
 	t->blob = b;
 	t->data = b->base;
 	return 0;
@@ -889,7 +892,8 @@ int onnxpass_tensor_to_f32(struct onnxpass_tensor *t, float *dst, size_t n)
 	if (!p || n != (size_t)t->numel)
 		return ONNXPASS_EINVAL;
 	if (t->tp->data_type == ONNXPASS_DT_FLOAT) {
-		memcpy(dst, p, n * 4);
+		if (n)
+			memcpy(dst, p, n * 4);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {

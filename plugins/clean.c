@@ -78,11 +78,13 @@ static bool arr_load(struct onnxpass_tensor *t, struct arr *a)
 		a->dims[d] = onnxpass_tensor_dim(t, d);
 	if (is_int(a->dtype)) {
 		a->i = malloc((size_t)(a->n ? a->n : 1) * sizeof(int64_t));
-		return a->i && !onnxpass_tensor_to_i64(t, a->i, (size_t)a->n);
+		return a->i && (a->n == 0 || !onnxpass_tensor_to_i64(t, a->i, (size_t)a->n));
 	}
 	a->f = malloc((size_t)(a->n ? a->n : 1) * sizeof(double));
 	if (!a->f)
 		return false;
+	if (a->n == 0)
+		return true;
 	if (a->dtype == ONNXPASS_DT_DOUBLE) {
 		memcpy(a->f, onnxpass_tensor_data_aligned(t), (size_t)a->n * 8);
 	} else {
