@@ -131,6 +131,15 @@ static int64_t iget(const struct arr *a, int64_t k)
 	return a->i ? a->i[k] : (int64_t)a->f[k];
 }
 
+/* Same element count and kind: copy the values (reshaping ops). */
+static void arr_copy(struct arr *o, const struct arr *in)
+{
+	if (o->i && o->n)
+		memcpy(o->i, in->i, (size_t)o->n * sizeof(int64_t));
+	else if (o->n)
+		memcpy(o->f, in->f, (size_t)o->n * sizeof(double));
+}
+
 static struct onnxpass_tensor *arr_tensor(const struct arr *a, const char *name)
 {
 	struct onnxpass_tensor *t = onnxpass_tensor_new(name, a->dtype, a->rank, a->dims);
@@ -343,11 +352,7 @@ static bool eval(struct onnxpass_node *n, struct arr *in, size_t nin, struct arr
 		}
 		if (!arr_alloc(o, in[0].dtype, rank, dims))
 			return false;
-		for (int64_t k = 0; k < o->n; k++)
-			if (o->i)
-				o->i[k] = in[0].i[k];
-			else
-				o->f[k] = in[0].f[k];
+		arr_copy(o, &in[0]);
 		return true;
 	}
 	if (!strcmp(op, "Concat") && nin >= 1) {
@@ -457,11 +462,7 @@ static bool eval(struct onnxpass_node *n, struct arr *in, size_t nin, struct arr
 		}
 		if (!arr_alloc(o, in[0].dtype, (size_t)in[1].n, dims))
 			return false;
-		for (int64_t k = 0; k < o->n; k++)
-			if (o->i)
-				o->i[k] = in[0].i[k];
-			else
-				o->f[k] = in[0].f[k];
+		arr_copy(o, &in[0]);
 		return true;
 	}
 	if (!strcmp(op, "Range") && nin == 3 && in[0].n == 1 && in[1].n == 1 && in[2].n == 1 &&

@@ -564,7 +564,7 @@ static const struct onnxpass_plugin plugin = {
 	.struct_size = sizeof(struct onnxpass_plugin),
 	.name = "fusion",
 	.version = "0.1",
-	.summary = "fuse decomposed LayerNorm, RMSNorm and Gelu into the operators ONNX Runtime runs fast",
+	.summary = "fuse decomposed LayerNorm, RMSNorm, Gelu and residual norms into ORT's fused operators",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.run = run,
@@ -572,8 +572,10 @@ static const struct onnxpass_plugin plugin = {
 		"layernorm: ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul[/Add] over the last axis\n"
 		"-> LayerNormalization (opset-aware reduction axes).  rmsnorm: Pow/ReduceMean/Add/\n"
 		"Sqrt/Div(1, .)/Mul/Mul(w) -> SimplifiedLayerNormalization.  gelu: the erf form\n"
-		"x * 0.5 * (1 + erf(x / sqrt 2)) -> com.microsoft Gelu.  Candidates that only\n"
-		"half match are left as they are; -v logs why each was rejected.",
+		"x * 0.5 * (1 + erf(x / sqrt 2)) -> com.microsoft Gelu.  skip: a residual Add into\n"
+		"either norm -> com.microsoft Skip(Simplified)LayerNormalization (the sum as\n"
+		"its 4th output when read elsewhere).  Candidates that only half match are\n"
+		"left as they are; -v logs why each was rejected.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)

@@ -903,7 +903,7 @@ static const struct onnxpass_plugin plugin = {
 	.struct_size = sizeof(struct onnxpass_plugin),
 	.name = "quantize",
 	.version = "1.0",
-	.summary = "weight-only int4/int8 (MatMulNBits), uint8 or 4-bit block embeddings",
+	.summary = "int4/int8 MatMulNBits, uint8 or 4-bit block embeddings, or dynamic int8",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.run = run,
@@ -914,7 +914,9 @@ static const struct onnxpass_plugin plugin = {
 		"Gathers (constant [V,H] float table, axis 0) become a uint8 table with one\n"
 		"scale and zero point plus DequantizeLinear (gather = uint8, like\n"
 		"quantize_dynamic), or com.microsoft GatherBlockQuantized with UINT4 blocks\n"
-		"along H (gather = block4; raises the model to opset 21 and IR 10).",
+		"along H (gather = block4; raises the model to opset 21 and IR 10).  With\n"
+		"mode = dynamic-int8, MatMuls become DynamicQuantizeLinear + MatMulInteger\n"
+		"(weight_type, per_channel, reduce_range) as ORT's quantize_dynamic writes them.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)
