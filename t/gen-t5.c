@@ -205,6 +205,28 @@ static const char *unheads(struct b *b, const char *x, const char *batch_from)
 	return op(b, "Reshape", t, shape, NULL);
 }
 
+/* heads(x . W) with W = "<pre>.<which>.weight" [d_model, heads*d_kv] */
+static const char *project(struct b *b, const char *x, const char *pre, const char *which,
+			   const char *batch_from)
+{
+	char w[160];
+
+	snprintf(w, sizeof(w), "%s.%s.weight", pre, which);
+	return heads(b, op(b, "MatMul", x, weight(b, w, b->c->d_model, b->c->heads * b->c->d_kv, 0.3f, 0),
+			   NULL), batch_from);
+}
+
+/* x + a . W with W = "<pre>.<which>.weight" [heads*d_kv, d_model] */
+static const char *out_proj(struct b *b, const char *x, const char *a, const char *pre,
+			    const char *which)
+{
+	char w[160];
+
+	snprintf(w, sizeof(w), "%s.%s.weight", pre, which);
+	return op(b, "Add", x, op(b, "MatMul", a, weight(b, w, b->c->heads * b->c->d_kv, b->c->d_model,
+						      0.2f, 0), NULL), NULL);
+}
+
 static const char *softmax_attn(struct b *b, const char *q, const char *k, const char *v,
 				const char *bias)
 {
@@ -380,15 +402,11 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 		snprintf(pre, sizeof(pre), "block.%d.layer.0", l);
 		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
 		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
-		snprintf(w, sizeof(w), "%s.SelfAttention.q.weight", pre);
-		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.k.weight", pre);
-		k = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.v.weight", pre);
-		v = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		q = project(&b, h, pre, "SelfAttention.q", h);
+		k = project(&b, h, pre, "SelfAttention.k", h);
+		v = project(&b, h, pre, "SelfAttention.v", h);
 		a = unheads(&b, softmax_attn(&b, q, k, v, bias), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.o.weight", pre);
-		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		x = out_proj(&b, x, a, pre, "SelfAttention.o");
 		snprintf(pre, sizeof(pre), "block.%d.layer.1", l);
 		x = ffn(&b, x, pre);
 	}
@@ -471,12 +489,9 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.0", l);
 		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
 		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
-		snprintf(w, sizeof(w), "%s.SelfAttention.q.weight", pre);
-		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.k.weight", pre);
-		k = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.v.weight", pre);
-		v = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		q = project(&b, h, pre, "SelfAttention.q", h);
+		k = project(&b, h, pre, "SelfAttention.k", h);
+		v = project(&b, h, pre, "SelfAttention.v", h);
 		if (with_past) {
 			snprintf(name, sizeof(name), "past_key_values.%d.decoder.key", l);
 			k = op(&b, "Concat", name, k, NULL);
@@ -496,14 +511,12 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 		io(b.g, vname, false, ONNXPASS_DT_FLOAT, 4, dkv,
 		   (const char *const[]){ "batch_size", NULL, "past_decoder_sequence_length + 1", NULL });
 		a = unheads(&b, softmax_attn(&b, q, kname, vname, self_bias), h);
-		snprintf(w, sizeof(w), "%s.SelfAttention.o.weight", pre);
-		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		x = out_proj(&b, x, a, pre, "SelfAttention.o");
 		/* cross attention */
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.1", l);
 		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
 		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
-		snprintf(w, sizeof(w), "%s.EncDecAttention.q.weight", pre);
-		q = heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+		q = project(&b, h, pre, "EncDecAttention.q", h);
 		if (with_past) {
 			/* cross K/V come as past inputs; their weights are not here */
 			snprintf(ckname, sizeof(ckname), "past_key_values.%d.encoder.key", l);
@@ -514,15 +527,11 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 			skip_weight(&b, c->d_model, c->heads * c->d_kv);
 		} else {
 			/* the batch of the K/V reshape comes from the decoder side (h) */
-			snprintf(w, sizeof(w), "%s.EncDecAttention.k.weight", pre);
-			ck = heads(&b, op(&b, "MatMul", "encoder_hidden_states",
-					  weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+			project(&b, "encoder_hidden_states", pre, "EncDecAttention.k", h);
 			snprintf(ckname, sizeof(ckname), "present.%d.encoder.key", l);
 			onnxpass_node_set_output(last(&b), 0, ckname);
 			ck = ckname;
-			snprintf(w, sizeof(w), "%s.EncDecAttention.v.weight", pre);
-			cv = heads(&b, op(&b, "MatMul", "encoder_hidden_states",
-					  weight(&b, w, c->d_model, c->heads * c->d_kv, 0.3f, 0), NULL), h);
+			project(&b, "encoder_hidden_states", pre, "EncDecAttention.v", h);
 			snprintf(cvname, sizeof(cvname), "present.%d.encoder.value", l);
 			onnxpass_node_set_output(last(&b), 0, cvname);
 			cv = cvname;
@@ -534,8 +543,7 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 			   (const char *const[]){ "batch_size", NULL, "encoder_sequence_length_out", NULL });
 		}
 		a = unheads(&b, softmax_attn(&b, q, ck, cv, cross_bias), h);
-		snprintf(w, sizeof(w), "%s.EncDecAttention.o.weight", pre);
-		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, c->heads * c->d_kv, c->d_model, 0.2f, 0), NULL), NULL);
+		x = out_proj(&b, x, a, pre, "EncDecAttention.o");
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.2", l);
 		x = ffn(&b, x, pre);
 	}
