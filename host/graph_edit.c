@@ -367,6 +367,29 @@ int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank, const
 	}
 }
 
+int onnxpass_value_set_dtype(struct onnxpass_value *v, int dtype)
+{
+	Onnx__GraphProto *gp = v->graph->gp;
+	Onnx__ValueInfoProto **lists[3] = { gp->input, gp->output, gp->value_info };
+	size_t counts[3] = { gp->n_input, gp->n_output, gp->n_value_info };
+	bool found = false;
+
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			Onnx__TypeProto__Tensor *tt;
+
+			if (!lists[l][i]->name || strcmp(lists[l][i]->name, v->name))
+				continue;
+			tt = vi_tensor_type(lists[l][i]);
+			if (!tt)
+				continue;
+			tt->has_elem_type = 1;
+			tt->elem_type = dtype;
+			found = true;
+		}
+	return found ? 0 : ONNXPASS_ENOTFOUND;
+}
+
 /* ------------------------------------------------------------------ */
 /* Renaming uses                                                       */
 

@@ -18,6 +18,8 @@
 
 #include <onnxpass/onnxpass.h>
 
+#include "fp16.h"
+
 /* elements read before their mapped pages are let go */
 #define CHUNK ((int64_t)1 << 21)
 
@@ -809,6 +811,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	int total = 0;
 
 	(void)bundle;
+	if (!strcmp(onnxpass_params_string(params, "mode"), "fp16"))
+		return fp16_run(ctx, params);
 	s.c.p = params;
 	s.c.bits = (int)onnxpass_params_int(params, "bits");
 	s.c.block = onnxpass_params_int(params, "block_size");
@@ -870,8 +874,17 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 static const struct onnxpass_param params[] = {
 	{ "mode", ONNXPASS_PARAM_ENUM, "weights",
-	  "weights: MatMulNBits/embedding blocks; dynamic-int8: DynamicQuantizeLinear + MatMulInteger",
-	  0, 0, "weights|dynamic-int8", false },
+	  "weights: MatMulNBits/embedding blocks; dynamic-int8: DynamicQuantizeLinear + MatMulInteger; "
+	  "fp16: weights and compute in float16",
+	  0, 0, "weights|dynamic-int8|fp16", false },
+	{ "keep_io_types", ONNXPASS_PARAM_BOOL, "true",
+	  "fp16: graph inputs and outputs stay float32 (Casts at the edges)", 0, 0, NULL, false },
+	{ "block_ops", ONNXPASS_PARAM_LIST, NULL,
+	  "fp16: op types kept in float32, besides the built-in list (--describe shows it)", 0, 0,
+	  NULL, false },
+	{ "out_of_range", ONNXPASS_PARAM_ENUM, "keep",
+	  "fp16: a weight beyond +-65504 is kept float32 (with its readers), clamped, or an error",
+	  0, 0, "keep|clamp|error", false },
 	{ "weight_type", ONNXPASS_PARAM_ENUM, "qint8", "dynamic-int8 weights: qint8 (symmetric) or quint8",
 	  0, 0, "qint8|quint8", false },
 	{ "per_channel", ONNXPASS_PARAM_BOOL, "false", "dynamic-int8: a scale per column of B", 0, 0,
@@ -916,7 +929,14 @@ static const struct onnxpass_plugin plugin = {
 		"quantize_dynamic), or com.microsoft GatherBlockQuantized with UINT4 blocks\n"
 		"along H (gather = block4; raises the model to opset 21 and IR 10).  With\n"
 		"mode = dynamic-int8, MatMuls become DynamicQuantizeLinear + MatMulInteger\n"
-		"(weight_type, per_channel, reduce_range) as ORT's quantize_dynamic writes them.",
+		"(weight_type, per_channel, reduce_range) as ORT's quantize_dynamic writes them.\n"
+		"With mode = fp16, float weights and compute become float16; graph inputs and\n"
+		"outputs stay float32 behind Casts (keep_io_types).  Kept in float32: ops of\n"
+		"other domains than the default and com.microsoft, EyeLike, Random*,\n"
+		"Bernoulli, Multinomial, TopK, CumSum, Range, NonMaxSuppression, RoiAlign,\n"
+		"Resize, Upsample, the (dynamic) quantization ops, STFT/DFT and the window\n"
+		"generators, nodes with subgraphs, nodes matching exclude, and any op in\n"
+		"block_ops.  Every weight beyond float16's range is reported by name.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)

@@ -282,8 +282,10 @@ static void gen_hostile(const char *dir)
 	hostile(p, &t);
 }
 
-/* Y = A . B with B [K, N] constant: the MatMulNBits test subject. */
-static void gen_matmul(const char *dir, int64_t K, int64_t N)
+/* Y = A . B with B [K, N] constant: the MatMulNBits test subject.  A
+ * non-zero peak replaces B[0][0] (and B[0][1] becomes 1e-9): the float16
+ * range test. */
+static void gen_matmul(const char *dir, int64_t K, int64_t N, float peak)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "mm");
 	struct onnxpass_graph *g = onnxpass_model_graph(m);
@@ -293,6 +295,12 @@ static void gen_matmul(const char *dir, int64_t K, int64_t N)
 
 	rng = 99;
 	onnxpass_graph_add_initializer(g, weight("B", K, N, 2.0f));
+	if (peak != 0) {
+		float *b = onnxpass_tensor_mutable_data(onnxpass_graph_initializer(g, "B"));
+
+		b[0] = peak;
+		b[1] = 1e-9f;
+	}
 	v = onnxpass_graph_add_input(g, "A", -1);
 	onnxpass_value_set_type(v, ONNXPASS_DT_FLOAT, 2, ad, NULL);
 	onnxpass_graph_add_node(g, "MatMul", NULL, "mm", in, 2, &out, 1);
@@ -382,7 +390,7 @@ static int dequant(const char *qpath, const char *orig, const char *ref, double 
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "matmul")) {
-		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]));
+		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? (float)atof(argv[5]) : 0);
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "t5")) {

@@ -154,6 +154,15 @@ function makeInputs(io, seed) {
         }
         feeds[inp.name] = new ort.Tensor(big ? 'int64' : 'int32', a, dims); break;
       }
+      case 10: {  // float16 from the same uniform [-1, 1) draws, truncated
+        const a = new Uint16Array(n), f = new Float32Array(1), u = new Uint32Array(f.buffer);
+        for (let i = 0; i < n; i++) {
+          f[0] = rnd() * 2 - 1;
+          const e = ((u[0] >>> 23) & 0xff) - 112;
+          a[i] = ((u[0] >>> 16) & 0x8000) | (e > 0 ? (e << 10) | ((u[0] & 0x7fffff) >>> 13) : 0);
+        }
+        feeds[inp.name] = new ort.Tensor('float16', a, dims); break;
+      }
       case 9: { const a = new Uint8Array(n).fill(lname.includes('use_cache') ? 1 : 0); feeds[inp.name] = new ort.Tensor('bool', a, dims); break; }
       default: throw new Error(`input ${inp.name}: element type ${inp.elem} not generated`);
     }

@@ -221,6 +221,9 @@ ONNXPASS_API int onnxpass_value_dtype(struct onnxpass_value *v);
 ONNXPASS_API int onnxpass_value_rank(struct onnxpass_value *v);
 ONNXPASS_API int onnxpass_value_dim(struct onnxpass_value *v, int i, int64_t *value,
 				    const char **param);
+/* Changes the element type where v's type is declared (graph input or
+ * output, value_info), keeping the shape; ENOTFOUND if nowhere declared. */
+ONNXPASS_API int onnxpass_value_set_dtype(struct onnxpass_value *v, int dtype);
 /* Sets the tensor type; dims[i] < 0 uses params[i] (may be NULL). */
 ONNXPASS_API int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank,
 					 const int64_t *dims, const char *const *params);

@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: MIT */
+/* quantize mode = fp16: weights and compute in float16.
+ *
+ * Every node that computes in float runs in float16 unless its op is on the
+ * block list, its name is excluded, it holds a subgraph, a subgraph reads
+ * one of its outputs, or it reads a weight outside float16's range (with
+ * out_of_range = keep).  Float initializers read only by float16 nodes are
+ * converted; values crossing between the two worlds get one Cast each.
+ * With keep_io_types the graph's float inputs and outputs stay float32.
+ *
+ * Element types are not always declared, so they are derived node by node
+ * in topological order from the op's typing rule (most ops: like input 0).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fp16.h"
+
+#define F16_MAX 65504.0f
+#define F16_TINY 2.98023224e-8f	/* half the smallest subnormal: below, 0 */
+
+/* ------------------------------------------------------------------ */
+/* A pointer -> slot map (values and nodes of one graph)               */
+
+struct pmap {
+	const void **keys;
+	int *vals;
+	size_t cap;
+};
+
+static int pmap_init(struct pmap *m, size_t n)
+{
+	m->cap = 64;
+	while (m->cap < n * 2)
+		m->cap *= 2;
+	m->keys = calloc(m->cap, sizeof(*m->keys));
+	m->vals = calloc(m->cap, sizeof(*m->vals));
+	return m->keys && m->vals ? 0 : ONNXPASS_ENOMEM;
+}
+
+static size_t pmap_slot(const struct pmap *m, const void *k)
+{
+	size_t h = (size_t)onnxpass_hash64(&k, sizeof(k), 0) & (m->cap - 1);
+
+	while (m->keys[h] && m->keys[h] != k)
+		h = (h + 1) & (m->cap - 1);
+	return h;
+}
+
+static int pmap_get(const struct pmap *m, const void *k, int dflt)
+{
+	size_t h = pmap_slot(m, k);
+
+	return m->keys[h] ? m->vals[h] : dflt;
+}
+
+/* The map is sized for every value and node up front, so it never fills. */
+static void pmap_set(struct pmap *m, const void *k, int v)
+{
+	size_t h = pmap_slot(m, k);
+
+	m->keys[h] = k;
+	m->vals[h] = v;
+}
+
+static void pmap_free(struct pmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Ops that stay float32 by default: no float16 form in ONNX (the ML
+ * domain is never converted), randomness and casts whose output type is
+ * an attribute, ops whose float16 precision is known to hurt (TopK and
+ * CumSum ordering, Range lengths), and the dynamic quantization ops, which
+ * take float32 only. */
+static const char *const builtin_block[] = {
+	"EyeLike", "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+	"Bernoulli", "Multinomial", "TopK", "CumSum", "Range", "NonMaxSuppression", "RoiAlign",
+	"DynamicQuantizeLinear", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+	"DynamicQuantizeLSTM", "QAttention", "QGemm", "QuantizeLinear", "Resize", "Upsample",
+	"STFT", "DFT", "MelWeightMatrix", "HammingWindow", "HannWindow", "BlackmanWindow",
+};
+
+struct slot {
+	struct onnxpass_value *v;
+	bool half;	/* produced or stored in float16 */
+	char *n16, *n32;	/* names of the float16 / float32 forms, once made */
+};
+
+struct conv {
+	struct onnxpass_ctx *ctx;
+	const struct onnxpass_params *p;
+	bool keep_io;
+	const char *policy;	/* keep, clamp, error */
+	struct onnxpass_model *m;
+	struct onnxpass_graph *g;
+	struct pmap types;	/* value -> element type */
+	struct pmap nodes;	/* node -> 1 float16, 2 float32 (float node), 0 other */
+	struct pmap slots;	/* float value -> index + 1 */
+	struct slot *sl;
+	size_t n_sl, cap_sl;
+	int64_t converted, kept, casts, tensors, out_of_range, underflow;
+	char first[256];	/* the first tensor out of range */
+};
+
+static bool blocked_op(const struct conv *c, struct onnxpass_node *n)
+{
+	const char *op = onnxpass_node_op_type(n), *dom = onnxpass_node_domain(n);
+	size_t nb = onnxpass_params_list_count(c->p, "block_ops");
+
+	if (*dom && strcmp(dom, ONNXPASS_DOMAIN_MS))
+		return true;
+	for (size_t i = 0; i < sizeof(builtin_block) / sizeof(builtin_block[0]); i++)
+		if (!strcmp(op, builtin_block[i]))
+			return true;
+	for (size_t i = 0; i < nb; i++)
+		if (!strcmp(op, onnxpass_params_list_item(c->p, "block_ops", i)))
+			return true;
+	/* before opset 19 the (de)quantizers take float32 scales only */
+	if (!*dom && !strcmp(op, "DequantizeLinear") && onnxpass_model_opset(c->m, "") < 19)
+		return true;
+	return false;
+}
+
+/* Float inputs and outputs that keep float32 in a float16 node. */
+static bool fixed_input(struct onnxpass_node *n, size_t i)
+{
+	return (onnxpass_node_is(n, NULL, "Resize") && i >= 1) ||
+	       (onnxpass_node_is(n, NULL, "Upsample") && i == 1);
+}
+
+static bool fixed_output(struct onnxpass_node *n, size_t i)
+{
+	const char *op = onnxpass_node_op_type(n);
+
+	/* mean and inverse std-dev of the norms: type U (stash_type) */
+	return (i == 1 || i == 2) && strstr(op, "LayerNormalization") != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Element types                                                       */
+
+static int vtype(struct conv *c, struct onnxpass_value *v)
+{
+	int t;
+
+	if (!v)
+		return 0;
+	t = pmap_get(&c->types, v, -1);
+	if (t >= 0)
+		return t;
+	return onnxpass_value_dtype(v);	/* enclosing graph's or declared */
+}
+
+static int in_type(struct conv *c, struct onnxpass_node *n, size_t i)
+{
+	return i < onnxpass_node_input_count(n) ? vtype(c, onnxpass_node_input_value(n, i)) : 0;
+}
+
+static int attr_tensor_type(struct onnxpass_node *n, const char *name, int dflt)
+{
+	struct onnxpass_tensor *t = onnxpass_node_attr_tensor(n, name);
+
+	return t ? onnxpass_tensor_dtype(t) : dflt;
+}
+
+/* The typing rule of output i of n. */
+static int out_type(struct conv *c, struct onnxpass_node *n, size_t i)
+{
+	const char *op = onnxpass_node_op_type(n);
+	int64_t to = 0;
+	static const char *const i64[] = { "Shape", "Size", "NonZero", "ArgMax", "ArgMin",
+					   "NonMaxSuppression" };
+	static const char *const bools[] = { "Equal", "Less", "Greater", "LessOrEqual",
+					     "GreaterOrEqual", "Not", "And", "Or", "Xor",
+					     "IsNaN", "IsInf" };
+
+	if (*onnxpass_node_domain(n) && strcmp(onnxpass_node_domain(n), ONNXPASS_DOMAIN_MS))
+		return 0;
+	for (size_t k = 0; k < sizeof(i64) / sizeof(i64[0]); k++)
+		if (!strcmp(op, i64[k]))
+			return ONNXPASS_DT_INT64;
+	for (size_t k = 0; k < sizeof(bools) / sizeof(bools[0]); k++)
+		if (!strcmp(op, bools[k]))
+			return ONNXPASS_DT_BOOL;
+	if (!strcmp(op, "Cast"))
+		return onnxpass_node_attr_int(n, "to", &to) ? 0 : (int)to;
+	if (!strcmp(op, "CastLike") || !strcmp(op, "Where"))
+		return in_type(c, n, 1);
+	if (!strcmp(op, "ConstantOfShape"))
+		return attr_tensor_type(n, "value", ONNXPASS_DT_FLOAT);
+	if (!strcmp(op, "Constant")) {
+		if (onnxpass_node_attr_type(n, "value") == ONNXPASS_ATTR_TENSOR)
+			return attr_tensor_type(n, "value", 0);
+		if (onnxpass_node_attr_type(n, "value_float") || onnxpass_node_attr_type(n, "value_floats"))
+			return ONNXPASS_DT_FLOAT;
+		return onnxpass_node_attr_type(n, "value_int") || onnxpass_node_attr_type(n, "value_ints") ?
+			       ONNXPASS_DT_INT64 : 0;
+	}
+	if (!strcmp(op, "DynamicQuantizeLinear"))
+		return i == 1 ? ONNXPASS_DT_FLOAT : ONNXPASS_DT_UINT8;
+	if (!strcmp(op, "QuantizeLinear"))
+		return onnxpass_node_input_count(n) > 2 && *onnxpass_node_input(n, 2) ?
+			       in_type(c, n, 2) : ONNXPASS_DT_UINT8;
+	if (!strcmp(op, "DequantizeLinear") || !strcmp(op, "GatherBlockQuantized"))
+		return in_type(c, n, !strcmp(op, "DequantizeLinear") ? 1 : 2);
+	if (!strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger"))
+		return ONNXPASS_DT_INT32;
+	if (!strcmp(op, "DynamicQuantizeMatMul") || !strcmp(op, "MatMulIntegerToFloat"))
+		return ONNXPASS_DT_FLOAT;
+	if ((!strcmp(op, "TopK") || !strcmp(op, "Unique")) && i > 0)
+		return ONNXPASS_DT_INT64;
+	if (!strcmp(op, "OneHot"))
+		return in_type(c, n, 2);
+	if (fixed_output(n, i))
+		return ONNXPASS_DT_FLOAT;
+	if (onnxpass_node_subgraph_count(n))
+		return 0;	/* declared types, or unknown */
+	return in_type(c, n, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots: one per float value that some node reads or a graph output is */
+
+static struct slot *slot_of(struct conv *c, struct onnxpass_value *v)
+{
+	int k = pmap_get(&c->slots, v, 0);
+
+	if (k)
+		return &c->sl[k - 1];
+	if (c->n_sl == c->cap_sl) {
+		size_t cap = c->cap_sl ? c->cap_sl * 2 : 256;
+		struct slot *s = realloc(c->sl, cap * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		c->sl = s;
+		c->cap_sl = cap;
+	}
+	c->sl[c->n_sl] = (struct slot){ .v = v };
+	pmap_set(&c->slots, v, (int)++c->n_sl);
+	return &c->sl[c->n_sl - 1];
+}
+
+/* Name of v in the wanted precision, adding a Cast the first time. */
+static const char *form(struct conv *c, struct slot *s, bool half)
+{
+	char **have = half ? &s->n16 : &s->n32;
+	const char *src = half ? s->n32 : s->n16;
+	const char *name = onnxpass_value_name(s->v);
+	char *pre, *nn;
+	struct onnxpass_node *cast;
+	size_t len;
+
+	if (*have)
+		return *have;
+	len = strlen(name) + 16;
+	pre = malloc(len);
+	if (!pre)
+		return NULL;
+	snprintf(pre, len, "%s%s", name, half ? "_fp16" : "_fp32");
+	nn = onnxpass_graph_fresh_name(c->g, pre);
+	free(pre);
+	if (!nn)
+		return NULL;
+	cast = onnxpass_graph_add_node(c->g, "Cast", "", nn, &src, 1, (const char *const *)&nn, 1);
+	if (!cast || onnxpass_node_set_attr_int(cast, "to", half ? ONNXPASS_DT_FLOAT16 : ONNXPASS_DT_FLOAT)) {
+		free(nn);
+		return NULL;
+	}
+	c->casts++;
+	*have = nn;
+	return nn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Weights                                                             */
+
+struct range {
+	int64_t over, under;
+	float peak;
+};
+
+static void scan(const float *w, int64_t n, struct range *r)
+{
+	for (int64_t i = 0; i < n; i++) {
+		float a = fabsf(w[i]);
+
+		if (a > F16_MAX && isfinite(a)) {
+			r->over++;
+			if (a > r->peak)
+				r->peak = a;
+		} else if (a > 0 && a < F16_TINY) {
+			r->under++;
+		}
+	}
+}
+
+/* The float16 copy of a float32 tensor (clamped when the policy says so;
+ * otherwise nothing out of range reaches here). */
+static struct onnxpass_tensor *to_half(struct onnxpass_tensor *t, const char *name)
+{
+	size_t rank = onnxpass_tensor_rank(t);
+	int64_t dims[16], n = onnxpass_tensor_numel(t);
+	const float *w = onnxpass_tensor_data_aligned(t);
+	struct onnxpass_tensor *h;
+	uint16_t *d;
+
+	if (rank > 16 || (!w && n))
+		return NULL;
+	for (size_t i = 0; i < rank; i++)
+		dims[i] = onnxpass_tensor_dim(t, i);
+	h = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT16, rank, dims);
+	d = h && n ? onnxpass_tensor_mutable_data(h) : NULL;
+	if (!h || (n && !d)) {
+		onnxpass_tensor_free(h);
+		return NULL;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		float x = w[i];
+
+		if (isfinite(x) && fabsf(x) > F16_MAX)
+			x = x > 0 ? F16_MAX : -F16_MAX;
+		d[i] = onnxpass_f32_to_f16(x);
+	}
+	onnxpass_tensor_drop_pages(t);
+	onnxpass_tensor_set_storage(h, onnxpass_tensor_storage(t));
+	return h;
+}
+
+/* Checks a float32 tensor; true when it may become float16. */
+static bool check_range(struct conv *c, struct onnxpass_tensor *t, const char *what,
+			const char *name)
+{
+	struct range r = { 0 };
+	const float *w = onnxpass_tensor_data_aligned(t);
+
+	if (!w)
+		return onnxpass_tensor_numel(t) == 0;
+	scan(w, onnxpass_tensor_numel(t), &r);
+	c->underflow += r.under;
+	if (!r.over)
+		return true;
+	if (!c->out_of_range++)
+		snprintf(c->first, sizeof(c->first), "%s '%s'", what, name);
+	onnxpass_log(c->ctx, ONNXPASS_LOG_WARN,
+		     "%s '%s': %lld value(s) outside float16 range (largest magnitude %g)%s", what,
+		     name, (long long)r.over, (double)r.peak,
+		     !strcmp(c->policy, "clamp") ? ": clamped to +-65504" :
+		     !strcmp(c->policy, "keep") ? ": kept in float32" : "");
+	return !strcmp(c->policy, "clamp");
+}
+
+/* ------------------------------------------------------------------ */
+/* Colouring                                                           */
+
+static bool float_node(struct conv *c, struct onnxpass_node *n)
+{
+	for (size_t i = 0; i < onnxpass_node_input_count(n); i++)
+		if (in_type(c, n, i) == ONNXPASS_DT_FLOAT)
+			return true;
+	for (size_t i = 0; i < onnxpass_node_output_count(n); i++)
+		if (vtype(c, onnxpass_node_output_value(n, i)) == ONNXPASS_DT_FLOAT)
+			return true;
+	return false;
+}
+
+static bool read_by_subgraph(struct onnxpass_value *v)
+{
+	int idx;
+
+	for (size_t u = 0; v && u < onnxpass_value_use_count(v); u++)
+		if (onnxpass_value_use(v, u, &idx) && idx < 0)
+			return true;
+	return false;
+}
+
+/* Float16-able by itself; the weights it reads are checked by the caller. */
+static bool may_be_half(struct conv *c, struct onnxpass_node *n)
+{
+	size_t ni = onnxpass_params_list_count(c->p, "exclude");
+
+	if (blocked_op(c, n) || onnxpass_node_subgraph_count(n))
+		return false;
+	for (size_t i = 0; i < ni; i++)
+		if (onnxpass_glob_match(onnxpass_params_list_item(c->p, "exclude", i), onnxpass_node_name(n)))
+			return false;
+	if (onnxpass_node_is(n, NULL, "Constant") &&
+	    onnxpass_node_attr_type(n, "value") != ONNXPASS_ATTR_TENSOR)
+		return false;
+	for (size_t i = 0; i < onnxpass_node_output_count(n); i++)
+		if (read_by_subgraph(onnxpass_node_output_value(n, i)))
+			return false;
+	return true;
+}
+
+/* The float initializer input i of n that a caller cannot override. */
+static struct onnxpass_tensor *weight(struct conv *c, struct onnxpass_node *n, size_t i)
+{
+	struct onnxpass_value *v = onnxpass_node_input_value(n, i);
+	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
+
+	if (!t || onnxpass_value_is_graph_input(v) || onnxpass_value_graph(v) != c->g ||
+	    onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT)
+		return NULL;
+	return t;
+}
+
+/* checked: initializers (and Constant outputs) -> 1 fits, 2 out of range */
+static int colour(struct conv *c, struct pmap *checked)
+{
+	size_t count = onnxpass_graph_node_count(c->g);
+
+	for (size_t i = 0; i < count; i++) {
+		struct onnxpass_node *n = onnxpass_graph_node(c->g, i);
+		bool half;
+
+		for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
+			struct onnxpass_value *o = onnxpass_node_output_value(n, k);
+			int t = onnxpass_value_dtype(o);
+
+			if (o)
+				pmap_set(&c->types, o, t ? t : out_type(c, n, k));
+		}
+		if (!float_node(c, n))
+			continue;
+		half = may_be_half(c, n);
+		for (size_t k = 0; half && k < onnxpass_node_input_count(n); k++) {
+			struct onnxpass_tensor *t = weight(c, n, k);
+			int ok;
+
+			if (fixed_input(n, k))
+				continue;
+			/* an out-of-range Constant's readers stay float32 too:
+			 * a Cast would turn it into infinity */
+			if (pmap_get(checked, onnxpass_node_input_value(n, k), 0) == 2)
+				half = false;
+			if (!t)
+				continue;
+			ok = pmap_get(checked, t, 0);
+			if (!ok) {
+				ok = check_range(c, t, "weight", onnxpass_tensor_name(t)) ? 1 : 2;
+				pmap_set(checked, t, ok);
+			}
+			half = ok == 1;
+		}
+		if (half && onnxpass_node_is(n, NULL, "Constant") &&
+		    !check_range(c, onnxpass_node_attr_tensor(n, "value"), "Constant",
+				 onnxpass_node_output(n, 0))) {
+			half = false;
+			pmap_set(checked, onnxpass_node_output_value(n, 0), 2);
+		}
+		pmap_set(&c->nodes, n, half ? 1 : 2);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rewriting                                                           */
+
+static int half_attrs(struct conv *c, struct onnxpass_node *n)
+{
+	int64_t to;
+
+	if (onnxpass_node_is(n, NULL, "Cast") && !onnxpass_node_attr_int(n, "to", &to) &&
+	    to == ONNXPASS_DT_FLOAT)
+		return onnxpass_node_set_attr_int(n, "to", ONNXPASS_DT_FLOAT16);
+	if (onnxpass_node_is(n, NULL, "ConstantOfShape") || onnxpass_node_is(n, NULL, "Constant")) {
+		struct onnxpass_tensor *t = onnxpass_node_attr_tensor(n, "value"), *h;
+		int64_t one = 1;
+
+		if (t && onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT)
+			return 0;
+		/* ConstantOfShape's default value is a float32 zero; a new
+		 * tensor's bytes are zero, which is float16 zero too */
+		h = t ? to_half(t, onnxpass_tensor_name(t)) :
+			onnxpass_tensor_new("", ONNXPASS_DT_FLOAT16, 1, &one);
+		if (!h)
+			return ONNXPASS_ENOMEM;
+		c->tensors++;
+		return onnxpass_node_set_attr_tensor(n, "value", h);
+	}
+	return 0;
+}
+
+/* Inputs of n in the precision n computes in. */
+static int wire_inputs(struct conv *c, struct onnxpass_node *n, bool half)
+{
+	for (size_t i = 0; i < onnxpass_node_input_count(n); i++) {
+		struct onnxpass_value *v = onnxpass_node_input_value(n, i);
+		struct slot *s;
+		bool want = half && !fixed_input(n, i);
+		const char *name;
+
+		if (!v || vtype(c, v) != ONNXPASS_DT_FLOAT || onnxpass_value_graph(v) != c->g)
+			continue;
+		s = slot_of(c, v);
+		if (!s)
+			return ONNXPASS_ENOMEM;
+		name = form(c, s, want);
+		if (!name)
+			return ONNXPASS_ENOMEM;
+		if (strcmp(name, onnxpass_node_input(n, i)) && onnxpass_node_set_input(n, i, name))
+			return ONNXPASS_ENOMEM;
+	}
+	return 0;
+}
+
+/* Decides the stored precision of each float value: produced by a float16
+ * node, a weight every reader of which is float16, or (without
+ * keep_io_types) a graph input. */
+static int place(struct conv *c, struct pmap *checked)
+{
+	size_t count = onnxpass_graph_node_count(c->g);
+
+	for (size_t i = 0; i < onnxpass_graph_input_count(c->g); i++) {
+		struct onnxpass_value *v = onnxpass_graph_input(c->g, i);
+		struct slot *s;
+
+		if (onnxpass_value_dtype(v) != ONNXPASS_DT_FLOAT || onnxpass_value_initializer(v))
+			continue;
+		if (!(s = slot_of(c, v)))
+			return ONNXPASS_ENOMEM;
+		s->half = !c->keep_io;
+		if (s->half && onnxpass_value_set_dtype(v, ONNXPASS_DT_FLOAT16))
+			return ONNXPASS_EINVAL;
+		if (!(*(s->half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(v))))
+			return ONNXPASS_ENOMEM;
+	}
+	for (size_t i = 0; i < onnxpass_graph_initializer_count(c->g); i++) {
+		struct onnxpass_tensor *t = onnxpass_graph_initializer_at(c->g, i);
+		struct onnxpass_value *v = onnxpass_graph_value(c->g, onnxpass_tensor_name(t));
+		bool all_half = v && onnxpass_value_use_count(v) > 0 && !onnxpass_value_is_graph_output(v);
+		struct slot *s;
+		int idx;
+
+		if (!v || onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT || onnxpass_value_is_graph_input(v))
+			continue;
+		for (size_t u = 0; all_half && u < onnxpass_value_use_count(v); u++) {
+			struct onnxpass_node *r = onnxpass_value_use(v, u, &idx);
+
+			all_half = idx >= 0 && pmap_get(&c->nodes, r, 0) == 1 && !fixed_input(r, (size_t)idx);
+		}
+		all_half = all_half && pmap_get(checked, t, 0) == 1;
+		if (!(s = slot_of(c, v)))
+			return ONNXPASS_ENOMEM;
+		s->half = all_half;
+		if (!(*(all_half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(v))))
+			return ONNXPASS_ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct onnxpass_node *n = onnxpass_graph_node(c->g, i);
+		bool half = pmap_get(&c->nodes, n, 0) == 1;
+
+		for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
+			struct onnxpass_value *o = onnxpass_node_output_value(n, k);
+			struct slot *s;
+
+			if (!o || vtype(c, o) != ONNXPASS_DT_FLOAT)
+				continue;
+			if (!(s = slot_of(c, o)))
+				return ONNXPASS_ENOMEM;
+			s->half = half && !fixed_output(n, k);
+			if (!(*(s->half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(o))))
+				return ONNXPASS_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* A float16 graph output that must stay float32: its producer writes a
+ * new name and a Cast restores the old one. */
+static int keep_output(struct conv *c, struct slot *s)
+{
+	int k;
+	struct onnxpass_node *p = onnxpass_value_producer(s->v, &k);
+	const char *name = onnxpass_value_name(s->v);
+	char *pre, *h;
+	size_t len = strlen(name) + 8;
+	struct onnxpass_node *cast;
+
+	if (!p)
+		return 0;	/* a converted weight is never an output */
+	pre = malloc(len);
+	if (!pre)
+		return ONNXPASS_ENOMEM;
+	snprintf(pre, len, "%s_fp16", name);
+	h = onnxpass_graph_fresh_name(c->g, pre);
+	free(pre);
+	if (!h || onnxpass_node_set_output(p, (size_t)k, h)) {
+		free(h);
+		return ONNXPASS_ENOMEM;
+	}
+	free(s->n16);
+	s->n16 = h;
+	free(s->n32);
+	if (!(s->n32 = strdup(name)))
+		return ONNXPASS_ENOMEM;
+	cast = onnxpass_graph_add_node(c->g, "Cast", "", h, (const char *const *)&h, 1, &name, 1);
+	if (!cast || onnxpass_node_set_attr_int(cast, "to", ONNXPASS_DT_FLOAT))
+		return ONNXPASS_ENOMEM;
+	c->casts++;
+	return 0;
+}
+
+static int rewrite(struct conv *c)
+{
+	size_t count = onnxpass_graph_node_count(c->g);
+	struct onnxpass_node **nodes = onnxpass_graph_nodes(c->g, &count);
+	int rc = 0;
+
+	if (!nodes)
+		return ONNXPASS_ENOMEM;
+	/* outputs first: a reader of a renamed output must see the new name */
+	for (size_t i = 0; i < c->n_sl && !rc; i++) {
+		struct slot *s = &c->sl[i];
+
+		if (s->half && c->keep_io && onnxpass_value_is_graph_output(s->v))
+			rc = keep_output(c, s);
+		else if (s->half && onnxpass_value_is_graph_output(s->v) &&
+			 onnxpass_value_set_dtype(s->v, ONNXPASS_DT_FLOAT16))
+			rc = ONNXPASS_EINVAL;
+	}
+	for (size_t i = 0; i < count && !rc; i++) {
+		int col = pmap_get(&c->nodes, nodes[i], 0);
+
+		if (!col)
+			continue;
+		rc = wire_inputs(c, nodes[i], col == 1);
+		if (!rc && col == 1) {
+			rc = half_attrs(c, nodes[i]);
+			c->converted++;
+		} else {
+			c->kept++;
+		}
+	}
+	free(nodes);
+	return rc;
+}
+
+/* Converted weights replace their float32 originals; declared types of
+ * float16 values follow. */
+static int finish(struct conv *c)
+{
+	for (size_t i = 0; i < c->n_sl; i++) {
+		struct slot *s = &c->sl[i];
+		struct onnxpass_tensor *t = onnxpass_value_initializer(s->v), *h;
+
+		if (!s->half)
+			continue;
+		if (t && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT) {
+			h = to_half(t, onnxpass_tensor_name(t));
+			if (!h || onnxpass_graph_replace_initializer(c->g, h)) {
+				onnxpass_tensor_free(h);
+				return ONNXPASS_ENOMEM;
+			}
+			c->tensors++;
+		} else if (!onnxpass_value_is_graph_output(s->v)) {
+			onnxpass_value_set_dtype(s->v, ONNXPASS_DT_FLOAT16);
+		}
+	}
+	return onnxpass_graph_toposort(c->g);
+}
+
+static int convert_graph(struct conv *c)
+{
+	size_t cap = onnxpass_graph_node_count(c->g) * 4 + onnxpass_graph_initializer_count(c->g) +
+		     onnxpass_graph_input_count(c->g) + 16;
+	struct pmap checked = { 0 };
+	int rc = onnxpass_graph_toposort(c->g);
+
+	if (rc)
+		return rc;
+	if (pmap_init(&c->types, cap) || pmap_init(&c->nodes, cap) || pmap_init(&c->slots, cap) ||
+	    pmap_init(&checked, cap))
+		rc = ONNXPASS_ENOMEM;
+	if (!rc)
+		rc = colour(c, &checked);
+	if (!rc && c->out_of_range && !strcmp(c->policy, "error"))
+		rc = onnxpass_ctx_fail(c->ctx, ONNXPASS_EUNSUPPORTED,
+				       "%s has values outside float16 range (%lld such tensor(s); "
+				       "out_of_range = keep or clamp converts anyway)",
+				       c->first, (long long)c->out_of_range);
+	if (!rc)
+		rc = place(c, &checked);
+	if (!rc)
+		rc = rewrite(c);
+	if (!rc)
+		rc = finish(c);
+	for (size_t i = 0; i < c->n_sl; i++) {
+		free(c->sl[i].n16);
+		free(c->sl[i].n32);
+	}
+	free(c->sl);
+	c->sl = NULL;
+	c->n_sl = c->cap_sl = 0;
+	pmap_free(&c->types);
+	pmap_free(&c->nodes);
+	pmap_free(&c->slots);
+	pmap_free(&checked);
+	return rc;
+}
+
+int fp16_run(struct onnxpass_ctx *ctx, const struct onnxpass_params *params)
+{
+	struct conv c = { .ctx = ctx, .p = params };
+	int rc = 0;
+
+	c.keep_io = onnxpass_params_bool(params, "keep_io_types");
+	c.policy = onnxpass_params_string(params, "out_of_range");
+	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx) && !rc; i++) {
+		c.m = onnxpass_ctx_model(ctx, i);
+		c.g = onnxpass_model_graph(c.m);
+		rc = convert_graph(&c);
+	}
+	onnxpass_ctx_report_int(ctx, "fp16_nodes", c.converted);
+	onnxpass_ctx_report_int(ctx, "fp32_nodes", c.kept);
+	onnxpass_ctx_report_int(ctx, "casts", c.casts);
+	onnxpass_ctx_report_int(ctx, "tensors_converted", c.tensors);
+	onnxpass_ctx_report_int(ctx, "out_of_range_tensors", c.out_of_range);
+	onnxpass_ctx_report_int(ctx, "underflow_values", c.underflow);
+	if (rc < 0)
+		return rc;
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
+		     "%lld nodes in float16, %lld kept float32, %lld Casts, %lld tensors converted; "
+		     "%lld out of range, %lld values flushed to zero",
+		     (long long)c.converted, (long long)c.kept, (long long)c.casts, (long long)c.tensors,
+		     (long long)c.out_of_range, (long long)c.underflow);
+	return (int)(c.converted + c.tensors);
+}
