@@ -337,7 +337,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 	if (!tmp || !models)
 		goto out;
 	sprintf(tmp, "%s.tmp.XXXXXX", dir);
-	if (!mkdtemp(tmp)) {
+	if ((errno = make_parents(tmp)) || !mkdtemp(tmp)) {
 		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
 		rc = ONNXPASS_EIO;
 		goto out;

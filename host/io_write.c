@@ -400,6 +400,11 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 		rc = ONNXPASS_EINVAL;
 		goto out;
 	}
+	if ((e = make_parents(path))) {
+		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
+		rc = ONNXPASS_EIO;
+		goto out;
+	}
 	with_data = needs_data_file(m, &o, shared, force_big);
 	if (with_data) {
 		data_path = path_join(dir, data_name);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -97,6 +98,26 @@ char *path_dir(const char *path)
 	memcpy(d, path, (size_t)(s - path));
 	d[s - path] = '\0';
 	return d;
+}
+
+int make_parents(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return ENOMEM;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST) {
+			int e = errno;
+
+			free(p);
+			return e;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
 }
 
 char *path_join(const char *a, const char *b)

@@ -25,6 +25,8 @@ const char *path_base(const char *path);
 char *path_dir(const char *path);
 /* Heap "a/b". */
 char *path_join(const char *a, const char *b);
+/* mkdir -p of path's parent folders; 0 or an errno. */
+int make_parents(const char *path);
 bool str_ends_with(const char *s, const char *suffix);
 double now_seconds(void);
 /* Names of the entries of dir ending in suffix (no dot-files), sorted;

@@ -70,7 +70,8 @@ static struct onnxpass_tensor *const_input(struct onnxpass_node *n, size_t i, si
 struct nbits {
 	struct onnxpass_tensor *src;	/* B, whose rows are released once done */
 	bool src_mapped;	/* w is src's own bytes (not an aligned copy) */
-	const float *w;	/* [K, N] row-major */
+	const float *w;	/* [K, N] row-major, or [N, K] when tr */
+	bool tr;	/* B is the transpose of the stored tensor (a tied lm_head) */
 	int64_t K, N, block, k_blocks, col_bytes;
 	int bits;
 	bool sym;
@@ -79,6 +80,11 @@ struct nbits {
 	uint8_t *zp;	/* asymmetric only */
 	bool oom;
 };
+
+static inline float at(const struct nbits *j, int64_t k, int64_t n)
+{
+	return j->tr ? j->w[n * j->K + k] : j->w[k * j->N + n];
+}
 
 /* One work item: k-blocks 2*i and 2*i+1, so the 4-bit zero-point byte
  * they share is written by one thread. */
@@ -105,13 +111,13 @@ static void nbits_pair(void *arg, size_t item)
 			mx[n] = -3.402823466e38f;
 		}
 		for (int64_t k = k0; k < k1; k++) {
-			const float *row = j->w + k * N;
-
 			for (int64_t n = 0; n < N; n++) {
-				if (row[n] < mn[n])
-					mn[n] = row[n];
-				if (row[n] > mx[n])
-					mx[n] = row[n];
+				float x = at(j, k, n);
+
+				if (x < mn[n])
+					mn[n] = x;
+				if (x > mx[n])
+					mx[n] = x;
 			}
 		}
 		for (int64_t n = 0; n < N; n++) {
@@ -134,12 +140,10 @@ static void nbits_pair(void *arg, size_t item)
 			zpv[n * 2 + half] = z;
 		}
 		for (int64_t k = k0; k < k1; k++) {
-			const float *row = j->w + k * N;
-
 			for (int64_t n = 0; n < N; n++) {
 				float s = j->scales[n * j->k_blocks + b], r = s != 0.0f ? 1.0f / s : 0.0f;
 				float z = (float)zpv[n * 2 + half];
-				float v = roundf(row[n] * r + z);
+				float v = roundf(at(j, k, n) * r + z);
 				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
 				uint8_t *dst = j->q + n * j->col_bytes;
 
@@ -154,7 +158,7 @@ static void nbits_pair(void *arg, size_t item)
 			}
 		}
 	}
-	if (j->src_mapped) {	/* these rows are done: let their pages go */
+	if (j->src_mapped && !j->tr) {	/* these rows are done: let their pages go */
 		int64_t k0 = (int64_t)item * 2 * j->block, k1 = k0 + 2 * j->block;
 
 		k1 = k1 < j->K ? k1 : j->K;
@@ -183,6 +187,7 @@ out:
 struct made {
 	struct onnxpass_graph *g;	/* where the quantized tensors live */
 	char *src;	/* B's name */
+	bool tr;	/* B = transpose of src */
 	char *q, *scales, *zp;
 	int64_t K, N;
 };
@@ -234,7 +239,7 @@ static int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_
 /* Quantizes B once per graph (several MatMuls may share it), into the
  * graph of the MatMul, so no new name crosses a subgraph boundary. */
 static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
-			       struct onnxpass_tensor *b)
+			       struct onnxpass_tensor *b, bool tr)
 {
 	const char *bname = onnxpass_tensor_name(b);
 	struct cfg *c = &s->c;
@@ -245,15 +250,16 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	int64_t dims[3];
 
 	for (size_t i = 0; i < s->n_made; i++)
-		if (s->made[i].g == g && !strcmp(s->made[i].src, bname))
+		if (s->made[i].g == g && s->made[i].tr == tr && !strcmp(s->made[i].src, bname))
 			return &s->made[i];
 	j.w = onnxpass_tensor_data_aligned(b);
 	if (!j.w)
 		return NULL;
 	j.src = b;
 	j.src_mapped = (const void *)j.w == onnxpass_tensor_data(b);
-	j.K = onnxpass_tensor_dim(b, 0);
-	j.N = onnxpass_tensor_dim(b, 1);
+	j.tr = tr;
+	j.K = onnxpass_tensor_dim(b, tr ? 1 : 0);
+	j.N = onnxpass_tensor_dim(b, tr ? 0 : 1);
 	j.bits = c->bits;
 	j.block = c->block;
 	j.sym = c->sym;
@@ -261,6 +267,7 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	j.col_bytes = j.k_blocks * j.block * j.bits / 8;
 	snprintf(suffix, sizeof(suffix), "_Q%d", c->bits);
 	m.g = g;
+	m.tr = tr;
 	m.src = strdup(bname);
 	m.q = named(g, bname, suffix);
 	m.scales = named(g, bname, "_scales");
@@ -307,22 +314,44 @@ fail:
 	return NULL;
 }
 
+/* The 2-D Transpose producing n's B (a tied lm_head reads the embedding
+ * table so), or NULL. */
+static struct onnxpass_node *transposed(struct onnxpass_node *n)
+{
+	struct onnxpass_value *v = onnxpass_node_input_value(n, 1);
+	struct onnxpass_node *t = v ? onnxpass_value_producer(v, NULL) : NULL;
+	const int64_t *perm;
+	size_t np = 0;
+
+	if (!t || !onnxpass_node_is(t, NULL, "Transpose") || onnxpass_value_is_graph_output(v))
+		return NULL;
+	if (!onnxpass_node_attr_ints(t, "perm", &perm, &np) && (np != 2 || perm[0] != 1 || perm[1] != 0))
+		return NULL;
+	return t;
+}
+
 static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
 {
 	struct onnxpass_tensor *b = const_input(n, 1, 2);
+	struct onnxpass_node *t = NULL, *q;
 	struct made *m;
-	struct onnxpass_node *q;
 	const char *in[4];
 	const char *out = onnxpass_node_output(n, 0);
 	char *name;
 	size_t len;
 
+	if (!b && (t = transposed(n))) {
+		b = const_input(t, 0, 2);
+		if (!b)
+			t = NULL;
+	}
 	if (!b || onnxpass_node_input_count(n) != 2) {
-		onnxpass_log(s->ctx, ONNXPASS_LOG_DEBUG, "MatMul '%s': B is not a constant 2-D float initializer",
+		onnxpass_log(s->ctx, ONNXPASS_LOG_DEBUG,
+			     "MatMul '%s': B is not a constant 2-D float initializer (or its transpose)",
 			     onnxpass_node_name(n));
 		return 0;
 	}
-	m = quantize_b(s, g, b);
+	m = quantize_b(s, g, b, t != NULL);
 	if (!m)
 		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot quantize '%s'",
 					 onnxpass_tensor_name(b));
@@ -792,6 +821,16 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 	free(nodes);
 	if (rc < 0)
 		return rc;
+	/* Transposes of weights whose MatMul now reads the quantized table */
+	for (size_t i = onnxpass_graph_node_count(g); i-- > 0;) {
+		struct onnxpass_node *t = onnxpass_graph_node(g, i);
+		struct onnxpass_value *o = onnxpass_node_output_value(t, 0);
+
+		if (onnxpass_node_is(t, NULL, "Transpose") && o && !onnxpass_value_use_count(o) &&
+		    !onnxpass_value_is_graph_output(o) &&
+		    onnxpass_value_initializer(onnxpass_node_input_value(t, 0)))
+			onnxpass_graph_remove_node(g, t);
+	}
 	/* weights nothing reads any more */
 	for (size_t i = onnxpass_graph_initializer_count(g); i-- > 0;) {
 		struct onnxpass_tensor *t = onnxpass_graph_initializer_at(g, i);

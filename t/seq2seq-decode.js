@@ -14,49 +14,15 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const ort = require('onnxruntime-node');
-const { graphIO } = require('./onnx-pb.js');
+const L = require('./decode-lib.js');
+const { i64, session, run, emptyPast, presents, lastLogits } = L;
 
-const opts = { logSeverityLevel: 3, graphOptimizationLevel: 'all' };
 const argv = process.argv.slice(2);
 const [exportDir, outDir] = argv;
-const flag = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : def; };
-const steps = flag('--steps', 8), batch = flag('--batch', 1);
-const forced = argv.includes('--teacher-forced');
-const checkExport = argv.includes('--check-export');
-const maxDiff = flag('--max-diff', null), minCos = flag('--min-cos', null), minTop1 = flag('--min-top1', null);
+const o = L.args(argv);
+const { steps, batch, forced, checkExport } = o;
 
-const i64 = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
-
-async function session(file) {
-  return { s: await ort.InferenceSession.create(file, opts), io: graphIO(fs.readFileSync(file)) };
-}
-
-// Runs m with the feeds it declares, taken from the pool.
-async function run(m, pool) {
-  const feeds = {};
-  for (const inp of m.io.inputs) {
-    if (!(inp.name in pool)) throw new Error(`no value for input ${inp.name}`);
-    feeds[inp.name] = pool[inp.name];
-  }
-  return m.s.run(feeds);
-}
-
-function emptyPast(m, name, b) {
-  const inp = m.io.inputs.find(i => i.name === name);
-  const heads = inp.dims[1].value, d = inp.dims[3].value;
-  return new ort.Tensor('float32', new Float32Array(0), [b, heads, 0, d]);
-}
-
-function lastLogits(t) {   // [B, S, V] -> per batch row, the last position
-  const [B, S, V] = t.dims, out = [];
-  for (let b = 0; b < B; b++) out.push(t.data.subarray((b * S + S - 1) * V, (b * S + S) * V));
-  return out;
-}
-
-const argmax = (a) => { let k = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i; return k; };
-
-async function main() {
+L.main(async () => {
   const cfgPath = path.join(exportDir, 'config.json');
   const cfg = fs.existsSync(cfgPath) ? JSON.parse(fs.readFileSync(cfgPath, 'utf8')) : {};
   const start = cfg.decoder_start_token_id ?? 0;
@@ -85,20 +51,19 @@ async function main() {
   let tokA = src.map(() => start), tokB = src.map(() => start);
   let pastA = null, encPastA = null, pastB = {};
   for (const inp of nDec.io.inputs) if (inp.name.startsWith('past_key_values') && inp.name.includes('.decoder.')) pastB[inp.name] = emptyPast(nDec, inp.name, batch);
-  let worst = 0, minCosSeen = 1, agree = 0, total = 0, sameTokens = true, pastVsFull = 0;
+  const tally = new L.Tally(o);
+  let pastVsFull = 0;
   const seqA = src.map(() => [start]);
   for (let step = 0; step < steps; step++) {
     const idA = i64(tokA.map(t => [t])), idB = i64(tokB.map(t => [t]));
     let outA;
     if (step === 0) {
       outA = await run(dec, { input_ids: idA, encoder_attention_mask: am, encoder_hidden_states: H });
-      encPastA = {};
-      for (const k of Object.keys(outA)) if (k.includes('.encoder.')) encPastA[k.replace('present', 'past_key_values')] = outA[k];
+      encPastA = presents(outA, '.encoder.');
     } else {
       outA = await run(decp, Object.assign({ input_ids: idA, encoder_attention_mask: am, encoder_hidden_states: H }, pastA, encPastA));
     }
-    pastA = {};
-    for (const k of Object.keys(outA)) if (k.includes('.decoder.')) pastA[k.replace('present', 'past_key_values')] = outA[k];
+    pastA = presents(outA, '.decoder.');
     if (checkExport) {
       // the export's own consistency: with-past logits == no-past decoder
       // run on the whole prefix
@@ -111,41 +76,15 @@ async function main() {
     const poolB = Object.assign({ embed_matrix: D, input_ids: idB, encoder_attention_mask: am }, pastB);
     for (const k of Object.keys(KV)) poolB[k.replace('present', 'past_key_values')] = KV[k];
     const outB = await run(nDec, poolB);
-    pastB = {};
-    for (const k of Object.keys(outB)) if (k.includes('.decoder.')) pastB[k.replace('present', 'past_key_values')] = outB[k];
+    pastB = presents(outB, '.decoder.');
 
-    const la = lastLogits(outA.logits), lb = lastLogits(outB.logits);
-    const line = { step, diff: 0, cos: 1, tokens_a: [], tokens_b: [] };
+    const [ta, tb] = tally.step(step, lastLogits(outA.logits), lastLogits(outB.logits));
+    // each pipeline follows its own greedy choice, or (teacher forced)
+    // the quantized one is fed the reference's tokens
     for (let b = 0; b < batch; b++) {
-      let d = 0, dot = 0, na = 0, nb = 0;
-      for (let i = 0; i < la[b].length; i++) {
-        d = Math.max(d, Math.abs(la[b][i] - lb[b][i]));
-        dot += la[b][i] * lb[b][i]; na += la[b][i] ** 2; nb += lb[b][i] ** 2;
-      }
-      const cos = dot / Math.sqrt(na * nb);
-      const ta = argmax(la[b]), tb = argmax(lb[b]);
-      line.diff = Math.max(line.diff, d);
-      line.cos = Math.min(line.cos, cos);
-      line.tokens_a.push(ta); line.tokens_b.push(tb);
-      agree += ta === tb; total++;
-      // each pipeline follows its own greedy choice, or (teacher forced)
-      // the quantized one is fed the reference's tokens
-      tokA[b] = ta; tokB[b] = forced ? ta : tb;
-      seqA[b].push(ta);
-      if (ta !== tb) sameTokens = false;
+      tokA[b] = ta[b]; tokB[b] = forced ? ta[b] : tb[b];
+      seqA[b].push(ta[b]);
     }
-    worst = Math.max(worst, line.diff);
-    minCosSeen = Math.min(minCosSeen, line.cos);
-    console.log(JSON.stringify(line));
   }
-  const summary = { max_abs_diff: worst, min_cosine: minCosSeen, top1_agreement: agree / total, same_tokens: sameTokens };
-  if (checkExport) summary.export_past_vs_full = pastVsFull;
-  console.log(JSON.stringify(summary));
-  let ok = true;
-  if (maxDiff !== null && !(worst <= maxDiff && sameTokens)) ok = false;
-  if (minCos !== null && !(minCosSeen >= minCos)) ok = false;
-  if (minTop1 !== null && !(agree / total >= minTop1)) ok = false;
-  if (checkExport && !(pastVsFull <= 1e-4)) ok = false;
-  process.exit(ok ? 0 : 1);
-}
-main().catch(e => { console.error(String(e.stack || e)); process.exit(2); });
+  tally.finish(checkExport ? { export_past_vs_full: pastVsFull } : {}, !checkExport || pastVsFull <= 1e-4);
+});
