@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The fusion plugin's pattern matchers (compiled into fusion.so only). */
+#ifndef ONNXPASS_FUSION_H
+#define ONNXPASS_FUSION_H
+
+#include <onnxpass/onnxpass.h>
+
+struct fuse {
+	struct onnxpass_ctx *ctx;
+	struct onnxpass_model *m;
+	const char *role;
+	int64_t layernorm, rmsnorm, gelu, fastgelu, bias, skip, rejected;
+	bool fp32;	/* no float16/bfloat16 I/O or weights: see all_fp32() */
+};
+
+/* Counts and (with -v) logs a candidate left alone. */
+void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why);
+/* The single node reading v (and which input), or NULL. */
+struct onnxpass_node *only_use(struct onnxpass_value *v, int *input);
+/* A one-element constant (initializer or Constant), as float. */
+bool const_float(struct onnxpass_value *v, float *out);
+/* A rank-1 float value: a norm's weight or bias, a bias. */
+bool float_vector(struct onnxpass_value *v);
+/* An initializer, a Constant's output, or an absent input. */
+bool is_constant(struct onnxpass_value *v);
+/* The other input of a two-input node, given one of them. */
+struct onnxpass_value *other(struct onnxpass_node *n, struct onnxpass_value *v);
+/* strdup, "" for NULL. */
+char *own(const char *s);
+
+int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1, int64_t opset);
+int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw, int64_t opset);
+int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
+int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf);
+int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh);
+int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
+
+#endif
