@@ -227,25 +227,34 @@ int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *ta
 	return activation(f, g, tanh, true);
 }
 
-/* The last dim of v is h: declared, or v = MatMul(., B [K, h]). */
-static bool last_dim_is(struct onnxpass_value *v, int64_t h)
+/* v, or what the Identity chain producing v copies. */
+static struct onnxpass_value *through_identity(struct onnxpass_value *v)
 {
-	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
-	int rank;
-	int64_t d;
+	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
 
 	while (p && onnxpass_node_is(p, NULL, "Identity")) {
 		v = onnxpass_node_input_value(p, 0);
 		p = v ? onnxpass_value_producer(v, NULL) : NULL;
 	}
-	if (!v)
+	return v;
+}
+
+/* The last dim of v is h: declared, or v = MatMul(., B [K, h]). */
+static bool last_dim_is(struct onnxpass_value *v, int64_t h)
+{
+	struct onnxpass_node *p;
+	int rank;
+	int64_t d;
+
+	if (!(v = through_identity(v)))
 		return false;
+	p = onnxpass_value_producer(v, NULL);
 	rank = onnxpass_value_rank(v);
 
 	if (rank > 0 && !onnxpass_value_dim(v, rank - 1, &d, NULL) && d >= 0)
 		return d == h;
 	if (p && onnxpass_node_is(p, NULL, "MatMul")) {
-		struct onnxpass_value *b = onnxpass_node_input_value(p, 1);
+		struct onnxpass_value *b = through_identity(onnxpass_node_input_value(p, 1));
 		int rb = b ? onnxpass_value_rank(b) : -1;
 
 		return rb >= 1 && !onnxpass_value_dim(b, rb - 1, &d, NULL) && d == h;

@@ -1,25 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# fusion on real exports: one LayerNormalization per norm and one Gelu per
-# feed-forward in BERT-family models, one SimplifiedLayerNormalization per
-# RMSNorm in T5, Llama and Mistral, and one Skip(Simplified)LayerNormalization
-# per residual Add feeding a norm; ONNX Runtime outputs within 1e-4
-# (relative to the peak) of the unfused model run without ORT's own
-# fusions.  ALBERT's tanh-form gelu is not an erf Gelu and stays.
+# fusion on real exports: one LayerNormalization per norm, one Gelu
+# (erf) or FastGelu (tanh) per feed-forward, its bias Add folded in (BiasGelu,
+# FastGelu's bias), in BERT-family and GPT-2 models; one
+# SimplifiedLayerNormalization per RMSNorm in T5, Llama and Mistral; one
+# Skip(Simplified)LayerNormalization per residual Add feeding a norm.  ONNX
+# Runtime outputs within 1e-4 (relative to the peak) of the unfused model
+# run without ORT's own fusions.
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp fusion)
 field() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2"; }
 trap 'rm -rf "$tmp"' EXIT
-plan 13
-for fc in bert:5:2:5 distilbert:5:2:5 albert:10:0:9; do
-	f=${fc%%:*} rest=${fc#*:} ln=${rest%%:*} rest=${rest#*:} ge=${rest%%:*} sk=${rest#*:}
+plan 15
+# name: LayerNormalization Gelu FastGelu bias-folded SkipLayerNormalization
+for fc in "bert:5 2 0 2 5" "distilbert:5 2 0 2 5" "albert:10 0 5 5 9" "gpt2:5 0 2 0 5"; do
+	f=${fc%%:*} want=${fc#*:}
 	m=$FIXTURES/optimum-tiny-$f/model.onnx
 	"$ONNXPASS" -q run fusion -i "$m" -o "$tmp/$f.onnx" --report "$tmp/$f.json"
-	got="$(field layernorm "$tmp/$f.json") $(field gelu "$tmp/$f.json") $(field skip "$tmp/$f.json")"
-	[ "$got" = "$ln $ge $sk" ] && ok "$f: LayerNormalization, Gelu, SkipLayerNormalization: $got" ||
-		not_ok "$f: $got (want $ln $ge $sk)"
+	got="$(field layernorm "$tmp/$f.json") $(field gelu "$tmp/$f.json") $(field fastgelu "$tmp/$f.json")"
+	got="$got $(field bias "$tmp/$f.json") $(field skip "$tmp/$f.json")"
+	[ "$got" = "$want" ] && ok "$f: LayerNormalization, Gelu, FastGelu, bias, SkipLayerNormalization: $got" ||
+		not_ok "$f: $got (want $want)"
 	if r=$(ort compare "$m" "$tmp/$f.onnx" maxrel=1e-4 noopt); then
 		ok "$f: $r"
 	else
