@@ -32,7 +32,7 @@ static bool is_const(struct onnxpass_value *v)
 	return v && (v->init || (v->producer && onnxpass_node_is(v->producer, NULL, "Constant")));
 }
 
-static bool op_in(struct onnxpass_node *n, const char *const *ops)
+bool op_in(struct onnxpass_node *n, const char *const *ops)
 {
 	for (; *ops; ops++)
 		if (onnxpass_node_is(n, NULL, *ops))
@@ -41,14 +41,14 @@ static bool op_in(struct onnxpass_node *n, const char *const *ops)
 }
 
 /* Ops whose output has the shape of their first input. */
-static const char *const same_shape[] = {
+const char *const same_shape[] = {
 	"Cast", "Relu", "Sqrt", "Erf", "Tanh", "Neg", "Exp", "Log", "Sigmoid", "Softmax",
 	"LogSoftmax", "Identity", "Dropout", "Reciprocal", "Abs", "Not", "IsNaN", "IsInf",
 	"LayerNormalization", "Gelu", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Softplus",
 	"Softsign", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Clip", "CumSum", NULL
 };
 /* Elementwise with broadcasting. */
-static const char *const broadcast[] = {
+const char *const broadcast[] = {
 	"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "And", "Or", "Xor", "Less",
 	"Greater", "LessOrEqual", "GreaterOrEqual", "PRelu", "Mod", "Sum", "Mean", "Where", NULL
 };

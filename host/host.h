@@ -146,6 +146,9 @@ void host_log(int verbosity, int level, const char *fmt, ...) __attribute__((for
 
 /* info.c */
 int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen);
+/* info --profile: see profile.c. */
+int info_profile(const char *path, const char *const *names, const int64_t *values, size_t n_bind,
+		 bool json, FILE *out, char *err, size_t errlen);
 
 /* One value's name, type and shape, as a JSON object or a text line. */
 void info_value(FILE *out, struct onnxpass_value *v, bool json);

@@ -56,6 +56,11 @@ int tensor_make_raw(struct onnxpass_tensor *t);
 /* Clears tp's data fields and sets external_data entries. */
 int tensor_make_external(struct onnxpass_tensor *t, const char *location, uint64_t offset);
 
+/* Op tables shared by dims.c and shapes.c (NULL-terminated). */
+bool op_in(struct onnxpass_node *n, const char *const *ops);
+extern const char *const same_shape[];	/* output shaped like input 0 */
+extern const char *const broadcast[];	/* elementwise, numpy broadcasting */
+
 /* ------------------------------------------------------------------ */
 /* Pointer-keyed and string-keyed hash maps.                           */
 

@@ -26,7 +26,10 @@ struct opts {
 	const char *cmd;	/* run, info, convert or NULL */
 	char **args;
 	int n_args;
-	bool json, nodes;
+	bool json, nodes, profile;
+	const char **dim_names;	/* info --profile --dim NAME=N */
+	int64_t *dim_values;
+	size_t n_dims, cap_dims, cap_dim_values;
 };
 
 static void usage(FILE *f)
@@ -35,6 +38,7 @@ static void usage(FILE *f)
 	      "       onnxpass run PASS [KEY=VALUE...] -i IN -o OUT [options]\n"
 	      "       onnxpass convert -i IN -o OUT [--external MODE]\n"
 	      "       onnxpass info [--json | --nodes] MODEL\n"
+	      "       onnxpass info --profile [--json] [--dim NAME=N ...] MODEL\n"
 	      "       onnxpass --list | --describe PASS | --check -r RECIPE\n"
 	      "\n"
 	      "IN is a model file or a folder holding a bundle (every .onnx in it, or the\n"
@@ -53,6 +57,8 @@ static void usage(FILE *f)
 	      "      --check              validate the recipe and its parameters, then stop\n"
 	      "      --list               list the passes found\n"
 	      "      --describe PASS      show a pass's parameters\n"
+	      "      --profile            info: parameters, MACs, activations per op type\n"
+	      "      --dim NAME=N         info --profile: give symbolic dim NAME the size N\n"
 	      "  -v, --verbose            more detail (twice: debug)\n"
 	      "  -q, --quiet              only errors\n"
 	      "  -h, --help               this help\n"
@@ -65,7 +71,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
@@ -77,7 +83,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "external", required_argument, 0, O_EXTERNAL },
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
 		{ "data-file", required_argument, 0, O_DATA },
-		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES },
+		{ "profile", no_argument, 0, O_PROFILE }, { "dim", required_argument, 0, O_DIM }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -111,6 +118,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_REPORT: o->report = optarg; break;
 		case O_JSON: o->json = true; break;
 		case O_NODES: o->nodes = true; break;
+		case O_PROFILE: o->profile = true; break;
+		case O_DIM: {
+			char *eq = strchr(optarg, '='), *end = NULL;
+			long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+
+			if (!eq || eq == optarg || !end || *end || end == eq + 1 || v < 0) {
+				fprintf(stderr, "onnxpass: error: --dim wants NAME=N with N >= 0, not '%s'\n", optarg);
+				return 2;
+			}
+			if (grow(&o->dim_names, &o->cap_dims, o->n_dims + 1, sizeof(*o->dim_names)) ||
+			    grow(&o->dim_values, &o->cap_dim_values, o->n_dims + 1, sizeof(*o->dim_values)))
+				return 1;
+			*eq = '\0';
+			o->dim_names[o->n_dims] = optarg;
+			o->dim_values[o->n_dims++] = v;
+			break;
+		}
 		case O_DATA: o->data_file = optarg; break;
 		case O_EXTERNAL:
 			if (!strcmp(optarg, "auto"))
@@ -499,7 +523,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "onnxpass: error: info takes one model file\n");
 			return 2;
 		}
-		rc = info_print(o.args[0], o.json, o.nodes, stdout, err, sizeof(err));
+		if (o.profile)
+			rc = info_profile(o.args[0], o.dim_names, o.dim_values, o.n_dims, o.json, stdout, err,
+					  sizeof(err));
+		else
+			rc = info_print(o.args[0], o.json, o.nodes, stdout, err, sizeof(err));
 		goto out;
 	}
 	if (o.cmd && !strcmp(o.cmd, "convert")) {
@@ -568,5 +596,7 @@ out_noerr:
 	registry_release(&reg);
 	free(o.plugin_dirs);
 	free(o.args);
+	free(o.dim_names);
+	free(o.dim_values);
 	return rc;
 }

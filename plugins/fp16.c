@@ -8,8 +8,8 @@
  * converted; values crossing between the two worlds get one Cast each.
  * With keep_io_types the graph's float inputs and outputs stay float32.
  *
- * Element types are not always declared, so they are derived node by node
- * in topological order from the op's typing rule (most ops: like input 0).
+ * Element types are not always declared; onnxpass_shapes_infer derives them
+ * op by op.
  */
 #include <math.h>
 #include <stdio.h>
@@ -99,7 +99,7 @@ struct conv {
 	const char *policy;	/* keep, clamp, error */
 	struct onnxpass_model *m;
 	struct onnxpass_graph *g;
-	struct pmap types;	/* value -> element type */
+	struct onnxpass_shapes *shapes;	/* element types, inferred up front */
 	struct pmap nodes;	/* node -> 1 float16, 2 float32 (float node), 0 other */
 	struct pmap slots;	/* float value -> index + 1 */
 	struct slot *sl;
@@ -147,81 +147,12 @@ static bool fixed_output(struct onnxpass_node *n, size_t i)
 
 static int vtype(struct conv *c, struct onnxpass_value *v)
 {
-	int t;
-
-	if (!v)
-		return 0;
-	t = pmap_get(&c->types, v, -1);
-	if (t >= 0)
-		return t;
-	return onnxpass_value_dtype(v);	/* enclosing graph's or declared */
+	return onnxpass_shapes_dtype(c->shapes, v);
 }
 
 static int in_type(struct conv *c, struct onnxpass_node *n, size_t i)
 {
 	return i < onnxpass_node_input_count(n) ? vtype(c, onnxpass_node_input_value(n, i)) : 0;
-}
-
-static int attr_tensor_type(struct onnxpass_node *n, const char *name, int dflt)
-{
-	struct onnxpass_tensor *t = onnxpass_node_attr_tensor(n, name);
-
-	return t ? onnxpass_tensor_dtype(t) : dflt;
-}
-
-/* The typing rule of output i of n. */
-static int out_type(struct conv *c, struct onnxpass_node *n, size_t i)
-{
-	const char *op = onnxpass_node_op_type(n);
-	int64_t to = 0;
-	static const char *const i64[] = { "Shape", "Size", "NonZero", "ArgMax", "ArgMin",
-					   "NonMaxSuppression" };
-	static const char *const bools[] = { "Equal", "Less", "Greater", "LessOrEqual",
-					     "GreaterOrEqual", "Not", "And", "Or", "Xor",
-					     "IsNaN", "IsInf" };
-
-	if (*onnxpass_node_domain(n) && strcmp(onnxpass_node_domain(n), ONNXPASS_DOMAIN_MS))
-		return 0;
-	for (size_t k = 0; k < sizeof(i64) / sizeof(i64[0]); k++)
-		if (!strcmp(op, i64[k]))
-			return ONNXPASS_DT_INT64;
-	for (size_t k = 0; k < sizeof(bools) / sizeof(bools[0]); k++)
-		if (!strcmp(op, bools[k]))
-			return ONNXPASS_DT_BOOL;
-	if (!strcmp(op, "Cast"))
-		return onnxpass_node_attr_int(n, "to", &to) ? 0 : (int)to;
-	if (!strcmp(op, "CastLike") || !strcmp(op, "Where"))
-		return in_type(c, n, 1);
-	if (!strcmp(op, "ConstantOfShape"))
-		return attr_tensor_type(n, "value", ONNXPASS_DT_FLOAT);
-	if (!strcmp(op, "Constant")) {
-		if (onnxpass_node_attr_type(n, "value") == ONNXPASS_ATTR_TENSOR)
-			return attr_tensor_type(n, "value", 0);
-		if (onnxpass_node_attr_type(n, "value_float") || onnxpass_node_attr_type(n, "value_floats"))
-			return ONNXPASS_DT_FLOAT;
-		return onnxpass_node_attr_type(n, "value_int") || onnxpass_node_attr_type(n, "value_ints") ?
-			       ONNXPASS_DT_INT64 : 0;
-	}
-	if (!strcmp(op, "DynamicQuantizeLinear"))
-		return i == 1 ? ONNXPASS_DT_FLOAT : ONNXPASS_DT_UINT8;
-	if (!strcmp(op, "QuantizeLinear"))
-		return onnxpass_node_input_count(n) > 2 && *onnxpass_node_input(n, 2) ?
-			       in_type(c, n, 2) : ONNXPASS_DT_UINT8;
-	if (!strcmp(op, "DequantizeLinear") || !strcmp(op, "GatherBlockQuantized"))
-		return in_type(c, n, !strcmp(op, "DequantizeLinear") ? 1 : 2);
-	if (!strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger"))
-		return ONNXPASS_DT_INT32;
-	if (!strcmp(op, "DynamicQuantizeMatMul") || !strcmp(op, "MatMulIntegerToFloat"))
-		return ONNXPASS_DT_FLOAT;
-	if ((!strcmp(op, "TopK") || !strcmp(op, "Unique")) && i > 0)
-		return ONNXPASS_DT_INT64;
-	if (!strcmp(op, "OneHot"))
-		return in_type(c, n, 2);
-	if (fixed_output(n, i))
-		return ONNXPASS_DT_FLOAT;
-	if (onnxpass_node_subgraph_count(n))
-		return 0;	/* declared types, or unknown */
-	return in_type(c, n, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -420,13 +351,6 @@ static int colour(struct conv *c, struct pmap *checked)
 		struct onnxpass_node *n = onnxpass_graph_node(c->g, i);
 		bool half;
 
-		for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
-			struct onnxpass_value *o = onnxpass_node_output_value(n, k);
-			int t = onnxpass_value_dtype(o);
-
-			if (o)
-				pmap_set(&c->types, o, t ? t : out_type(c, n, k));
-		}
 		if (!float_node(c, n))
 			continue;
 		half = may_be_half(c, n);
@@ -676,7 +600,8 @@ static int convert_graph(struct conv *c)
 
 	if (rc)
 		return rc;
-	if (pmap_init(&c->types, cap) || pmap_init(&c->nodes, cap) || pmap_init(&c->slots, cap) ||
+	c->shapes = onnxpass_shapes_infer(c->g, NULL, NULL, 0);
+	if (!c->shapes || pmap_init(&c->nodes, cap) || pmap_init(&c->slots, cap) ||
 	    pmap_init(&checked, cap))
 		rc = ONNXPASS_ENOMEM;
 	if (!rc)
@@ -699,7 +624,8 @@ static int convert_graph(struct conv *c)
 	free(c->sl);
 	c->sl = NULL;
 	c->n_sl = c->cap_sl = 0;
-	pmap_free(&c->types);
+	onnxpass_shapes_free(c->shapes);
+	c->shapes = NULL;
 	pmap_free(&c->nodes);
 	pmap_free(&c->slots);
 	pmap_free(&checked);

@@ -245,6 +245,33 @@ ONNXPASS_API int onnxpass_value_infer_rank(struct onnxpass_value *v);
 ONNXPASS_API int onnxpass_value_const_ints(struct onnxpass_value *v, int64_t *out, int max);
 
 /* ------------------------------------------------------------------ */
+/* Shape inference                                                     */
+
+struct onnxpass_shapes;
+
+/*
+ * Infers the shape of every value of g (not of its subgraphs) from the
+ * inputs' declared shapes, the initializers and each op's rule, carrying the
+ * element values of small integer tensors (Shape -> Gather -> Concat ->
+ * Reshape chains) so that data-dependent reshapes resolve too.  A dim_param
+ * becomes a symbol shared by every dim of that name, unless names[i] binds
+ * it to values[i].  NULL on ENOMEM.
+ */
+ONNXPASS_API struct onnxpass_shapes *
+onnxpass_shapes_infer(struct onnxpass_graph *g, const char *const *names, const int64_t *values,
+		      size_t n);
+ONNXPASS_API void onnxpass_shapes_free(struct onnxpass_shapes *s);
+/* Rank of v (-1 when unknown); up to max dims into dims: a size >= 0, or a
+ * symbol < 0.  Equal symbols are provably equal sizes; different ones may
+ * still be equal. */
+ONNXPASS_API int onnxpass_shapes_get(const struct onnxpass_shapes *s, struct onnxpass_value *v,
+				     int64_t *dims, int max);
+/* v's element type: declared, or derived op by op (0 when unknown). */
+ONNXPASS_API int onnxpass_shapes_dtype(const struct onnxpass_shapes *s, struct onnxpass_value *v);
+/* The dim_param a symbol stands for, NULL for one made during inference. */
+ONNXPASS_API const char *onnxpass_shapes_symbol(const struct onnxpass_shapes *s, int64_t d);
+
+/* ------------------------------------------------------------------ */
 /* Nodes                                                               */
 
 ONNXPASS_API const char *onnxpass_node_op_type(const struct onnxpass_node *n);
