@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # make bench: a ~1 GB fp32 model with external data and duplicated weights.
 # Prints, measured in this run: load+save time over cat-speed I/O (read the
-# inputs, write the same bytes), dedup time, and peak RSS over input size.
+# inputs, write the same bytes), dedup time, and peak RSS over input size;
+# the MADLAD recipes' size ratios and quantize throughput on a generated
+# ~1 GB MADLAD-shaped export; ORT inference time fused / unfused.
 set -eu
 : "${ONNXPASS:?}" "${GEN:?}"
 MB=${BENCH_MB:-1000}
@@ -46,4 +48,32 @@ echo "fp32 restructure:        ${fp_s} s, output $fp_bytes bytes ($(echo "scale=
 echo "int4 recipe:             output $q_bytes bytes ($(echo "scale=3; $q_bytes / $t5_bytes" | bc)x of input)"
 echo "quantize throughput:     $(echo "scale=1; $qin / 1000000 / $qsec" | bc) MB of fp32 weights per second ($qin bytes in $qsec s, $(nproc) threads)"
 echo "peak RSS int4 recipe:    ${q_kb} kB  ratio to input: $(echo "scale=3; $q_kb * 1024 / $t5_bytes" | bc)x"
+# fusion: ONNX Runtime time of the generated encoder (d_model 1024, RMS
+# norms and residuals) before and after clean + fusion, same inputs, runs
+# interleaved, at ORT's "basic" level (no ORT fusions: what the fused ops
+# alone buy) and at "all" (ORT fusing the original itself)
+node=${NODE:-node}
+ortrun=${ORT_RUN:-t/ort-run.js}
+if "$node" -e "require('onnxruntime-node')" 2>/dev/null; then
+	fz_s=$(t sh -c "'$ONNXPASS' -q run clean -i '$dir/t5/encoder_model.onnx' -o '$dir/enc-c.onnx' &&
+		'$ONNXPASS' -q run fusion -i '$dir/enc-c.onnx' -o '$dir/enc-f.onnx'")
+	for lv in basic all; do
+		r=$("$node" "$ortrun" time "$dir/t5/encoder_model.onnx" "$dir/enc-f.onnx" level=$lv runs=15 \
+			dim=batch_size:1 dim=encoder_sequence_length:128 2>/dev/null | tail -1)
+		echo "fused encoder, ORT $lv:   $r  (a: export, b: clean+fusion; ratio = b/a)"
+	done
+	echo "clean+fusion pass time:  ${fz_s} s for $(du -cb "$dir"/t5/encoder_model.onnx* | tail -1 | cut -f1) bytes"
+	if [ -d "${FIXTURES:-}/optimum-tiny-bert" ]; then
+		for m in bert/model llama/model; do
+			f=$FIXTURES/optimum-tiny-$m.onnx
+			"$ONNXPASS" -q run clean -i "$f" -o "$dir/x-c.onnx" --force &&
+				"$ONNXPASS" -q run fusion -i "$dir/x-c.onnx" -o "$dir/x-f.onnx" --force
+			r=$("$node" "$ortrun" time "$f" "$dir/x-f.onnx" level=basic runs=40 dim=batch_size:8 \
+				dim=sequence_length:128 dim=past_sequence_length:64 2>/dev/null | tail -1)
+			echo "tiny $m (fixture), ORT basic: $r"
+		done
+	fi
+else
+	echo "fusion timing skipped: onnxruntime-node not installed"
+fi
 rm -rf "$dir"

@@ -24,7 +24,7 @@
 struct clean {
 	struct onnxpass_ctx *ctx;
 	int64_t max_bytes;
-	int64_t constants, folded, bypassed, removed;
+	int64_t constants, folded, bypassed, removed, noops;
 };
 
 /* A constant value: an initializer reachable from the node (or NULL). */
@@ -612,6 +612,68 @@ static int bypass(struct clean *c, struct onnxpass_graph *g, struct onnxpass_nod
 	return from && to ? 1 : ONNXPASS_ENOMEM;
 }
 
+/* Same rank and, dim by dim, the same size or the same symbol. */
+static bool same_shape(const struct onnxpass_shapes *sh, struct onnxpass_value *a, struct onnxpass_value *b)
+{
+	int64_t da[16], db[16];
+	int ra = onnxpass_shapes_get(sh, a, da, 16), rb = onnxpass_shapes_get(sh, b, db, 16);
+
+	if (ra < 0 || ra != rb || ra > 16)
+		return false;
+	for (int i = 0; i < ra; i++)
+		if (da[i] != db[i])
+			return false;
+	return true;
+}
+
+/* With inferred shapes and types: a Reshape or Expand that keeps its
+ * input's shape, a Cast to the type the input has without declaring it. */
+static int noop_by_shape(struct clean *c, struct onnxpass_graph *g)
+{
+	struct onnxpass_shapes *sh = onnxpass_shapes_infer(g, NULL, NULL, 0);
+	size_t count;
+	struct onnxpass_node **nodes = sh ? onnxpass_graph_nodes(g, &count) : NULL;
+	int changes = 0;
+
+	if (!nodes) {
+		onnxpass_shapes_free(sh);
+		return ONNXPASS_ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct onnxpass_node *n = nodes[i];
+		struct onnxpass_value *in = onnxpass_node_input_value(n, 0), *out = onnxpass_node_output_value(n, 0);
+		bool noop = false;
+		char *from, *to;
+		int64_t t;
+
+		if (!in || !out || onnxpass_value_is_graph_output(out))
+			continue;
+		if (onnxpass_node_is(n, NULL, "Reshape") || onnxpass_node_is(n, NULL, "Expand"))
+			noop = same_shape(sh, in, out);
+		else if (onnxpass_node_is(n, NULL, "Cast") && !onnxpass_node_attr_int(n, "to", &t))
+			noop = t && onnxpass_shapes_dtype(sh, in) == t;
+		if (!noop)
+			continue;
+		from = strdup(onnxpass_value_name(out));
+		to = strdup(onnxpass_value_name(in));
+		if (from && to) {
+			onnxpass_graph_remove_node(g, n);
+			onnxpass_graph_replace_uses(g, from, to, false);
+			c->noops++;
+			changes++;
+		}
+		free(from);
+		free(to);
+		if (!from || !to) {
+			changes = ONNXPASS_ENOMEM;
+			break;
+		}
+	}
+	free(nodes);
+	onnxpass_shapes_free(sh);
+	return changes;
+}
+
 static int clean_graph(struct clean *c, struct onnxpass_graph *g)
 {
 	size_t count;
@@ -644,6 +706,9 @@ static int clean_graph(struct clean *c, struct onnxpass_graph *g)
 	free(nodes);
 	if (rc < 0)
 		return rc;
+	if ((rc = noop_by_shape(c, g)) < 0)
+		return rc;
+	changes += rc;
 	{
 		size_t r = onnxpass_graph_remove_unused(g);
 
@@ -656,7 +721,7 @@ static int clean_graph(struct clean *c, struct onnxpass_graph *g)
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
-	struct clean c = { ctx, onnxpass_params_int(params, "fold_max_bytes"), 0, 0, 0, 0 };
+	struct clean c = { ctx, onnxpass_params_int(params, "fold_max_bytes"), 0, 0, 0, 0, 0 };
 	int total = 0;
 
 	(void)bundle;
@@ -670,9 +735,13 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_ctx_report_int(ctx, "constants_to_initializers", c.constants);
 	onnxpass_ctx_report_int(ctx, "folded", c.folded);
 	onnxpass_ctx_report_int(ctx, "bypassed", c.bypassed);
+	onnxpass_ctx_report_int(ctx, "noop_by_shape", c.noops);
 	onnxpass_ctx_report_int(ctx, "removed", c.removed);
-	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%lld Constant nodes to initializers, %lld folded, %lld bypassed, %lld removed",
-		     (long long)c.constants, (long long)c.folded, (long long)c.bypassed, (long long)c.removed);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
+		     "%lld Constant nodes to initializers, %lld folded, %lld bypassed, "
+		     "%lld no-op Reshape/Expand/Cast by inferred shape, %lld removed",
+		     (long long)c.constants, (long long)c.folded, (long long)c.bypassed, (long long)c.noops,
+		     (long long)c.removed);
 	return total;
 }
 
@@ -696,8 +765,11 @@ static const struct onnxpass_plugin plugin = {
 		"evaluated (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div,\n"
 		"Neg, Reshape, Range, ConstantOfShape on integer and float values) when the result\n"
 		"is at most fold_max_bytes or no bigger than what it reads, so the model never\n"
-		"grows; Identity, inference Dropout and Cast to the same type are bypassed; then\n"
-		"nodes and initializers nothing reads are removed.  Graph outputs are kept.",
+		"grows; Identity, inference Dropout and Cast to the same type are bypassed, and\n"
+		"so are Reshape and Expand that keep their input's shape and Cast to the type\n"
+		"the input has, by symbolic shape and type inference (equal dim_params are one\n"
+		"size); then nodes and initializers nothing reads are removed.  Graph outputs\n"
+		"are kept.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)

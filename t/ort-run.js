@@ -115,10 +115,13 @@ async function corpus(list) {
 
 // Deterministic inputs from a model's declared inputs.
 // Input shapes fixed on the command line: set=NAME:2x512
-const fixedShapes = {};
+// Symbolic dims fixed on the command line: dim=sequence_length:128
+const fixedShapes = {}, fixedDims = {};
 for (const a of process.argv) {
   const m = a.match(/^set=([^:]+):([0-9x]+)$/);
   if (m) fixedShapes[m[1]] = m[2].split('x').map(Number);
+  const d = a.match(/^dim=([^:]+):([0-9]+)$/);
+  if (d) fixedDims[d[1]] = Number(d[2]);
 }
 
 function makeInputs(io, seed) {
@@ -135,7 +138,7 @@ function makeInputs(io, seed) {
     }
     return named[d.param];
   };
-  const named = {}, feeds = {};
+  const named = Object.assign({}, fixedDims), feeds = {};
   // decoders that declare "past_sequence_length + 1" presume one new token
   if (io.inputs.some(i => i.dims.some(d => d.param && /past.*\+\s*1$/.test(d.param))))
     named.sequence_length = 1;
@@ -238,8 +241,26 @@ async function subCheck(full, part) {
   process.exit(r ? 1 : 0);
 }
 
+// Median run time of A and B on the same inputs, runs interleaved.
+async function time(a, b) {
+  const arg = (k, d) => { const x = process.argv.find(v => v.startsWith(k + '=')); return x ? x.slice(k.length + 1) : d; };
+  const o = Object.assign({}, opts, { graphOptimizationLevel: arg('level', 'all') });
+  const runs = Number(arg('runs', 20));
+  const feeds = makeInputs(graphIO(fs.readFileSync(a)), 12345);
+  const sa = await ort.InferenceSession.create(a, o), sb = await ort.InferenceSession.create(b, o);
+  for (let i = 0; i < 3; i++) { await sa.run(feeds); await sb.run(feeds); }
+  const ta = [], tb = [];
+  for (let i = 0; i < runs; i++) {
+    let t = process.hrtime.bigint(); await sa.run(feeds); ta.push(Number(process.hrtime.bigint() - t) / 1e6);
+    t = process.hrtime.bigint(); await sb.run(feeds); tb.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const med = (x) => x.sort((p, q) => p - q)[x.length >> 1];
+  console.log(`a_ms=${med(ta).toFixed(3)} b_ms=${med(tb).toFixed(3)} ratio=${(med(tb) / med(ta)).toFixed(3)}`);
+}
+
 async function main() {
   const [cmd, ...args] = process.argv.slice(2);
+  if (cmd === 'time') return time(args[0], args[1]);
   if (cmd === 'sub-check') return subCheck(args[0], args[1]);
   if (cmd === 'split-check') return splitCheck(args[0], args[1], args[2], args.slice(3));
   if (cmd === 'corpus') return corpus(args[0]);
