@@ -464,6 +464,19 @@ static bool slice(struct onnxpass_shapes *s, struct onnxpass_node *n, struct shp
 	return true;
 }
 
+/* Marks the listed axes (negative from the end); false if one is out of range. */
+static bool mark_axes(const int64_t *axes, int na, int rank, bool *mark)
+{
+	for (int i = 0; i < na; i++) {
+		int a = norm_axis(axes[i], rank);
+
+		if (a < 0 || a >= rank)
+			return false;
+		mark[a] = true;
+	}
+	return true;
+}
+
 static bool reduce(struct onnxpass_shapes *s, struct onnxpass_node *n, struct shp *o, const struct shp *x,
 		   int64_t opset)
 {
@@ -486,13 +499,8 @@ static bool reduce(struct onnxpass_shapes *s, struct onnxpass_node *n, struct sh
 		*o = *x;
 		return true;
 	}
-	for (int i = 0; i < na; i++) {
-		int a = norm_axis(axes[i], x->rank);
-
-		if (a < 0 || a >= x->rank)
-			return false;
-		red[a] = true;
-	}
+	if (!mark_axes(axes, na, x->rank, red))
+		return false;
 	o->rank = 0;
 	for (int i = 0; i < x->rank; i++) {
 		if (na && !red[i])
@@ -525,27 +533,15 @@ static bool unsqueeze(struct onnxpass_shapes *s, struct onnxpass_node *n, struct
 					axes[na++] = i;
 			}
 		}
-		for (int i = 0; i < na; i++) {
-			int a = norm_axis(axes[i], x->rank);
-
-			if (a < 0 || a >= x->rank)
-				return false;
-			mark[a] = true;
-		}
+		if (!mark_axes(axes, na, x->rank, mark))
+			return false;
 		o->rank = 0;
 		for (int i = 0; i < x->rank; i++)
 			if (!mark[i])
 				o->d[o->rank++] = x->d[i];
 	} else {
-		if (na < 0 || (r = x->rank + na) > MAX_RANK)
+		if (na < 0 || (r = x->rank + na) > MAX_RANK || !mark_axes(axes, na, r, mark))
 			return false;
-		for (int i = 0; i < na; i++) {
-			int a = norm_axis(axes[i], r);
-
-			if (a < 0 || a >= r)
-				return false;
-			mark[a] = true;
-		}
 		o->rank = r;
 		for (int i = 0, k = 0; i < r; i++)
 			o->d[i] = mark[i] ? 1 : x->d[k++];

@@ -576,12 +576,27 @@ static int fold(struct clean *c, struct onnxpass_graph *g, struct onnxpass_node 
 	return rc;
 }
 
+/* Removes n, whose output equals its input 0, pointing readers at the
+ * input: 1, or ENOMEM. */
+static int drop_node(struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	char *from = strdup(onnxpass_node_output(n, 0)), *to = strdup(onnxpass_node_input(n, 0));
+
+	if (from && to) {
+		onnxpass_graph_remove_node(g, n);
+		onnxpass_graph_replace_uses(g, from, to, false);
+	}
+	free(from);
+	free(to);
+	return from && to ? 1 : ONNXPASS_ENOMEM;
+}
+
 /* Identity, inference Dropout, a Cast to the type it already has. */
 static int bypass(struct clean *c, struct onnxpass_graph *g, struct onnxpass_node *n)
 {
 	struct onnxpass_value *in = onnxpass_node_input_value(n, 0), *out = onnxpass_node_output_value(n, 0);
-	char *from, *to;
 	bool ok = false;
+	int rc;
 
 	if (!in || !out || onnxpass_value_is_graph_output(out))
 		return 0;
@@ -600,16 +615,9 @@ static int bypass(struct clean *c, struct onnxpass_graph *g, struct onnxpass_nod
 	}
 	if (!ok)
 		return 0;
-	from = strdup(onnxpass_value_name(out));
-	to = strdup(onnxpass_value_name(in));
-	if (from && to) {
-		onnxpass_graph_remove_node(g, n);
-		onnxpass_graph_replace_uses(g, from, to, false);
-		c->bypassed++;
-	}
-	free(from);
-	free(to);
-	return from && to ? 1 : ONNXPASS_ENOMEM;
+	rc = drop_node(g, n);
+	c->bypassed += rc > 0;
+	return rc;
 }
 
 /* Same rank and, dim by dim, the same size or the same symbol. */
@@ -643,7 +651,6 @@ static int noop_by_shape(struct clean *c, struct onnxpass_graph *g)
 		struct onnxpass_node *n = nodes[i];
 		struct onnxpass_value *in = onnxpass_node_input_value(n, 0), *out = onnxpass_node_output_value(n, 0);
 		bool noop = false;
-		char *from, *to;
 		int64_t t;
 
 		if (!in || !out || onnxpass_value_is_graph_output(out))
@@ -654,20 +661,12 @@ static int noop_by_shape(struct clean *c, struct onnxpass_graph *g)
 			noop = t && onnxpass_shapes_dtype(sh, in) == t;
 		if (!noop)
 			continue;
-		from = strdup(onnxpass_value_name(out));
-		to = strdup(onnxpass_value_name(in));
-		if (from && to) {
-			onnxpass_graph_remove_node(g, n);
-			onnxpass_graph_replace_uses(g, from, to, false);
-			c->noops++;
-			changes++;
-		}
-		free(from);
-		free(to);
-		if (!from || !to) {
+		if (drop_node(g, n) < 0) {
 			changes = ONNXPASS_ENOMEM;
 			break;
 		}
+		c->noops++;
+		changes++;
 	}
 	free(nodes);
 	onnxpass_shapes_free(sh);

@@ -34,6 +34,19 @@ static bool reduces_last_axis(struct onnxpass_node *r, int64_t opset)
 	       (axes[0] > 0 && axes[0] == onnxpass_value_infer_rank(onnxpass_node_input_value(r, 0)) - 1);
 }
 
+/* A norm of the default domain over the last axis. */
+static struct onnxpass_node *add_norm(struct onnxpass_graph *g, const char *op, const char *name,
+				      const char *const *ins, size_t n_in, const char *out, float eps)
+{
+	struct onnxpass_node *n = onnxpass_graph_add_node(g, op, NULL, name, ins, n_in, &out, 1);
+
+	if (n) {
+		onnxpass_node_set_attr_int(n, "axis", -1);
+		onnxpass_node_set_attr_float(n, "epsilon", eps);
+	}
+	return n;
+}
+
 /*
  * LayerNormalization (decomposed, as torch exports it):
  *
@@ -139,13 +152,8 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 	ins[0] = xname;
 	ins[1] = gname;
 	ins[2] = bname;
-	ln = onnxpass_graph_add_node(g, "LayerNormalization", NULL, name, ins, beta ? 3 : 2,
-				     (const char *const *)&out, 1);
-	if (ln) {
-		onnxpass_node_set_attr_int(ln, "axis", -1);
-		onnxpass_node_set_attr_float(ln, "epsilon", eps);
-		f->layernorm++;
-	}
+	ln = add_norm(g, "LayerNormalization", name, ins, beta ? 3 : 2, out, eps);
+	f->layernorm += ln != NULL;
 	free(out);
 	free(gname);
 	free(bname);
@@ -234,13 +242,8 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 	onnxpass_graph_remove_node(g, m2);
 	ins[0] = xname;
 	ins[1] = wname;
-	sn = onnxpass_graph_add_node(g, "SimplifiedLayerNormalization", NULL, name, ins, 2,
-				     (const char *const *)&out, 1);
-	if (sn) {
-		onnxpass_node_set_attr_int(sn, "axis", -1);
-		onnxpass_node_set_attr_float(sn, "epsilon", eps);
-		f->rmsnorm++;
-	}
+	sn = add_norm(g, "SimplifiedLayerNormalization", name, ins, 2, out, eps);
+	f->rmsnorm += sn != NULL;
 	free(out);
 	free(xname);
 	free(wname);
