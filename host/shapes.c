@@ -230,7 +230,21 @@ static int64_t arith(struct onnxpass_shapes *s, const char *op, int64_t a, int64
 	return sym_new(s, NULL);
 }
 
-/* Values of a 1-D (or scalar) elementwise op on small tensors. */
+/* Equal of two elements: 1, 0, or -1 when unknown (sizes, the symbols,
+ * are never negative). */
+static int equal_elem(int64_t x, int64_t y)
+{
+	if (x == y)
+		return 1;
+	if (!is_sym(x) && !is_sym(y))
+		return 0;
+	if ((is_sym(x) && !is_sym(y) && y < 0) || (is_sym(y) && !is_sym(x) && x < 0))
+		return 0;
+	return -1;
+}
+
+/* Values of a 1-D (or scalar) elementwise op (arithmetic or Equal) on
+ * small tensors. */
 static void arith_vals(struct onnxpass_shapes *s, const char *op, struct shp *o, const struct shp *a,
 		       const struct shp *b)
 {
@@ -241,32 +255,17 @@ static void arith_vals(struct onnxpass_shapes *s, const char *op, struct shp *o,
 	n = a->nval > b->nval ? a->nval : b->nval;
 	if ((a->nval != n && a->nval != 1) || (b->nval != n && b->nval != 1))
 		return;
-	for (int i = 0; i < n; i++)
-		o->val[i] = arith(s, op, a->val[a->nval == 1 ? 0 : i], b->val[b->nval == 1 ? 0 : i]);
-	o->nval = n;
-}
-
-/* Equal on small vectors: sizes (symbols) are never negative. */
-static void equal_vals(struct shp *o, const struct shp *a, const struct shp *b)
-{
-	int n;
-
-	if (a->nval < 0 || b->nval < 0 || o->rank > 1)
-		return;
-	n = a->nval > b->nval ? a->nval : b->nval;
-	if ((a->nval != n && a->nval != 1) || (b->nval != n && b->nval != 1))
-		return;
 	for (int i = 0; i < n; i++) {
 		int64_t x = a->val[a->nval == 1 ? 0 : i], y = b->val[b->nval == 1 ? 0 : i];
+		int e;
 
-		if (x == y)
-			o->val[i] = 1;
-		else if (!is_sym(x) && !is_sym(y))
-			o->val[i] = 0;
-		else if ((is_sym(x) && !is_sym(y) && y < 0) || (is_sym(y) && !is_sym(x) && x < 0))
-			o->val[i] = 0;
-		else
+		if (strcmp(op, "Equal")) {
+			o->val[i] = arith(s, op, x, y);
+		} else if ((e = equal_elem(x, y)) < 0) {
 			return;
+		} else {
+			o->val[i] = e;
+		}
 	}
 	o->nval = n;
 }
@@ -880,9 +879,7 @@ static bool infer(struct onnxpass_shapes *s, struct onnxpass_node *n, size_t k, 
 			*o = t;
 			o->nval = -1;
 		}
-		if (ni == 2 && y && !strcmp(op, "Equal"))
-			equal_vals(o, x, y);
-		else if (ni == 2 && y)
+		if (ni == 2 && y)
 			arith_vals(s, op, o, x, y);
 		return ni >= 2 && b;
 	}
