@@ -59,7 +59,7 @@ static void fw_flush(struct fwriter *w)
 static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 {
 	w->offset += len;
-	if (w->err)
+	if (w->err || len == 0)	/* an empty tensor may have no bytes at all */
 		return;
 	if (len >= w->cap) {	/* big tensors go straight from the mapping */
 		fw_flush(w);
