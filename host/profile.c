@@ -204,10 +204,10 @@ static int cmp_rows(const void *a, const void *b)
 
 static void cell(FILE *out, uint64_t v, bool unknown, bool bytes)
 {
-	char buf[32];
+	char buf[40], hb[32];
 
 	if (bytes)
-		snprintf(buf, sizeof(buf), "%s%s", unknown ? ">=" : "", human_bytes(v, buf + 16, 16));
+		snprintf(buf, sizeof(buf), "%s%s", unknown ? ">=" : "", human_bytes(v, hb, sizeof(hb)));
 	else
 		snprintf(buf, sizeof(buf), "%s%llu", unknown ? ">=" : "", (unsigned long long)v);
 	fprintf(out, " %16s", buf);

@@ -844,10 +844,9 @@ static bool infer(struct onnxpass_shapes *s, struct onnxpass_node *n, size_t k, 
 	if (op_in(n, same_shape) || (ms && (!strcmp(op, "Gelu") || !strcmp(op, "FastGelu") ||
 					    !strcmp(op, "BiasGelu") || !strcmp(op, "QuickGelu") ||
 					    !strcmp(op, "RotaryEmbedding"))) ||
-	    ((strstr(op, "LayerNormalization") || !strcmp(op, "Trilu")) && (k == 0 || k == 3))) {
-		if (k > 0 && !strcmp(op, "Dropout") && k != 1)
-			return false;
-		if (k > 0 && !strstr(op, "LayerNormalization") && strcmp(op, "Dropout"))
+	    strstr(op, "LayerNormalization") || !strcmp(op, "Trilu")) {
+		/* besides output 0: Dropout's mask, the skip norms' sum (3) */
+		if (k > 0 && !(k == 1 && !strcmp(op, "Dropout")) && !(k == 3 && strstr(op, "LayerNormalization")))
 			return false;
 		*o = *x;
 		if (strcmp(op, "Cast") && strcmp(op, "Identity") && strcmp(op, "Neg"))

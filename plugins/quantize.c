@@ -81,9 +81,14 @@ struct nbits {
 	bool oom;
 };
 
-static inline float at(const struct nbits *j, int64_t k, int64_t n)
+/* Row k of B: in place, or gathered into buf when B is stored transposed. */
+static const float *row_k(const struct nbits *j, int64_t k, float *buf)
 {
-	return j->tr ? j->w[n * j->K + k] : j->w[k * j->N + n];
+	if (!j->tr)
+		return j->w + k * j->N;
+	for (int64_t n = 0; n < j->N; n++)
+		buf[n] = j->w[n * j->K + k];
+	return buf;
 }
 
 /* One work item: k-blocks 2*i and 2*i+1, so the 4-bit zero-point byte
@@ -93,9 +98,10 @@ static void nbits_pair(void *arg, size_t item)
 	struct nbits *j = arg;
 	int64_t N = j->N, qmax = (1 << j->bits) - 1, mid = 1 << (j->bits - 1);
 	float *mn = malloc((size_t)N * sizeof(float)), *mx = malloc((size_t)N * sizeof(float));
+	float *buf = j->tr ? malloc((size_t)N * sizeof(float)) : NULL;
 	uint8_t *zpv = malloc((size_t)N * 2);
 
-	if (!mn || !mx || !zpv) {
+	if (!mn || !mx || !zpv || (j->tr && !buf)) {
 		j->oom = true;
 		goto out;
 	}
@@ -111,13 +117,13 @@ static void nbits_pair(void *arg, size_t item)
 			mx[n] = -3.402823466e38f;
 		}
 		for (int64_t k = k0; k < k1; k++) {
-			for (int64_t n = 0; n < N; n++) {
-				float x = at(j, k, n);
+			const float *row = row_k(j, k, buf);
 
-				if (x < mn[n])
-					mn[n] = x;
-				if (x > mx[n])
-					mx[n] = x;
+			for (int64_t n = 0; n < N; n++) {
+				if (row[n] < mn[n])
+					mn[n] = row[n];
+				if (row[n] > mx[n])
+					mx[n] = row[n];
 			}
 		}
 		for (int64_t n = 0; n < N; n++) {
@@ -140,10 +146,12 @@ static void nbits_pair(void *arg, size_t item)
 			zpv[n * 2 + half] = z;
 		}
 		for (int64_t k = k0; k < k1; k++) {
+			const float *row = row_k(j, k, buf);
+
 			for (int64_t n = 0; n < N; n++) {
 				float s = j->scales[n * j->k_blocks + b], r = s != 0.0f ? 1.0f / s : 0.0f;
 				float z = (float)zpv[n * 2 + half];
-				float v = roundf(at(j, k, n) * r + z);
+				float v = roundf(row[n] * r + z);
 				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
 				uint8_t *dst = j->q + n * j->col_bytes;
 
@@ -181,6 +189,7 @@ static void nbits_pair(void *arg, size_t item)
 out:
 	free(mn);
 	free(mx);
+	free(buf);
 	free(zpv);
 }
 
@@ -955,7 +964,7 @@ static const struct onnxpass_plugin plugin = {
 	.struct_size = sizeof(struct onnxpass_plugin),
 	.name = "quantize",
 	.version = "1.0",
-	.summary = "int4/int8 MatMulNBits, uint8 or 4-bit block embeddings, or dynamic int8",
+	.summary = "int4/int8 MatMulNBits, uint8 or 4-bit block embeddings, dynamic int8, or fp16",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.run = run,
