@@ -103,7 +103,45 @@ static bool want(const struct onnxpass_params *p, const char *pattern)
 	return false;
 }
 
-static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p)
+/* The first round's matcher for n: the norms and the activations. */
+static int first_round(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
+		       const struct onnxpass_params *p, int64_t opset)
+{
+	if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
+		return layernorm(f, g, n, opset);
+	if (onnxpass_node_is(n, NULL, "Pow") && want(p, "rmsnorm"))
+		return rmsnorm(f, g, n, opset);
+	if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
+		return gelu(f, g, n);
+	if (onnxpass_node_is(n, NULL, "Tanh") && want(p, "fastgelu"))
+		return fast_gelu(f, g, n);
+	return 0;
+}
+
+/* The second round's: residual Adds into the norms fused above, bias
+ * Adds into the activations. */
+static int second_round(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
+			const struct onnxpass_params *p, int64_t opset)
+{
+	(void)opset;
+	if ((onnxpass_node_is(n, NULL, "LayerNormalization") ||
+	     onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization")) && want(p, "skip"))
+		return skip_norm(f, g, n);
+	if ((onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "Gelu") || onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "FastGelu") ||
+	     onnxpass_node_is(n, NULL, "Gelu")) && want(p, "bias"))
+		return bias_gelu(f, g, n);
+	return 0;
+}
+
+typedef int (*matcher)(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
+		       const struct onnxpass_params *p, int64_t opset);
+
+static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p);
+
+/* Runs match on a snapshot of g's nodes (and, in the first round, fuses
+ * subgraphs first); returns the changes or a negative error. */
+static int round_over(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p,
+		      matcher match, bool subgraphs)
 {
 	int64_t opset = onnxpass_model_opset(f->m, "");
 	size_t count;
@@ -115,52 +153,29 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 	for (size_t i = 0; i < count && rc >= 0; i++) {
 		struct onnxpass_node *n = nodes[i];
 
-		for (size_t k = 0; k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
+		for (size_t k = 0; subgraphs && k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
 			rc = fuse_graph(f, onnxpass_node_subgraph(n, k), p);
 			changes += rc > 0 ? rc : 0;
 		}
 		if (rc < 0 || onnxpass_node_is_removed(n))
 			continue;
-		if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
-			rc = layernorm(f, g, n, opset);
-		else if (onnxpass_node_is(n, NULL, "Pow") && want(p, "rmsnorm"))
-			rc = rmsnorm(f, g, n, opset);
-		else if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
-			rc = gelu(f, g, n);
-		else if (onnxpass_node_is(n, NULL, "Tanh") && want(p, "fastgelu"))
-			rc = fast_gelu(f, g, n);
-		else
-			continue;
+		rc = match(f, g, n, p, opset);
 		changes += rc > 0 ? rc : 0;
 	}
 	free(nodes);
-	if (rc < 0)
-		return rc;
-	/* second round: residual Adds into the norms fused above, bias Adds
-	 * into the activations */
-	if (want(p, "skip") || want(p, "bias")) {
-		nodes = onnxpass_graph_nodes(g, &count);
-		if (!nodes)
-			return ONNXPASS_ENOMEM;
-		for (size_t i = 0; i < count && rc >= 0; i++) {
-			struct onnxpass_node *n = nodes[i];
+	return rc < 0 ? rc : changes;
+}
 
-			if (onnxpass_node_is_removed(n))
-				continue;
-			if ((onnxpass_node_is(n, NULL, "LayerNormalization") ||
-			     onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization")) && want(p, "skip"))
-				rc = skip_norm(f, g, n);
-			else if ((onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "Gelu") ||
-				  onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "FastGelu") ||
-				  onnxpass_node_is(n, NULL, "Gelu")) && want(p, "bias"))
-				rc = bias_gelu(f, g, n);
-			else
-				continue;
-			changes += rc > 0 ? rc : 0;
-		}
-		free(nodes);
-		if (rc < 0)
+static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p)
+{
+	int changes = round_over(f, g, p, first_round, true), rc;
+
+	if (changes < 0)
+		return changes;
+	if (want(p, "skip") || want(p, "bias")) {
+		if ((rc = round_over(f, g, p, second_round, false)) < 0)
 			return rc;
+		changes += rc;
 	}
 	if (changes) {
 		onnxpass_graph_remove_unused(g);
@@ -178,17 +193,32 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 	(void)bundle;
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
-		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip, rc;
+		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention, rc;
+		struct onnxpass_graph *g;
 
 		f.m = onnxpass_ctx_model(ctx, i);
 		f.role = onnxpass_ctx_role(ctx, i);
 		f.fp32 = all_fp32(f.m);
 		if (onnxpass_model_opset(f.m, "") < 1)
 			return onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED, "%s has no default-domain opset", f.role);
-		rc = fuse_graph(&f, onnxpass_model_graph(f.m), params);
+		g = onnxpass_model_graph(f.m);
+		rc = fuse_graph(&f, g, params);
+		if (rc >= 0 && want(params, "attention")) {
+			/* after the norms, so that a skip norm's sum is final; the main
+			 * graph only, where the inputs' dims are declared */
+			int64_t n = attention_round(&f, g);
+
+			if (n > 0) {
+				onnxpass_graph_remove_unused(g);
+				if (onnxpass_graph_toposort(g))
+					return onnxpass_ctx_fail(ctx, ONNXPASS_EFORMAT, "%s: the fused graph has a cycle",
+								 f.role);
+			}
+			rc = n < 0 ? n : rc + n;
+		}
 		if (rc < 0)
 			return (int)rc;
-		if (f.gelu + f.fastgelu + f.bias + f.skip > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
 		total += (int)rc;
 	}
@@ -198,19 +228,21 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_ctx_report_int(ctx, "fastgelu", f.fastgelu);
 	onnxpass_ctx_report_int(ctx, "bias", f.bias);
 	onnxpass_ctx_report_int(ctx, "skip", f.skip);
+	onnxpass_ctx_report_int(ctx, "attention", f.attention);
 	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
 		     "fused %lld LayerNormalization, %lld SimplifiedLayerNormalization, %lld Gelu, "
-		     "%lld FastGelu, %lld bias activations, %lld skip norms; %lld candidates rejected",
+		     "%lld FastGelu, %lld bias activations, %lld skip norms, %lld MultiHeadAttention; "
+		     "%lld candidates rejected",
 		     (long long)f.layernorm, (long long)f.rmsnorm, (long long)f.gelu, (long long)f.fastgelu,
-		     (long long)f.bias, (long long)f.skip, (long long)f.rejected);
+		     (long long)f.bias, (long long)f.skip, (long long)f.attention, (long long)f.rejected);
 	return total;
 }
 
 static const struct onnxpass_param params[] = {
-	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip",
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip attention",
 	  "patterns to fuse: layernorm, rmsnorm, gelu, fastgelu, bias (bias Add into an activation), "
-	  "skip (residual Add into a norm)", 0, 0, NULL, false },
+	  "skip (residual Add into a norm), attention (-> MultiHeadAttention)", 0, 0, NULL, false },
 };
 
 static const struct onnxpass_plugin plugin = {
@@ -218,7 +250,7 @@ static const struct onnxpass_plugin plugin = {
 	.struct_size = sizeof(struct onnxpass_plugin),
 	.name = "fusion",
 	.version = "0.1",
-	.summary = "fuse decomposed LayerNorm, RMSNorm, Gelu/FastGelu, bias and residual norms into ORT's fused operators",
+	.summary = "fuse decomposed LayerNorm, RMSNorm, Gelu/FastGelu, bias, residual norms and attention into ORT's fused operators",
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.run = run,
@@ -232,7 +264,12 @@ static const struct onnxpass_plugin plugin = {
 		"constants, checked by evaluating the expression).  bias: Add(x, bias[H]) into\n"
 		"Gelu -> BiasGelu, into FastGelu -> FastGelu(x, bias).  skip: a residual Add into\n"
 		"either norm -> com.microsoft Skip(Simplified)LayerNormalization (the sum as\n"
-		"its 4th output when read elsewhere).  Candidates that only half match are\n"
+		"its 4th output when read elsewhere).  attention: MatMul(Q, K) [* scale]\n"
+		"[+ bias | Where(mask, min, .)] -> Softmax -> MatMul(., V), in any arrangement\n"
+		"of Reshape/Transpose that splits [batch, seq, heads*head] into heads (checked by\n"
+		"following each axis) -> com.microsoft MultiHeadAttention with the scale and\n"
+		"the additive terms as attention_bias (BERT, DistilBERT, BART, Marian, T5's\n"
+		"relative bias, Whisper).  Candidates that only half match are\n"
 		"left as they are; -v logs why each was rejected.",
 };
 

@@ -4,6 +4,7 @@
 //                    SAVED on every DIR/test_data_set_*, compares both with
 //                    the expected outputs; prints "ok|skip|fail ID reason".
 //   compare A B [exact|rtol=X|maxrel=X]   random inputs, outputs of B against A
+//                                     (padmask: padded attention masks)
 //   compare-dir DA DB [exact|rtol=X]  the same for each .onnx of DB in DA
 'use strict';
 const fs = require('fs');
@@ -124,6 +125,8 @@ for (const a of process.argv) {
   if (d) fixedDims[d[1]] = Number(d[2]);
 }
 
+const padMask = process.argv.includes('padmask');
+
 function makeInputs(io, seed) {
   let s = seed >>> 0;
   const rnd = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
@@ -152,7 +155,9 @@ function makeInputs(io, seed) {
       case 7: case 6: {
         const big = inp.elem === 7, a = big ? new BigInt64Array(n) : new Int32Array(n);
         for (let i = 0; i < n; i++) {
-          let v = lname === 'sr' ? 16000 : lname.includes('mask') ? 1 : lname.includes('token_type') ? 0 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
+          // padmask: batch row r of a [batch, length] mask pads its last r positions
+          const L = dims[dims.length - 1], pad = padMask && dims.length === 2 ? Math.floor(i / L) % dims[0] : 0;
+          let v = lname === 'sr' ? 16000 : lname.includes('mask') ? (i % L < L - pad ? 1 : 0) : lname.includes('token_type') ? 0 : lname.includes('position') ? i % dims[dims.length - 1] : Math.floor(rnd() * 100);
           a[i] = big ? BigInt(v) : v;
         }
         feeds[inp.name] = new ort.Tensor(big ? 'int64' : 'int32', a, dims); break;

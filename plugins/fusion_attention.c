@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fusion: scaled dot-product attention -> com.microsoft MultiHeadAttention.
+ *
+ * Exports spell attention in many layouts (BERT splits heads into 4-D
+ * tensors, BART folds batch and heads into one axis for its batched MatMul,
+ * DistilBERT masks with Where, T5 adds a relative position bias, decoders
+ * with past attend over a Concat of cached and new keys).  Rather than one
+ * pattern per exporter, the matcher follows the axes: every input dim is
+ * bound to a distinct size, shape inference gives each tensor on the way a
+ * concrete shape, and each tensor's dims are tracked as lists of named axes
+ * (batch b, heads n, query positions s, key positions t, head sizes h and
+ * v) through Reshape and Transpose.  The fusion holds when the axes land
+ * where attention needs them:
+ *
+ *   q0 [b, s, n*h] -> ... -> Q [.., s, h]     (leading dims: b then n)
+ *   k0 [b, t, n*h] or [b, n, t, h] -> ... -> K [.., h, t]
+ *   MatMul(Q, K) * scale [+ bias | Where(mask, -inf, .)] -> Softmax(last)
+ *   MatMul(P, V [.., t, v]) -> ... -> out [b, s, n*v]
+ *
+ * becomes MultiHeadAttention(q0, k0, v0, attention_bias=bias,
+ * num_heads=n, scale): the scalar Mul/Div on Q, K or the scores fold into
+ * scale, the additive terms (each [b|1, n|1, s|1, t]) into attention_bias,
+ * expanded along s when they broadcast over it, as the operator requires.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fusion.h"
+
+enum { AX_B, AX_N, AX_S, AX_H, AX_T, AX_V, N_AXES };
+#define MAX_RANK 6
+#define MAX_STEPS 16
+#define MAX_TERMS 4
+#define AXIS_LETTERS "bnshtv"
+
+struct layout {
+	int rank;
+	int n[MAX_RANK];		/* axes in dim i (outermost first) */
+	int ax[MAX_RANK][N_AXES];
+};
+
+/* An additive term of the scores: a value, or Where(cond, fill, 0). */
+struct term {
+	struct onnxpass_value *v, *cond;
+	float fill;
+	bool fill_if_false;	/* Where(cond, scores, fill) rather than Where(cond, fill, scores) */
+	int64_t dims[4];
+};
+
+struct cached_bias {
+	struct onnxpass_value *key;
+	float fill;
+	bool fill_if_false;
+	char *name;
+};
+
+struct attn {
+	struct fuse *f;
+	struct onnxpass_graph *g;
+	struct onnxpass_shapes *sh;
+	int64_t opset;
+	int64_t size[N_AXES];
+	float scale;
+	struct term term[MAX_TERMS];
+	int nterm;
+	struct cached_bias *cache;
+	size_t ncache;
+};
+
+/* Concrete dims of v (all bound), or -1. */
+static int dims_of(struct attn *a, struct onnxpass_value *v, int64_t *d)
+{
+	int r = v ? onnxpass_shapes_get(a->sh, v, d, MAX_RANK) : -1;
+
+	if (r < 0 || r > MAX_RANK)
+		return -1;
+	for (int i = 0; i < r; i++)
+		if (d[i] < 0)
+			return -1;
+	return r;
+}
+
+/* The one reader of v that is not a Shape (Shape readers only need the
+ * dims, which the fused graph no longer asks for once the reshapes they
+ * feed are gone), or NULL. */
+static struct onnxpass_node *main_use(struct onnxpass_value *v, int *input)
+{
+	struct onnxpass_node *u = NULL;
+
+	if (!v || onnxpass_value_is_graph_output(v))
+		return NULL;
+	for (size_t i = 0; i < onnxpass_value_use_count(v); i++) {
+		int in;
+		struct onnxpass_node *n = onnxpass_value_use(v, i, &in);
+
+		if (onnxpass_node_is(n, NULL, "Shape"))
+			continue;
+		if (u)
+			return NULL;
+		u = n;
+		*input = in;
+	}
+	return u;
+}
+
+/* A layout from a spec such as "b,s,nh"; axes of size 1 are left out. */
+static void layout_of(struct attn *a, struct layout *l, const char *spec)
+{
+	memset(l, 0, sizeof(*l));
+	l->rank = 1;
+	for (const char *c = spec; *c; c++) {
+		if (*c == ',') {
+			l->rank++;
+			continue;
+		}
+		int x = (int)(strchr(AXIS_LETTERS, *c) - AXIS_LETTERS);
+
+		if (a->size[x] != 1)
+			l->ax[l->rank - 1][l->n[l->rank - 1]++] = x;
+	}
+}
+
+static bool same_dims(const struct layout *l, int i, const struct layout *m, int j)
+{
+	return l->n[i] == m->n[j] && !memcmp(l->ax[i], m->ax[j], sizeof(int) * (size_t)l->n[i]);
+}
+
+static bool layout_is(struct attn *a, const struct layout *l, const char *spec)
+{
+	struct layout m;
+
+	layout_of(a, &m, spec);
+	if (l->rank != m.rank)
+		return false;
+	for (int i = 0; i < l->rank; i++)
+		if (!same_dims(l, i, &m, i))
+			return false;
+	return true;
+}
+
+/* The axes of dims [from, to) in order. */
+static int flatten(const struct layout *l, int from, int to, int *out)
+{
+	int k = 0;
+
+	for (int i = from; i < to; i++)
+		for (int j = 0; j < l->n[i]; j++)
+			out[k++] = l->ax[i][j];
+	return k;
+}
+
+/* Reshape: regroup the axes, in order, into dims of the given sizes; a
+ * boundary inside an axis fails. */
+static bool reshape(struct attn *a, struct layout *l, const int64_t *d, int rank)
+{
+	int ax[N_AXES * MAX_RANK], n = flatten(l, 0, l->rank, ax), k = 0;
+	struct layout r = { .rank = rank };
+
+	for (int i = 0; i < rank; i++) {
+		int64_t p = 1;
+
+		while (p < d[i] && k < n)
+			p *= a->size[r.ax[i][r.n[i]++] = ax[k++]];
+		if (p != d[i])
+			return false;
+	}
+	if (k != n)
+		return false;
+	*l = r;
+	return true;
+}
+
+static bool transpose(struct layout *l, struct onnxpass_node *t)
+{
+	const int64_t *perm;
+	size_t np = 0;
+	struct layout r = { .rank = l->rank };
+	bool seen[MAX_RANK] = { false };
+
+	if (onnxpass_node_attr_ints(t, "perm", &perm, &np))
+		np = 0;
+	if (np && (int)np != l->rank)
+		return false;
+	for (int i = 0; i < l->rank; i++) {
+		int64_t p = np ? perm[i] : l->rank - 1 - i;
+
+		if (p < 0 || p >= l->rank || seen[p])
+			return false;
+		seen[p] = true;
+		r.n[i] = l->n[p];
+		memcpy(r.ax[i], l->ax[p], sizeof(r.ax[i]));
+	}
+	*l = r;
+	return true;
+}
+
+/* Applies a Reshape or Transpose to l. */
+static bool apply(struct attn *a, struct layout *l, struct onnxpass_node *n)
+{
+	int64_t d[MAX_RANK];
+	int r;
+
+	if (onnxpass_node_is(n, NULL, "Transpose"))
+		return transpose(l, n);
+	r = dims_of(a, onnxpass_node_output_value(n, 0), d);
+	return r > 0 && reshape(a, l, d, r);
+}
+
+/* Mul or Div of x by a one-element constant that keeps x's rank: the
+ * factor it applies, in *c. */
+static bool scalar_step(struct attn *a, struct onnxpass_node *n, struct onnxpass_value *x, float *c)
+{
+	int64_t d0[MAX_RANK], d1[MAX_RANK];
+	bool mul = onnxpass_node_is(n, NULL, "Mul");
+
+	if (!mul && !(onnxpass_node_is(n, NULL, "Div") && onnxpass_node_input_value(n, 0) == x))
+		return false;
+	if (!const_float(other(n, x), c) || *c == 0.0f || !isfinite(*c))
+		return false;
+	if (dims_of(a, x, d0) != dims_of(a, onnxpass_node_output_value(n, 0), d1))
+		return false;
+	if (!mul)
+		*c = 1.0f / *c;
+	return true;
+}
+
+/* Walks back from v through Reshape, Transpose and scalar Mul/Div,
+ * folding the factors into a->scale; the layout steps go into steps, the
+ * last one first.  Returns where the walk stopped. */
+static struct onnxpass_value *walk_back(struct attn *a, struct onnxpass_value *v,
+					struct onnxpass_node **steps, int *n)
+{
+	float c;
+
+	for (*n = 0; *n < MAX_STEPS;) {
+		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
+
+		if (!p)
+			break;
+		if (onnxpass_node_is(p, NULL, "Reshape") || onnxpass_node_is(p, NULL, "Transpose"))
+			steps[(*n)++] = p;
+		else if (scalar_step(a, p, onnxpass_node_input_value(p, 0), &c))
+			a->scale *= c;
+		else if (onnxpass_node_is(p, NULL, "Mul") && scalar_step(a, p, onnxpass_node_input_value(p, 1), &c)) {
+			a->scale *= c;
+			v = onnxpass_node_input_value(p, 1);
+			continue;
+		} else
+			break;
+		v = onnxpass_node_input_value(p, 0);
+	}
+	return v;
+}
+
+static bool replay(struct attn *a, struct layout *l, struct onnxpass_node **steps, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		if (!apply(a, l, steps[i]))
+			return false;
+	return true;
+}
+
+/* A term's shape fits attention_bias before expansion: [b|1, n|1, s|1, t]. */
+static bool bias_shape(struct attn *a, struct onnxpass_value *v, int dtype, int64_t *d)
+{
+	static const int want[4] = { AX_B, AX_N, AX_S, AX_T };
+
+	if (dims_of(a, v, d) != 4 || onnxpass_shapes_dtype(a->sh, v) != dtype)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (d[i] != 1 && d[i] != a->size[want[i]])
+			return false;
+	return d[3] == a->size[AX_T];
+}
+
+/* The scores' way from Softmax back to MatMul(Q, K): layout steps, scalar
+ * factors (only before every additive term) and the additive terms. */
+struct score_step {
+	struct onnxpass_node *n;
+	int term;	/* index into a->term, or -1 for a layout step */
+};
+
+/* v is computed from a MatMul through ops the scores pass through. */
+static bool reaches_matmul(struct onnxpass_value *v, int depth)
+{
+	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
+
+	if (!p || depth > 12)
+		return false;
+	if (onnxpass_node_is(p, NULL, "MatMul"))
+		return true;
+	if (!onnxpass_node_is(p, NULL, "Reshape") && !onnxpass_node_is(p, NULL, "Transpose") &&
+	    !onnxpass_node_is(p, NULL, "Mul") && !onnxpass_node_is(p, NULL, "Div") &&
+	    !onnxpass_node_is(p, NULL, "Add") && !onnxpass_node_is(p, NULL, "Where"))
+		return false;
+	for (size_t i = 0; i < onnxpass_node_input_count(p); i++)
+		if (!is_constant(onnxpass_node_input_value(p, i)) &&
+		    reaches_matmul(onnxpass_node_input_value(p, i), depth + 1))
+			return true;
+	return false;
+}
+
+/* An additive term at p (Add, or Where(mask, min, scores)): fills t and
+ * returns the scores' side, or NULL. */
+static struct onnxpass_value *term_at(struct onnxpass_node *p, struct term *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (onnxpass_node_is(p, NULL, "Add") && onnxpass_node_input_count(p) == 2) {
+		struct onnxpass_value *x = onnxpass_node_input_value(p, 0), *y = onnxpass_node_input_value(p, 1);
+		bool rx = reaches_matmul(x, 0), ry = reaches_matmul(y, 0);
+
+		if (rx && ry)	/* both sides computed from MatMuls: the scores are read once */
+			rx = onnxpass_value_use_count(x) == 1, ry = onnxpass_value_use_count(y) == 1;
+		if (rx == ry)
+			return NULL;
+		t->v = rx ? y : x;
+		return rx ? x : y;
+	}
+	if (onnxpass_node_is(p, NULL, "Where") && onnxpass_node_input_count(p) == 3) {
+		/* masked_fill(mask, min): adding Where(mask, min, 0) gives the same
+		 * scores, min + s rounding to min for any |s| < 1e30 (an Expand of
+		 * the mask is peeled in check_terms) */
+		t->cond = onnxpass_node_input_value(p, 0);
+		if (const_float(onnxpass_node_input_value(p, 1), &t->fill) && t->fill <= -1e30f)
+			return onnxpass_node_input_value(p, 2);
+		t->fill_if_false = true;
+		if (const_float(onnxpass_node_input_value(p, 2), &t->fill) && t->fill <= -1e30f)
+			return onnxpass_node_input_value(p, 1);
+	}
+	return NULL;
+}
+
+static const char *scores_back(struct attn *a, struct onnxpass_value *v, struct score_step *steps,
+			       int *n, struct onnxpass_node **mm)
+{
+	bool late_scale = false;
+	float c;
+	int in;
+
+	for (*n = 0; *n < MAX_STEPS;) {
+		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
+		struct onnxpass_value *x0 = p ? onnxpass_node_input_value(p, 0) : NULL;
+		struct onnxpass_value *x1 = p ? onnxpass_node_input_value(p, 1) : NULL;
+
+		if (!p)
+			return "the scores are not computed by a MatMul";
+		if (onnxpass_node_is(p, NULL, "MatMul")) {
+			*mm = p;
+			return NULL;
+		}
+		if (!main_use(v, &in))
+			return "the scores are read outside the attention";
+		if (onnxpass_node_is(p, NULL, "Reshape") || onnxpass_node_is(p, NULL, "Transpose")) {
+			steps[(*n)++] = (struct score_step){ p, -1 };
+			v = x0;
+		} else if (scalar_step(a, p, x0, &c) || (onnxpass_node_is(p, NULL, "Mul") && scalar_step(a, p, x1, &c))) {
+			late_scale |= a->nterm == 0;
+			a->scale *= c;
+			v = is_constant(x1) ? x0 : x1;
+		} else {
+			if (a->nterm == MAX_TERMS)
+				return "too many terms added to the scores";
+			if (!(v = term_at(p, &a->term[a->nterm])))
+				return "the scores pass through an op other than Reshape, Transpose, scalar Mul/Div, "
+				       "Add or Where(mask, -inf, .)";
+			if (late_scale)
+				return "the scores are scaled after a term is added";
+			steps[(*n)++] = (struct score_step){ p, a->nterm++ };
+		}
+	}
+	return "the scores' path is too long";
+}
+
+/* Each term's shape, checked against the scores' layout where it is added. */
+static const char *check_terms(struct attn *a, struct layout *l, struct score_step *steps, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		struct term *t;
+
+		if (steps[i].term < 0) {
+			if (!apply(a, l, steps[i].n))
+				return "the scores' reshapes do not keep the heads' axes";
+			continue;
+		}
+		t = &a->term[steps[i].term];
+		if (!layout_is(a, l, "b,n,s,t"))
+			return "a term is added to scores not laid out [batch, heads, query, key]";
+		if (t->cond && onnxpass_value_producer(t->cond, NULL) &&
+		    onnxpass_node_is(onnxpass_value_producer(t->cond, NULL), NULL, "Expand")) {
+			/* Where(Expand(mask, shape of the scores), ..): the mask
+			 * itself broadcasts the same way when it fits the bias */
+			struct onnxpass_value *m = onnxpass_node_input_value(onnxpass_value_producer(t->cond, NULL), 0);
+
+			if (bias_shape(a, t->cond, ONNXPASS_DT_BOOL, t->dims) && bias_shape(a, m, ONNXPASS_DT_BOOL, t->dims))
+				t->cond = m;
+		}
+		if (!bias_shape(a, t->cond ? t->cond : t->v, t->cond ? ONNXPASS_DT_BOOL : ONNXPASS_DT_FLOAT, t->dims))
+			return "a term added to the scores is not [batch|1, heads|1, query|1, key] float";
+	}
+	return NULL;
+}
+
+/* A new int64 initializer; returns its name (caller frees) or NULL. */
+static char *int64_const(struct attn *a, const char *prefix, const int64_t *v, int64_t n, bool scalar)
+{
+	char *name = onnxpass_graph_fresh_name(a->g, prefix);
+	struct onnxpass_tensor *t = name ? onnxpass_tensor_new(name, ONNXPASS_DT_INT64, scalar ? 0 : 1, &n) : NULL;
+
+	if (!t || onnxpass_graph_add_initializer(a->g, t)) {
+		onnxpass_tensor_free(t);
+		free(name);
+		return NULL;
+	}
+	memcpy(onnxpass_tensor_mutable_data(t), v, sizeof(*v) * (size_t)n);
+	return name;
+}
+
+static char *float_const(struct attn *a, const char *prefix, float v)
+{
+	char *name = onnxpass_graph_fresh_name(a->g, prefix);
+	struct onnxpass_tensor *t = name ? onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 0, NULL) : NULL;
+
+	if (!t || onnxpass_graph_add_initializer(a->g, t) || onnxpass_tensor_from_f32(t, &v, 1)) {
+		onnxpass_tensor_free(t);
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* Adds op(ins) -> a fresh value named after base; returns its name. */
+static char *emit(struct attn *a, const char *op, const char *base, const char *const *ins, size_t n)
+{
+	char *out = onnxpass_graph_fresh_name(a->g, base);
+	const char *o = out;
+
+	if (out && !onnxpass_graph_add_node(a->g, op, NULL, out, ins, n, &o, 1)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* One term as a value: itself, or Where(cond, fill, 0). */
+static char *term_value(struct attn *a, struct term *t)
+{
+	char *zero, *fill, *out;
+	const char *ins[3];
+
+	if (!t->cond)
+		return own(onnxpass_value_name(t->v));
+	zero = float_const(a, "attention_zero", 0.0f);
+	fill = float_const(a, "attention_fill", t->fill);
+	ins[0] = onnxpass_value_name(t->cond);
+	ins[1] = t->fill_if_false ? zero : fill;
+	ins[2] = t->fill_if_false ? fill : zero;
+	out = zero && fill ? emit(a, "Where", "attention_mask_bias", ins, 3) : NULL;
+	free(zero);
+	free(fill);
+	return out;
+}
+
+/* The terms summed and expanded to [b|1, n|1, s, t]; q0 gives s. */
+static char *build_bias(struct attn *a, struct onnxpass_value *q0)
+{
+	int64_t d2 = 1;
+	char *bias = NULL;
+	struct onnxpass_value *key = a->nterm == 1 ? (a->term[0].cond ? a->term[0].cond : a->term[0].v) : NULL;
+
+	for (size_t i = 0; key && i < a->ncache; i++)
+		if (a->cache[i].key == key && a->cache[i].fill == a->term[0].fill &&
+		    a->cache[i].fill_if_false == a->term[0].fill_if_false)
+			return own(a->cache[i].name);
+	for (int i = 0; i < a->nterm; i++) {
+		char *v = term_value(a, &a->term[i]), *sum = v;
+		const char *ins[2] = { bias, v };
+
+		d2 = a->term[i].dims[2] > d2 ? a->term[i].dims[2] : d2;
+		if (v && bias) {
+			sum = emit(a, "Add", "attention_bias", ins, 2);
+			free(v);
+		}
+		free(bias);
+		if (!(bias = sum))
+			return NULL;
+	}
+	if (d2 == 1 && a->size[AX_S] != 1) {	/* broadcast over the queries: Expand to [.., s, t] */
+		static const int64_t one_one[2] = { 1, 1 }, one[1] = { 1 }, start[1] = { 1 }, end[1] = { 2 };
+		char *c11 = int64_const(a, "attention_ones", one_one, 2, false);
+		char *c1 = int64_const(a, "attention_one", one, 1, false);
+		char *cs = int64_const(a, "attention_start", start, 1, false);
+		char *ce = int64_const(a, "attention_end", end, 1, false);
+		const char *ins[5] = { onnxpass_value_name(q0) };
+		char *shape = NULL, *s = NULL, *cat = NULL, *ex = NULL;
+
+		if (c11 && c1 && cs && ce && (shape = emit(a, "Shape", "attention_query_shape", ins, 1))) {
+			ins[0] = shape;
+			ins[1] = cs;
+			ins[2] = ce;
+			s = emit(a, "Slice", "attention_query_length", ins, 3);
+		}
+		if (s) {
+			ins[0] = c11;
+			ins[1] = s;
+			ins[2] = c1;
+			cat = emit(a, "Concat", "attention_bias_shape", ins, 3);
+			if (cat)
+				onnxpass_node_set_attr_int(onnxpass_value_producer(onnxpass_graph_value(a->g, cat), NULL),
+							   "axis", 0);
+		}
+		if (cat) {
+			ins[0] = bias;
+			ins[1] = cat;
+			ex = emit(a, "Expand", "attention_bias_expanded", ins, 2);
+		}
+		free(c11);
+		free(c1);
+		free(cs);
+		free(ce);
+		free(shape);
+		free(s);
+		free(cat);
+		free(bias);
+		bias = ex;
+	}
+	if (bias && key) {
+		struct cached_bias *c = realloc(a->cache, sizeof(*c) * (a->ncache + 1));
+
+		if (c) {
+			a->cache = c;
+			c[a->ncache] = (struct cached_bias){ key, a->term[0].fill, a->term[0].fill_if_false, own(bias) };
+			a->ncache += c[a->ncache].name != NULL;
+		}
+	}
+	return bias;
+}
+
+/* Sizes of the axes from q0, k0, v0 and the head sizes at the MatMuls. */
+static const char *bind_axes(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
+			     struct onnxpass_value *v0, struct onnxpass_value *q, struct onnxpass_value *v)
+{
+	int64_t dq[MAX_RANK], dk[MAX_RANK], dv[MAX_RANK], d[MAX_RANK];
+	int rq = dims_of(a, q0, dq), rk = dims_of(a, k0, dk), rv = dims_of(a, v0, dv), r;
+
+	if (rq != 3)
+		return "the query does not start from a [batch, sequence, hidden] tensor";
+	if ((rk != 3 && rk != 4) || rv != rk)
+		return "key and value do not start from [batch, sequence, hidden] or [batch, heads, sequence, "
+		       "head] tensors";
+	if ((r = dims_of(a, q, d)) < 2 || !d[r - 1] || dq[2] % d[r - 1])
+		return "the query's head size does not divide its hidden size";
+	a->size[AX_B] = dq[0];
+	a->size[AX_S] = dq[1];
+	a->size[AX_H] = d[r - 1];
+	a->size[AX_N] = dq[2] / d[r - 1];
+	if ((r = dims_of(a, v, d)) < 2)
+		return "the value's shape is unknown";
+	a->size[AX_V] = d[r - 1];
+	a->size[AX_T] = rk == 3 ? dk[1] : dk[2];
+	if (rk == 3 ? dk[0] != dq[0] || dk[2] != dq[2] || dv[0] != dq[0] || dv[1] != dk[1] ||
+			      dv[2] != a->size[AX_N] * a->size[AX_V]
+		    : dk[0] != dq[0] || dk[1] != a->size[AX_N] || dk[3] != a->size[AX_H] || dv[0] != dq[0] ||
+			      dv[1] != a->size[AX_N] || dv[2] != dk[2] || dv[3] != a->size[AX_V] ||
+			      a->size[AX_V] != a->size[AX_H])
+		return "query, key and value disagree on batch, heads or head size";
+	for (int i = 0; i < N_AXES; i++)
+		if (a->size[i] < 1)
+			return "an axis has no size";
+	return NULL;
+}
+
+/* Leading dims (all but the last two) of l and m hold the same axes. */
+static bool same_lead(const struct layout *l, const struct layout *m)
+{
+	if (l->rank != m->rank || l->rank < 2)
+		return false;
+	for (int i = 0; i < l->rank - 2; i++)
+		if (!same_dims(l, i, m, i))
+			return false;
+	return true;
+}
+
+static bool lead_is_bn(struct attn *a, const struct layout *l)
+{
+	int ax[N_AXES * MAX_RANK], k = flatten(l, 0, l->rank - 2, ax), j = 0;
+
+	if (a->size[AX_B] != 1)
+		if (k <= j || ax[j++] != AX_B)
+			return false;
+	if (a->size[AX_N] != 1)
+		if (k <= j || ax[j++] != AX_N)
+			return false;
+	return j == k;
+}
+
+static bool last_two(struct attn *a, const struct layout *l, const char *x, const char *y)
+{
+	struct layout m;
+
+	layout_of(a, &m, x);
+	if (l->rank < 2 || !same_dims(l, l->rank - 2, &m, 0))
+		return false;
+	layout_of(a, &m, y);
+	return same_dims(l, l->rank - 1, &m, 0);
+}
+
+static int attention(struct attn *a, struct onnxpass_node *sm)
+{
+	struct fuse *f = a->f;
+	struct onnxpass_value *p = onnxpass_node_output_value(sm, 0), *q0, *k0, *v0, *out;
+	struct onnxpass_node *mm0 = NULL, *mm1, *qs[MAX_STEPS], *ks[MAX_STEPS], *vs[MAX_STEPS], *last;
+	struct score_step ss[MAX_STEPS];
+	struct layout ql, kl, sl, vl, ol;
+	int nq, nk, nv, ns, in, rank;
+	int64_t axis, d[MAX_RANK];
+	const char *why;
+	char *bias = NULL, *name, *oname;
+	const char *ins[6];
+	struct onnxpass_node *mha;
+
+	a->scale = 1.0f;
+	a->nterm = 0;
+	mm1 = only_use(p, &in);
+	if (!mm1 || !onnxpass_node_is(mm1, NULL, "MatMul") || in != 0)
+		return 0;	/* not attention's softmax */
+	rank = dims_of(a, onnxpass_node_input_value(sm, 0), d);
+	if (onnxpass_node_attr_int(sm, "axis", &axis))
+		axis = a->opset < 13 ? 1 : -1;
+	if (rank < 2 || (axis != -1 && axis != rank - 1))
+		return reject(f, sm, "attention", "the softmax is not over the last axis of a known shape"), 0;
+	if ((why = scores_back(a, onnxpass_node_input_value(sm, 0), ss, &ns, &mm0)))
+		return reject(f, sm, "attention", why), 0;
+	if (main_use(onnxpass_node_output_value(mm0, 0), &in) == NULL)
+		return reject(f, sm, "attention", "the scores are read outside the attention"), 0;
+	q0 = walk_back(a, onnxpass_node_input_value(mm0, 0), qs, &nq);
+	k0 = walk_back(a, onnxpass_node_input_value(mm0, 1), ks, &nk);
+	v0 = walk_back(a, onnxpass_node_input_value(mm1, 1), vs, &nv);
+	if ((why = bind_axes(a, q0, k0, v0, onnxpass_node_input_value(mm0, 0), onnxpass_node_input_value(mm1, 1))))
+		return reject(f, sm, "attention", why), 0;
+	if (onnxpass_shapes_dtype(a->sh, q0) != ONNXPASS_DT_FLOAT ||
+	    onnxpass_shapes_dtype(a->sh, k0) != ONNXPASS_DT_FLOAT ||
+	    onnxpass_shapes_dtype(a->sh, v0) != ONNXPASS_DT_FLOAT)
+		return reject(f, sm, "attention", "query, key or value is not float32"), 0;
+	layout_of(a, &ql, "b,s,nh");
+	layout_of(a, &kl, onnxpass_shapes_get(a->sh, k0, d, MAX_RANK) == 3 ? "b,t,nh" : "b,n,t,h");
+	layout_of(a, &vl, onnxpass_shapes_get(a->sh, v0, d, MAX_RANK) == 3 ? "b,t,nv" : "b,n,t,v");
+	if (!replay(a, &ql, qs, nq) || !last_two(a, &ql, "s", "h") || !lead_is_bn(a, &ql))
+		return reject(f, sm, "attention", "the query is not split into [batch, heads, query, head]"), 0;
+	if (!replay(a, &kl, ks, nk) || !last_two(a, &kl, "h", "t") || !same_lead(&kl, &ql))
+		return reject(f, sm, "attention", "the key is not split into [batch, heads, head, key]"), 0;
+	sl = ql;
+	layout_of(a, &ol, "t");
+	sl.n[sl.rank - 1] = ol.n[0];
+	memcpy(sl.ax[sl.rank - 1], ol.ax[0], sizeof(ol.ax[0]));
+	if ((why = check_terms(a, &sl, ss, ns)))
+		return reject(f, sm, "attention", why), 0;
+	if (!last_two(a, &sl, "s", "t") || !lead_is_bn(a, &sl))
+		return reject(f, sm, "attention", "the softmax input is not [batch, heads, query, key]"), 0;
+	if (!replay(a, &vl, vs, nv) || !last_two(a, &vl, "t", "v") || !same_lead(&vl, &sl))
+		return reject(f, sm, "attention", "the value is not split into [batch, heads, key, head]"), 0;
+	/* the output: forward through its reshapes until it is [b, s, n*v] */
+	ol = sl;
+	layout_of(a, &vl, "v");
+	ol.n[ol.rank - 1] = vl.n[0];
+	memcpy(ol.ax[ol.rank - 1], vl.ax[0], sizeof(vl.ax[0]));
+	out = onnxpass_node_output_value(mm1, 0);
+	last = mm1;
+	for (int i = 0; !layout_is(a, &ol, "b,s,nv"); i++) {
+		struct onnxpass_node *u = main_use(out, &in);
+
+		if (i == MAX_STEPS || !u || (!onnxpass_node_is(u, NULL, "Reshape") && !onnxpass_node_is(u, NULL, "Transpose")) ||
+		    in != 0 || !apply(a, &ol, u))
+			return reject(f, sm, "attention", "the output is not merged back into [batch, sequence, hidden]"), 0;
+		last = u;
+		out = onnxpass_node_output_value(u, 0);
+	}
+	if (last == mm1)
+		return reject(f, sm, "attention", "the output is not merged back into [batch, sequence, hidden]"), 0;
+	if (a->nterm && a->opset < 10)
+		return reject(f, sm, "attention", "opset below 10 (no Slice with inputs for the bias)"), 0;
+	if (a->nterm && !(bias = build_bias(a, q0)))
+		return ONNXPASS_ENOMEM;
+	oname = own(onnxpass_value_name(out));
+	name = own(onnxpass_node_name(sm));
+	ins[0] = onnxpass_value_name(q0);
+	ins[1] = onnxpass_value_name(k0);
+	ins[2] = onnxpass_value_name(v0);
+	ins[3] = "";
+	ins[4] = "";
+	ins[5] = bias ? bias : "";
+	onnxpass_graph_remove_node(a->g, last);
+	mha = onnxpass_graph_add_node(a->g, "MultiHeadAttention", ONNXPASS_DOMAIN_MS, name, ins, bias ? 6 : 3,
+				      (const char *const *)&oname, 1);
+	if (mha) {
+		onnxpass_node_set_attr_int(mha, "num_heads", a->size[AX_N]);
+		onnxpass_node_set_attr_float(mha, "scale", a->scale);
+		f->attention++;
+	}
+	free(bias);
+	free(oname);
+	free(name);
+	return mha ? 1 : ONNXPASS_ENOMEM;
+}
+
+/* Every input dim_param bound to its own size, well away from head counts
+ * and head sizes, so that each axis is told apart by its size. */
+static struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g)
+{
+	const char *names[64];
+	int64_t values[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
+		struct onnxpass_value *v = onnxpass_graph_input(g, i);
+
+		for (int k = 0; k < onnxpass_value_rank(v); k++) {
+			const char *param = NULL;
+			int64_t size;
+			size_t j;
+
+			onnxpass_value_dim(v, k, &size, &param);
+			if (!param || !*param)
+				continue;
+			for (j = 0; j < n && strcmp(names[j], param); j++)
+				;
+			if (j == n && n < 64) {
+				names[n] = param;
+				values[n] = 1009 + 26 * (int64_t)n + (n % 2 ? 4 : 0);	/* 1009, 1039, 1061... */
+				n++;
+			}
+		}
+	}
+	return onnxpass_shapes_infer(g, names, values, n);
+}
+
+int attention_round(struct fuse *f, struct onnxpass_graph *g)
+{
+	struct attn a = { .f = f, .g = g, .opset = onnxpass_model_opset(f->m, "") };
+	size_t count;
+	struct onnxpass_node **nodes;
+	int changes = 0, rc = 0;
+
+	if (!(a.sh = bound_shapes(g)))
+		return ONNXPASS_ENOMEM;
+	if (!(nodes = onnxpass_graph_nodes(g, &count))) {
+		onnxpass_shapes_free(a.sh);
+		return ONNXPASS_ENOMEM;
+	}
+	for (size_t i = 0; i < count && rc >= 0; i++)
+		if (!onnxpass_node_is_removed(nodes[i]) && onnxpass_node_is(nodes[i], NULL, "Softmax")) {
+			rc = attention(&a, nodes[i]);
+			changes += rc > 0 ? rc : 0;
+		}
+	for (size_t i = 0; i < a.ncache; i++)
+		free(a.cache[i].name);
+	free(a.cache);
+	free(nodes);
+	onnxpass_shapes_free(a.sh);
+	return rc < 0 ? rc : changes;
+}
