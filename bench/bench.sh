@@ -4,7 +4,8 @@
 # Prints, measured in this run: load+save time over cat-speed I/O (read the
 # inputs, write the same bytes), dedup time, and peak RSS over input size;
 # the MADLAD recipes' size ratios and quantize throughput on a generated
-# ~1 GB MADLAD-shaped export; ORT inference time fused / unfused.
+# ~1 GB MADLAD-shaped export; ORT inference time fused / unfused (the
+# generated T5 encoder, a generated BERT-base-wide encoder, tiny fixtures).
 set -eu
 : "${ONNXPASS:?}" "${GEN:?}"
 MB=${BENCH_MB:-1000}
@@ -63,6 +64,21 @@ if "$node" -e "require('onnxruntime-node')" 2>/dev/null; then
 		echo "fused encoder, ORT $lv:   $r  (a: export, b: clean+fusion; ratio = b/a)"
 	done
 	echo "clean+fusion pass time:  ${fz_s} s for $(du -cb "$dir"/t5/encoder_model.onnx* | tail -1 | cut -f1) bytes"
+	# a generated BERT-base-wide encoder (768, 12 heads, 3072, 4 layers):
+	# every fusion, then all but attention, then all but the skip norms,
+	# each against the export at 128 tokens
+	"$GEN" bert "$dir/bert.onnx" mid
+	"$ONNXPASS" -q run clean -i "$dir/bert.onnx" -o "$dir/bert-c.onnx"
+	"$ONNXPASS" -q run fusion -i "$dir/bert-c.onnx" -o "$dir/bert-all.onnx"
+	"$ONNXPASS" -q run fusion patterns='layernorm gelu bias skip' -i "$dir/bert-c.onnx" -o "$dir/bert-noattn.onnx"
+	"$ONNXPASS" -q run fusion patterns='layernorm gelu bias attention' -i "$dir/bert-c.onnx" -o "$dir/bert-noskip.onnx"
+	for lv in basic all; do
+		for b in all noattn noskip; do
+			r=$("$node" "$ortrun" time "$dir/bert.onnx" "$dir/bert-$b.onnx" level=$lv runs=15 \
+				dim=batch_size:1 dim=sequence_length:128 2>/dev/null | tail -1)
+			echo "generated BERT-mid, ORT $lv, fusion $b: $r"
+		done
+	done
 	if [ -d "${FIXTURES:-}/optimum-tiny-bert" ]; then
 		for m in bert/model llama/model; do
 			f=$FIXTURES/optimum-tiny-$m.onnx

@@ -403,6 +403,14 @@ int main(int argc, char **argv)
 		t5_generate(is_big ? &big : &tiny, argv[2], is_big);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "bert")) {
+		/* bert FILE [tiny|mid]: mid is BERT-base wide (768, 12 heads, 3072) with 4 layers */
+		struct t5_config tiny = { 32, 8, 4, 64, 1000, 0, 0, 2, 5 };
+		struct t5_config mid = { 768, 64, 12, 3072, 8000, 0, 0, 4, 5 };
+
+		bert_generate(argc > 3 && !strcmp(argv[3], "mid") ? &mid : &tiny, argv[2]);
+		return 0;
+	}
 	if (argc >= 5 && !strcmp(argv[1], "dequant"))
 		return dequant(argv[2], argv[3], argv[4], argc > 5 ? atof(argv[5]) : 0.5);
 	if (argc >= 3 && !strcmp(argv[1], "demo")) {
@@ -433,6 +441,6 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR\n");
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | t5 DIR [tiny|big] | bert FILE [tiny|mid]\n");
 	return 2;
 }

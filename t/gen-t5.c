@@ -577,3 +577,94 @@ void t5_generate(const struct t5_config *c, const char *dir, bool external)
 		c->layers, (long long)c->vocab, (long long)c->buckets, (long long)c->max_distance);
 	fclose(f);
 }
+
+/* BERT-like encoder pieces: decomposed LayerNorm, erf Gelu, biased linears. */
+static const char *layer_norm(struct b *b, const char *x, const char *pre)
+{
+	char w[128], bias[128];
+	const char *mean, *d, *var;
+
+	mean = op(b, "ReduceMean", x, NULL, NULL);
+	attr_is(b, "axes", 1, (int64_t[]){ -1 });
+	d = op(b, "Sub", x, mean, NULL);
+	var = op(b, "ReduceMean", op(b, "Pow", d, scalar_f(b, 2.0f), NULL), NULL, NULL);
+	attr_is(b, "axes", 1, (int64_t[]){ -1 });
+	d = op(b, "Div", d, op(b, "Sqrt", op(b, "Add", var, scalar_f(b, 1e-12f), NULL), NULL, NULL), NULL);
+	snprintf(w, sizeof(w), "%s.weight", pre);
+	snprintf(bias, sizeof(bias), "%s.bias", pre);
+	return op(b, "Add", op(b, "Mul", d, weight(b, w, b->c->d_model, 0, 0.1f, 1.0f), NULL),
+		  weight(b, bias, b->c->d_model, 0, 0.1f, 0), NULL);
+}
+
+static const char *linear(struct b *b, const char *x, const char *pre, int64_t in, int64_t out)
+{
+	char w[128], bias[128];
+
+	snprintf(w, sizeof(w), "%s.weight", pre);
+	snprintf(bias, sizeof(bias), "%s.bias", pre);
+	return op(b, "Add", weight(b, bias, out, 0, 0.1f, 0),
+		  op(b, "MatMul", x, weight(b, w, in, out, 2.0f / sqrtf((float)in), 0), NULL), NULL);
+}
+
+static const char *gelu_erf(struct b *b, const char *x)
+{
+	const char *e = op(b, "Erf", op(b, "Div", x, scalar_f(b, 1.4142135f), NULL), NULL, NULL);
+
+	return op(b, "Mul", op(b, "Mul", x, op(b, "Add", e, scalar_f(b, 1.0f), NULL), NULL),
+		  scalar_f(b, 0.5f), NULL);
+}
+
+void bert_generate(const struct t5_config *c, const char *path)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/bert" };
+	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
+	const char *p2[2] = { "batch_size", "sequence_length" };
+	const char *p3[3] = { "batch_size", "sequence_length", NULL };
+	const int64_t hid = c->heads * c->d_kv;
+	const char *x, *mask, *pos;
+	char *dir = strdup(path), *slash = strrchr(dir, '/');
+
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	x = embed(&b, weight(&b, "embeddings.word_embeddings.weight", c->vocab, c->d_model, 1.0f, 0), "input_ids");
+	pos = arange(&b, dim_of(&b, "input_ids", 1), NULL);
+	x = op(&b, "Add", x, op(&b, "Gather", weight(&b, "embeddings.position_embeddings.weight", 512, c->d_model,
+							 1.0f, 0), pos, NULL), NULL);
+	x = layer_norm(&b, x, "embeddings.LayerNorm");
+	mask = mask_bias(&b, "attention_mask");
+	for (int l = 0; l < c->layers; l++) {
+		char pre[96], name[128];
+		const char *q, *k, *v, *s, *a;
+
+		snprintf(pre, sizeof(pre), "encoder.layer.%d", l);
+		snprintf(name, sizeof(name), "%s.attention.self.query", pre);
+		q = heads(&b, linear(&b, x, name, c->d_model, hid), x);
+		snprintf(name, sizeof(name), "%s.attention.self.key", pre);
+		k = heads(&b, linear(&b, x, name, c->d_model, hid), x);
+		snprintf(name, sizeof(name), "%s.attention.self.value", pre);
+		v = heads(&b, linear(&b, x, name, c->d_model, hid), x);
+		k = op(&b, "Transpose", k, NULL, NULL);
+		attr_is(&b, "perm", 4, (int64_t[]){ 0, 1, 3, 2 });
+		s = op(&b, "Div", op(&b, "MatMul", q, k, NULL), scalar_f(&b, sqrtf((float)c->d_kv)), NULL);
+		s = op(&b, "Softmax", op(&b, "Add", s, mask, NULL), NULL, NULL);
+		attr_i(&b, "axis", -1);
+		a = unheads(&b, op(&b, "MatMul", s, v, NULL), x);
+		snprintf(name, sizeof(name), "%s.attention.output.dense", pre);
+		a = op(&b, "Add", linear(&b, a, name, hid, c->d_model), x, NULL);
+		snprintf(name, sizeof(name), "%s.attention.output.LayerNorm", pre);
+		x = layer_norm(&b, a, name);
+		snprintf(name, sizeof(name), "%s.intermediate.dense", pre);
+		a = gelu_erf(&b, linear(&b, x, name, c->d_model, c->d_ff));
+		snprintf(name, sizeof(name), "%s.output.dense", pre);
+		a = op(&b, "Add", linear(&b, a, name, c->d_ff, c->d_model), x, NULL);
+		snprintf(name, sizeof(name), "%s.output.LayerNorm", pre);
+		x = layer_norm(&b, a, name);
+	}
+	onnxpass_node_set_output(last(&b), 0, "last_hidden_state");
+	io(b.g, "last_hidden_state", false, ONNXPASS_DT_FLOAT, 3, d3, p3);
+	if (slash)
+		*slash = '\0';
+	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, false);
+	free(dir);
+}

@@ -15,5 +15,8 @@ struct t5_config {
 /* Writes encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx
  * and config.json into dir; external puts weights in external data. */
 void t5_generate(const struct t5_config *c, const char *dir, bool external);
+/* A BERT-like encoder (decomposed LayerNorm, erf Gelu, biased linears,
+ * 4-D heads, additive mask) written to path. */
+void bert_generate(const struct t5_config *c, const char *path);
 
 #endif
