@@ -269,7 +269,8 @@ static const struct onnxpass_plugin plugin = {
 		"of Reshape/Transpose that splits [batch, seq, heads*head] into heads (checked by\n"
 		"following each axis) -> com.microsoft MultiHeadAttention with the scale and\n"
 		"the additive terms as attention_bias (BERT, DistilBERT, BART, Marian, T5's\n"
-		"relative bias, Whisper).  Candidates that only half match are\n"
+		"relative bias, Whisper, Llama/Mistral with rotary queries and repeated KV\n"
+		"heads).  Candidates that only half match are\n"
 		"left as they are; -v logs why each was rejected.",
 };
 

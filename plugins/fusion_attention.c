@@ -13,12 +13,15 @@
  * v) through Reshape and Transpose.  The fusion holds when the axes land
  * where attention needs them:
  *
- *   q0 [b, s, n*h] -> ... -> Q [.., s, h]     (leading dims: b then n)
+ *   q0 [b, s, n*h] or [b, n, s, h] -> ... -> Q [.., s, h]  (leading: b then n)
  *   k0 [b, t, n*h] or [b, n, t, h] -> ... -> K [.., h, t]
  *   MatMul(Q, K) * scale [+ bias | Where(mask, -inf, .)] -> Softmax(last)
  *   MatMul(P, V [.., t, v]) -> ... -> out [b, s, n*v]
  *
- * becomes MultiHeadAttention(q0, k0, v0, attention_bias=bias,
+ * (a [b, n, t, h] start may be the Reshape that merges repeated KV heads
+ * of a grouped-query model; a [b, n, s, h] query, rotary embeddings
+ * applied, is transposed and merged back) becomes
+ * MultiHeadAttention(q0, k0, v0, attention_bias=bias,
  * num_heads=n, scale): the scalar Mul/Div on Q, K or the scores fold into
  * scale, the additive terms (each [b|1, n|1, s|1, t]) into attention_bias,
  * expanded along s when they broadcast over it, as the operator requires.
@@ -68,6 +71,8 @@ struct attn {
 	int nterm;
 	struct cached_bias *cache;
 	size_t ncache;
+	int64_t bound[64];	/* the sizes given to the inputs' dim_params */
+	size_t nbound;
 };
 
 /* Concrete dims of v (all bound), or -1. */
@@ -238,7 +243,13 @@ static struct onnxpass_value *walk_back(struct attn *a, struct onnxpass_value *v
 	for (*n = 0; *n < MAX_STEPS;) {
 		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
 
+		int64_t d[MAX_RANK];
+
 		if (!p)
+			break;
+		/* a Reshape from rank 5 merges repeated KV heads (grouped-query
+		 * models): the walk starts at its [b, n, t, h] output */
+		if (onnxpass_node_is(p, NULL, "Reshape") && dims_of(a, onnxpass_node_input_value(p, 0), d) > 4)
 			break;
 		if (onnxpass_node_is(p, NULL, "Reshape") || onnxpass_node_is(p, NULL, "Transpose"))
 			steps[(*n)++] = p;
@@ -263,17 +274,35 @@ static bool replay(struct attn *a, struct layout *l, struct onnxpass_node **step
 	return true;
 }
 
-/* A term's shape fits attention_bias before expansion: [b|1, n|1, s|1, t]. */
+/* d is the size of an input's dim_param: a dim that exporters name apart
+ * (a mask's "past_sequence_length + 1", the cached cross keys'
+ * "encoder_sequence_length_out") but that the original Add could only
+ * broadcast if it equalled the scores' dim, or 1. */
+static bool named_dim(struct attn *a, int64_t d)
+{
+	for (size_t i = 0; i < a->nbound; i++)
+		if (a->bound[i] == d)
+			return true;
+	return false;
+}
+
+/* A term's shape fits attention_bias before expansion: [b|1, n|1, s|1, t]
+ * (a separately named input dim standing for b, s or t; MultiHeadAttention
+ * checks the sizes when it runs). */
 static bool bias_shape(struct attn *a, struct onnxpass_value *v, int dtype, int64_t *d)
 {
 	static const int want[4] = { AX_B, AX_N, AX_S, AX_T };
 
 	if (dims_of(a, v, d) != 4 || onnxpass_shapes_dtype(a->sh, v) != dtype)
 		return false;
-	for (int i = 0; i < 3; i++)
-		if (d[i] != 1 && d[i] != a->size[want[i]])
+	for (int i = 0; i < 4; i++) {
+		if (d[i] == a->size[want[i]] || (d[i] == 1 && i < 3))
+			continue;
+		if (i == 1 || !named_dim(a, d[i]))
 			return false;
-	return d[3] == a->size[AX_T];
+		d[i] = a->size[want[i]];
+	}
+	return true;
 }
 
 /* The scores' way from Softmax back to MatMul(Q, K): layout steps, scalar
@@ -463,8 +492,9 @@ static char *term_value(struct attn *a, struct term *t)
 	return out;
 }
 
-/* The terms summed and expanded to [b|1, n|1, s, t]; q0 gives s. */
-static char *build_bias(struct attn *a, struct onnxpass_value *q0)
+/* The terms summed and expanded to [b|1, n|1, s, t]; query [b, s, n*h]
+ * gives s. */
+static char *build_bias(struct attn *a, const char *query)
 {
 	int64_t d2 = 1;
 	char *bias = NULL;
@@ -493,7 +523,7 @@ static char *build_bias(struct attn *a, struct onnxpass_value *q0)
 		char *c1 = int64_const(a, "attention_one", one, 1, false);
 		char *cs = int64_const(a, "attention_start", start, 1, false);
 		char *ce = int64_const(a, "attention_end", end, 1, false);
-		const char *ins[5] = { onnxpass_value_name(q0) };
+		const char *ins[5] = { query };
 		char *shape = NULL, *s = NULL, *cat = NULL, *ex = NULL;
 
 		if (c11 && c1 && cs && ce && (shape = emit(a, "Shape", "attention_query_shape", ins, 1))) {
@@ -538,6 +568,31 @@ static char *build_bias(struct attn *a, struct onnxpass_value *q0)
 	return bias;
 }
 
+/* The query as MultiHeadAttention takes it, [b, s, n*h]: q0 itself, or
+ * a [b, n, s, h] q0 (rotary embeddings applied per head) transposed and
+ * merged.  Returns a name (caller frees) or NULL on ENOMEM. */
+static char *query_3d(struct attn *a, struct onnxpass_value *q0)
+{
+	static const int64_t merge[3] = { 0, 0, -1 };
+	const char *ins[2] = { onnxpass_value_name(q0) };
+	char *t, *shape, *q;
+	int64_t d[MAX_RANK];
+
+	if (dims_of(a, q0, d) == 3)
+		return own(onnxpass_value_name(q0));
+	if (!(t = emit(a, "Transpose", "attention_query_bsnh", ins, 1)))
+		return NULL;
+	onnxpass_node_set_attr_ints(onnxpass_value_producer(onnxpass_graph_value(a->g, t), NULL), "perm",
+				    (const int64_t[]){ 0, 2, 1, 3 }, 4);
+	shape = int64_const(a, "attention_query_merge", merge, 3, false);
+	ins[0] = t;
+	ins[1] = shape;
+	q = shape ? emit(a, "Reshape", "attention_query", ins, 2) : NULL;
+	free(t);
+	free(shape);
+	return q;
+}
+
 /* Sizes of the axes from q0, k0, v0 and the head sizes at the MatMuls. */
 static const char *bind_axes(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
 			     struct onnxpass_value *v0, struct onnxpass_value *q, struct onnxpass_value *v)
@@ -545,22 +600,23 @@ static const char *bind_axes(struct attn *a, struct onnxpass_value *q0, struct o
 	int64_t dq[MAX_RANK], dk[MAX_RANK], dv[MAX_RANK], d[MAX_RANK];
 	int rq = dims_of(a, q0, dq), rk = dims_of(a, k0, dk), rv = dims_of(a, v0, dv), r;
 
-	if (rq != 3)
-		return "the query does not start from a [batch, sequence, hidden] tensor";
+	if (rq != 3 && rq != 4)
+		return "the query does not start from [batch, sequence, hidden] or [batch, heads, sequence, head]";
 	if ((rk != 3 && rk != 4) || rv != rk)
 		return "key and value do not start from [batch, sequence, hidden] or [batch, heads, sequence, "
 		       "head] tensors";
-	if ((r = dims_of(a, q, d)) < 2 || !d[r - 1] || dq[2] % d[r - 1])
+	if ((r = dims_of(a, q, d)) < 2 || !d[r - 1] || (rq == 3 && dq[2] % d[r - 1]) ||
+	    (rq == 4 && dq[3] != d[r - 1]))
 		return "the query's head size does not divide its hidden size";
 	a->size[AX_B] = dq[0];
-	a->size[AX_S] = dq[1];
+	a->size[AX_S] = dq[rq - 2];
 	a->size[AX_H] = d[r - 1];
-	a->size[AX_N] = dq[2] / d[r - 1];
+	a->size[AX_N] = rq == 3 ? dq[2] / d[r - 1] : dq[1];
 	if ((r = dims_of(a, v, d)) < 2)
 		return "the value's shape is unknown";
 	a->size[AX_V] = d[r - 1];
 	a->size[AX_T] = rk == 3 ? dk[1] : dk[2];
-	if (rk == 3 ? dk[0] != dq[0] || dk[2] != dq[2] || dv[0] != dq[0] || dv[1] != dk[1] ||
+	if (rk == 3 ? dk[0] != dq[0] || dk[2] != a->size[AX_N] * a->size[AX_H] || dv[0] != dq[0] || dv[1] != dk[1] ||
 			      dv[2] != a->size[AX_N] * a->size[AX_V]
 		    : dk[0] != dq[0] || dk[1] != a->size[AX_N] || dk[3] != a->size[AX_H] || dv[0] != dq[0] ||
 			      dv[1] != a->size[AX_N] || dv[2] != dk[2] || dv[3] != a->size[AX_V] ||
@@ -617,7 +673,7 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	int nq, nk, nv, ns, in, rank;
 	int64_t axis, d[MAX_RANK];
 	const char *why;
-	char *bias = NULL, *name, *oname;
+	char *bias = NULL, *name, *oname, *query;
 	const char *ins[6];
 	struct onnxpass_node *mha;
 
@@ -644,7 +700,7 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	    onnxpass_shapes_dtype(a->sh, k0) != ONNXPASS_DT_FLOAT ||
 	    onnxpass_shapes_dtype(a->sh, v0) != ONNXPASS_DT_FLOAT)
 		return reject(f, sm, "attention", "query, key or value is not float32"), 0;
-	layout_of(a, &ql, "b,s,nh");
+	layout_of(a, &ql, onnxpass_shapes_get(a->sh, q0, d, MAX_RANK) == 3 ? "b,s,nh" : "b,n,s,h");
 	layout_of(a, &kl, onnxpass_shapes_get(a->sh, k0, d, MAX_RANK) == 3 ? "b,t,nh" : "b,n,t,h");
 	layout_of(a, &vl, onnxpass_shapes_get(a->sh, v0, d, MAX_RANK) == 3 ? "b,t,nv" : "b,n,t,v");
 	if (!replay(a, &ql, qs, nq) || !last_two(a, &ql, "s", "h") || !lead_is_bn(a, &ql))
@@ -681,11 +737,15 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 		return reject(f, sm, "attention", "the output is not merged back into [batch, sequence, hidden]"), 0;
 	if (a->nterm && a->opset < 10)
 		return reject(f, sm, "attention", "opset below 10 (no Slice with inputs for the bias)"), 0;
-	if (a->nterm && !(bias = build_bias(a, q0)))
+	if (!(query = query_3d(a, q0)))
 		return ONNXPASS_ENOMEM;
+	if (a->nterm && !(bias = build_bias(a, query))) {
+		free(query);
+		return ONNXPASS_ENOMEM;
+	}
 	oname = own(onnxpass_value_name(out));
 	name = own(onnxpass_node_name(sm));
-	ins[0] = onnxpass_value_name(q0);
+	ins[0] = query;
 	ins[1] = onnxpass_value_name(k0);
 	ins[2] = onnxpass_value_name(v0);
 	ins[3] = "";
@@ -700,6 +760,7 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 		f->attention++;
 	}
 	free(bias);
+	free(query);
 	free(oname);
 	free(name);
 	return mha ? 1 : ONNXPASS_ENOMEM;
@@ -707,10 +768,10 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 
 /* Every input dim_param bound to its own size, well away from head counts
  * and head sizes, so that each axis is told apart by its size. */
-static struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g)
+static struct onnxpass_shapes *bound_shapes(struct attn *a, struct onnxpass_graph *g)
 {
 	const char *names[64];
-	int64_t values[64];
+	int64_t *values = a->bound;
 	size_t n = 0;
 
 	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
@@ -733,6 +794,7 @@ static struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g)
 			}
 		}
 	}
+	a->nbound = n;
 	return onnxpass_shapes_infer(g, names, values, n);
 }
 
@@ -743,7 +805,7 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g)
 	struct onnxpass_node **nodes;
 	int changes = 0, rc = 0;
 
-	if (!(a.sh = bound_shapes(g)))
+	if (!(a.sh = bound_shapes(&a, g)))
 		return ONNXPASS_ENOMEM;
 	if (!(nodes = onnxpass_graph_nodes(g, &count))) {
 		onnxpass_shapes_free(a.sh);
