@@ -193,7 +193,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 	(void)bundle;
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
-		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention, rc;
+		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa, rc;
 		struct onnxpass_graph *g;
 
 		f.m = onnxpass_ctx_model(ctx, i);
@@ -206,7 +206,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		if (rc >= 0 && want(params, "attention")) {
 			/* after the norms, so that a skip norm's sum is final; the main
 			 * graph only, where the inputs' dims are declared */
-			int64_t n = attention_round(&f, g);
+			int64_t n = attention_round(&f, g, want(params, "gqa"));
 
 			if (n > 0) {
 				onnxpass_graph_remove_unused(g);
@@ -218,7 +218,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		}
 		if (rc < 0)
 			return (int)rc;
-		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
 		total += (int)rc;
 	}
@@ -229,20 +229,27 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_ctx_report_int(ctx, "bias", f.bias);
 	onnxpass_ctx_report_int(ctx, "skip", f.skip);
 	onnxpass_ctx_report_int(ctx, "attention", f.attention);
+	onnxpass_ctx_report_int(ctx, "gqa", f.gqa);
 	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
+	if (f.gqa)
+		onnxpass_log(ctx, ONNXPASS_LOG_INFO,
+			     "GroupQueryAttention runs a step of several tokens over a non-empty cache at batch 1 "
+			     "only (patterns without gqa keep MultiHeadAttention)");
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
 		     "fused %lld LayerNormalization, %lld SimplifiedLayerNormalization, %lld Gelu, "
-		     "%lld FastGelu, %lld bias activations, %lld skip norms, %lld MultiHeadAttention; "
-		     "%lld candidates rejected",
+		     "%lld FastGelu, %lld bias activations, %lld skip norms, %lld MultiHeadAttention, "
+		     "%lld GroupQueryAttention; %lld candidates rejected",
 		     (long long)f.layernorm, (long long)f.rmsnorm, (long long)f.gelu, (long long)f.fastgelu,
-		     (long long)f.bias, (long long)f.skip, (long long)f.attention, (long long)f.rejected);
+		     (long long)f.bias, (long long)f.skip, (long long)f.attention, (long long)f.gqa,
+		     (long long)f.rejected);
 	return total;
 }
 
 static const struct onnxpass_param params[] = {
-	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip attention",
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip attention gqa",
 	  "patterns to fuse: layernorm, rmsnorm, gelu, fastgelu, bias (bias Add into an activation), "
-	  "skip (residual Add into a norm), attention (-> MultiHeadAttention)", 0, 0, NULL, false },
+	  "skip (residual Add into a norm), attention (-> MultiHeadAttention), gqa (attention over "
+	  "repeated KV heads of a cached decoder -> GroupQueryAttention; needs attention)", 0, 0, NULL, false },
 };
 
 static const struct onnxpass_plugin plugin = {
@@ -270,8 +277,12 @@ static const struct onnxpass_plugin plugin = {
 		"following each axis) -> com.microsoft MultiHeadAttention with the scale and\n"
 		"the additive terms as attention_bias (BERT, DistilBERT, BART, Marian, T5's\n"
 		"relative bias, Whisper, Llama/Mistral with rotary queries and repeated KV\n"
-		"heads).  Candidates that only half match are\n"
-		"left as they are; -v logs why each was rejected.",
+		"heads).  gqa: where the keys and values are a cache Concat(past, new) of\n"
+		"fewer heads, each repeated (Unsqueeze/Expand/Reshape), -> com.microsoft\n"
+		"GroupQueryAttention over the unrepeated heads, writing the cache outputs\n"
+		"itself, the mask as attention_bias (ORT runs a step of several tokens\n"
+		"over a non-empty cache only at batch 1).  Candidates that only half match\n"
+		"are left as they are; -v logs why each was rejected.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)

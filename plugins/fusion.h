@@ -9,7 +9,7 @@ struct fuse {
 	struct onnxpass_ctx *ctx;
 	struct onnxpass_model *m;
 	const char *role;
-	int64_t layernorm, rmsnorm, gelu, fastgelu, bias, skip, attention, rejected;
+	int64_t layernorm, rmsnorm, gelu, fastgelu, bias, skip, attention, gqa, rejected;
 	bool fp32;	/* no float16/bfloat16 I/O or weights: see all_fp32() */
 };
 
@@ -34,7 +34,8 @@ int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
 int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf);
 int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh);
 int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
-/* Every attention of g (not of its subgraphs): changes, or < 0. */
-int attention_round(struct fuse *f, struct onnxpass_graph *g);
+/* Every attention of g (not of its subgraphs), over grouped KV heads as
+ * GroupQueryAttention when gqa: changes, or < 0. */
+int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa);
 
 #endif

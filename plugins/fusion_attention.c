@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fusion: scaled dot-product attention -> com.microsoft MultiHeadAttention.
+ * fusion: scaled dot-product attention -> com.microsoft MultiHeadAttention,
+ * or GroupQueryAttention over the grouped KV heads of a cached decoder.
  *
  * Exports spell attention in many layouts (BERT splits heads into 4-D
  * tensors, BART folds batch and heads into one axis for its batched MatMul,
@@ -73,6 +74,16 @@ struct attn {
 	size_t ncache;
 	int64_t bound[64];	/* the sizes given to the inputs' dim_params */
 	size_t nbound;
+	bool gqa;		/* grouped KV heads -> GroupQueryAttention */
+	struct cached_lengths *lengths;
+	size_t nlengths;
+};
+
+/* GroupQueryAttention's seqlens_k and total_sequence_length, shared by
+ * the layers whose batch, cached and new lengths have the same sizes. */
+struct cached_lengths {
+	int64_t b, past, s;
+	char *seqlens, *total;
 };
 
 /* Concrete dims of v (all bound), or -1. */
@@ -568,6 +579,30 @@ static char *build_bias(struct attn *a, const char *query)
 	return bias;
 }
 
+/* x [b, s, n*h] when v = Transpose(Reshape(x, [b, s, n, h]), 0 2 1 3): a
+ * split that the fused op does itself, or NULL. */
+static struct onnxpass_value *split_heads_of(struct attn *a, struct onnxpass_value *v)
+{
+	struct onnxpass_node *t = onnxpass_value_producer(v, NULL), *r;
+	struct onnxpass_value *x;
+	const int64_t *perm;
+	size_t np = 0;
+	int64_t d[MAX_RANK], dx[MAX_RANK], dv[MAX_RANK];
+
+	if (!t || !onnxpass_node_is(t, NULL, "Transpose") || onnxpass_node_attr_ints(t, "perm", &perm, &np) ||
+	    np != 4 || perm[0] != 0 || perm[1] != 2 || perm[2] != 1 || perm[3] != 3)
+		return NULL;
+	r = onnxpass_value_producer(onnxpass_node_input_value(t, 0), NULL);
+	if (!r || !onnxpass_node_is(r, NULL, "Reshape"))
+		return NULL;
+	x = onnxpass_node_input_value(r, 0);
+	if (dims_of(a, x, dx) != 3 || dims_of(a, onnxpass_node_input_value(t, 0), d) != 4 ||
+	    dims_of(a, v, dv) != 4 || d[0] != dx[0] || d[1] != dx[1] || d[2] * d[3] != dx[2] ||
+	    onnxpass_shapes_dtype(a->sh, x) != ONNXPASS_DT_FLOAT)
+		return NULL;
+	return x;
+}
+
 /* The query as MultiHeadAttention takes it, [b, s, n*h]: q0 itself, or
  * a [b, n, s, h] q0 (rotary embeddings applied per head) transposed and
  * merged.  Returns a name (caller frees) or NULL on ENOMEM. */
@@ -577,9 +612,12 @@ static char *query_3d(struct attn *a, struct onnxpass_value *q0)
 	const char *ins[2] = { onnxpass_value_name(q0) };
 	char *t, *shape, *q;
 	int64_t d[MAX_RANK];
+	struct onnxpass_value *src;
 
 	if (dims_of(a, q0, d) == 3)
 		return own(onnxpass_value_name(q0));
+	if ((src = split_heads_of(a, q0)))
+		return own(onnxpass_value_name(src));
 	if (!(t = emit(a, "Transpose", "attention_query_bsnh", ins, 1)))
 		return NULL;
 	onnxpass_node_set_attr_ints(onnxpass_value_producer(onnxpass_graph_value(a->g, t), NULL), "perm",
@@ -591,6 +629,141 @@ static char *query_3d(struct attn *a, struct onnxpass_value *q0)
 	free(t);
 	free(shape);
 	return q;
+}
+
+/* The cache around a grouped key or value. */
+struct kv {
+	struct onnxpass_value *past, *cur, *present;
+	int64_t groups;
+};
+
+/* k0 [b, n, t, h] = Reshape(Expand(x [b, g, 1, t, h] -> [b, g, n/g, t, h])),
+ * each of g heads repeated n/g times in a row as grouped-query models
+ * repeat their KV heads, where x is the Unsqueeze (or Reshape) of
+ * present = Concat(past [b, g, p, h], cur [b, g, s, h]) along the key
+ * axis: fills kv.  GroupQueryAttention maps query head i to KV head
+ * i / (n/g), the same grouping, and writes present itself. */
+static bool grouped_cache(struct attn *a, struct onnxpass_value *k0, struct kv *kv)
+{
+	struct onnxpass_node *r = onnxpass_value_producer(k0, NULL), *e, *u, *c;
+	struct onnxpass_value *x;
+	int64_t d[MAX_RANK], dx[MAX_RANK], dp[MAX_RANK], dc[MAX_RANK], axis;
+
+	if (!r || !onnxpass_node_is(r, NULL, "Reshape") ||
+	    !(e = onnxpass_value_producer(onnxpass_node_input_value(r, 0), NULL)) ||
+	    !onnxpass_node_is(e, NULL, "Expand") || dims_of(a, onnxpass_node_output_value(e, 0), d) != 5 ||
+	    !(u = onnxpass_value_producer(onnxpass_node_input_value(e, 0), NULL)) ||
+	    (!onnxpass_node_is(u, NULL, "Unsqueeze") && !onnxpass_node_is(u, NULL, "Reshape")))
+		return false;
+	if (dims_of(a, onnxpass_node_input_value(e, 0), dx) != 5 || dx[0] != d[0] || dx[1] != d[1] || dx[2] != 1 ||
+	    dx[3] != d[3] || dx[4] != d[4])
+		return false;
+	if (d[0] != a->size[AX_B] || d[1] * d[2] != a->size[AX_N] || d[2] < 2 || d[3] != a->size[AX_T] ||
+	    d[4] != a->size[AX_H])
+		return false;
+	x = onnxpass_node_input_value(u, 0);
+	if (dims_of(a, x, dx) != 4 || dx[0] != d[0] || dx[1] != d[1] || dx[2] != d[3] || dx[3] != d[4])
+		return false;
+	/* a cached decoder: the cache Concat */
+	c = onnxpass_value_producer(x, NULL);
+	if (!c || !onnxpass_node_is(c, NULL, "Concat") || onnxpass_node_input_count(c) != 2 ||
+	    onnxpass_node_attr_int(c, "axis", &axis) || (axis != 2 && axis != -2))
+		return false;
+	kv->past = onnxpass_node_input_value(c, 0);
+	kv->cur = onnxpass_node_input_value(c, 1);
+	kv->present = x;
+	kv->groups = d[1];
+	return dims_of(a, kv->past, dp) == 4 && dims_of(a, kv->cur, dc) == 4 && dp[0] == d[0] && dp[1] == d[1] &&
+	       dp[3] == d[4] && dc[0] == d[0] && dc[1] == d[1] && dc[2] == a->size[AX_S] && dc[3] == d[4] &&
+	       onnxpass_shapes_dtype(a->sh, kv->past) == ONNXPASS_DT_FLOAT &&
+	       onnxpass_shapes_dtype(a->sh, kv->cur) == ONNXPASS_DT_FLOAT;
+}
+
+static char *cast_int32(struct attn *a, const char *base, const char *x)
+{
+	char *out = emit(a, "Cast", base, &x, 1);
+
+	if (out)
+		onnxpass_node_set_attr_int(onnxpass_value_producer(onnxpass_graph_value(a->g, out), NULL), "to",
+					   ONNXPASS_DT_INT32);
+	return out;
+}
+
+static char *dim_slice(struct attn *a, const char *base, const char *shape, int64_t i)
+{
+	int64_t lo[1] = { i }, hi[1] = { i + 1 };
+	char *start = int64_const(a, "attention_dim_start", lo, 1, false);
+	char *end = int64_const(a, "attention_dim_end", hi, 1, false);
+	const char *ins[3] = { shape, start, end };
+	char *out = start && end ? emit(a, "Slice", base, ins, 3) : NULL;
+
+	free(start);
+	free(end);
+	return out;
+}
+
+/* seqlens_k (int32 [b], every row total - 1: the mask in attention_bias
+ * does the padding) and total_sequence_length (int32 [1], past + new),
+ * from the shapes of the cached keys and the new keys [b, s, g*h]. */
+static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, const char **seqlens,
+		       const char **total)
+{
+	int64_t dp[MAX_RANK], dk[MAX_RANK], one[1] = { 1 };
+	const char *ins[2];
+	char *ks = NULL, *ps = NULL, *b = NULL, *s = NULL, *p = NULL, *t = NULL, *c1 = NULL, *t1 = NULL;
+	char *t32 = NULL, *t132 = NULL, *sk = NULL;
+	struct cached_lengths *c;
+
+	dims_of(a, kv->past, dp);
+	dims_of(a, kv->cur, dk);
+	for (size_t i = 0; i < a->nlengths; i++)
+		if (a->lengths[i].b == dk[0] && a->lengths[i].past == dp[2] && a->lengths[i].s == dk[2]) {
+			*seqlens = a->lengths[i].seqlens;
+			*total = a->lengths[i].total;
+			return 0;
+		}
+	if (!(c = realloc(a->lengths, sizeof(*c) * (a->nlengths + 1))))
+		return ONNXPASS_ENOMEM;
+	a->lengths = c;
+	ins[0] = key;
+	if ((ks = emit(a, "Shape", "attention_key_shape", ins, 1))) {
+		b = dim_slice(a, "attention_batch", ks, 0);
+		s = dim_slice(a, "attention_new_length", ks, 1);
+	}
+	ins[0] = onnxpass_value_name(kv->past);
+	if (b && s && (ps = emit(a, "Shape", "attention_past_shape", ins, 1)))
+		p = dim_slice(a, "attention_past_length", ps, 2);
+	ins[0] = p;
+	ins[1] = s;
+	if (p && (t = emit(a, "Add", "attention_total_length", ins, 2)) &&
+	    (c1 = int64_const(a, "attention_one", one, 1, false))) {
+		ins[0] = t;
+		ins[1] = c1;
+		t1 = emit(a, "Sub", "attention_last_position", ins, 2);
+	}
+	if (t1 && (t32 = cast_int32(a, "attention_total_sequence_length", t)) &&
+	    (t132 = cast_int32(a, "attention_last_position_int32", t1))) {
+		ins[0] = t132;
+		ins[1] = b;
+		sk = emit(a, "Expand", "attention_seqlens_k", ins, 2);
+	}
+	free(ks);
+	free(ps);
+	free(b);
+	free(s);
+	free(p);
+	free(t);
+	free(c1);
+	free(t1);
+	free(t132);
+	if (!sk) {
+		free(t32);
+		return ONNXPASS_ENOMEM;
+	}
+	c[a->nlengths++] = (struct cached_lengths){ dk[0], dp[2], dk[2], sk, t32 };
+	*seqlens = sk;
+	*total = t32;
+	return 0;
 }
 
 /* Sizes of the axes from q0, k0, v0 and the head sizes at the MatMuls. */
@@ -663,6 +836,46 @@ static bool last_two(struct attn *a, const struct layout *l, const char *x, cons
 	return same_dims(l, l->rank - 1, &m, 0);
 }
 
+/* GroupQueryAttention(query, key [b, s, g*h], value, past key and value,
+ * lengths, attention_bias) in place of the attention ending at last and
+ * of the two cache Concats, whose outputs it writes. */
+static int grouped(struct attn *a, const char *name, const char *query, const char *bias, const char *out,
+		   struct onnxpass_node *last, const struct kv *kk, const struct kv *vv)
+{
+	char *key = query_3d(a, kk->cur), *value = query_3d(a, vv->cur);
+	char *pk = own(onnxpass_value_name(kk->present)), *pv = own(onnxpass_value_name(vv->present));
+	const char *seqlens = NULL, *total = NULL, *ins[11], *outs[3] = { out, pk, pv };
+	struct onnxpass_node *n = NULL;
+
+	if (key && value && pk && pv && !gqa_lengths(a, kk, key, &seqlens, &total)) {
+		ins[0] = query;
+		ins[1] = key;
+		ins[2] = value;
+		ins[3] = onnxpass_value_name(kk->past);
+		ins[4] = onnxpass_value_name(vv->past);
+		ins[5] = seqlens;
+		ins[6] = total;
+		ins[7] = ins[8] = ins[9] = "";
+		ins[10] = bias ? bias : "";
+		onnxpass_graph_remove_node(a->g, last);
+		onnxpass_graph_remove_node(a->g, onnxpass_value_producer(kk->present, NULL));
+		onnxpass_graph_remove_node(a->g, onnxpass_value_producer(vv->present, NULL));
+		n = onnxpass_graph_add_node(a->g, "GroupQueryAttention", ONNXPASS_DOMAIN_MS, name, ins,
+					    bias ? 11 : 7, outs, 3);
+	}
+	if (n) {
+		onnxpass_node_set_attr_int(n, "num_heads", a->size[AX_N]);
+		onnxpass_node_set_attr_int(n, "kv_num_heads", kk->groups);
+		onnxpass_node_set_attr_float(n, "scale", a->scale);
+		a->f->gqa++;
+	}
+	free(key);
+	free(value);
+	free(pk);
+	free(pv);
+	return n ? 1 : ONNXPASS_ENOMEM;
+}
+
 static int attention(struct attn *a, struct onnxpass_node *sm)
 {
 	struct fuse *f = a->f;
@@ -676,6 +889,8 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	char *bias = NULL, *name, *oname, *query;
 	const char *ins[6];
 	struct onnxpass_node *mha;
+	struct kv kk, vv;
+	int rc;
 
 	a->scale = 1.0f;
 	a->nterm = 0;
@@ -745,6 +960,15 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	}
 	oname = own(onnxpass_value_name(out));
 	name = own(onnxpass_node_name(sm));
+	if (a->gqa && a->opset >= 10 && a->size[AX_H] % 8 == 0 && grouped_cache(a, k0, &kk) &&
+	    grouped_cache(a, v0, &vv) && kk.groups == vv.groups) {
+		rc = grouped(a, name, query, bias, oname, last, &kk, &vv);
+		free(bias);
+		free(query);
+		free(oname);
+		free(name);
+		return rc;
+	}
 	ins[0] = query;
 	ins[1] = onnxpass_value_name(k0);
 	ins[2] = onnxpass_value_name(v0);
@@ -798,9 +1022,9 @@ static struct onnxpass_shapes *bound_shapes(struct attn *a, struct onnxpass_grap
 	return onnxpass_shapes_infer(g, names, values, n);
 }
 
-int attention_round(struct fuse *f, struct onnxpass_graph *g)
+int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 {
-	struct attn a = { .f = f, .g = g, .opset = onnxpass_model_opset(f->m, "") };
+	struct attn a = { .f = f, .g = g, .opset = onnxpass_model_opset(f->m, ""), .gqa = gqa };
 	size_t count;
 	struct onnxpass_node **nodes;
 	int changes = 0, rc = 0;
@@ -819,6 +1043,11 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g)
 	for (size_t i = 0; i < a.ncache; i++)
 		free(a.cache[i].name);
 	free(a.cache);
+	for (size_t i = 0; i < a.nlengths; i++) {
+		free(a.lengths[i].seqlens);
+		free(a.lengths[i].total);
+	}
+	free(a.lengths);
 	free(nodes);
 	onnxpass_shapes_free(a.sh);
 	return rc < 0 ? rc : changes;

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Attention fusion on real exports: after clean + fusion every self- and
 # cross-attention of BERT, DistilBERT (Where-masked), ALBERT, BART, Marian,
-# T5/mT5 (relative position bias), Whisper, and Llama/Mistral (rotary
-# queries, repeated grouped KV heads, causal mask) is one com.microsoft
-# MultiHeadAttention (one per attention block, no Softmax left), and ONNX
-# Runtime's outputs stay within 1e-4 of the unfused model's with padded
-# attention masks (a fusion that lost the mask is off by about 1e-2).
-# GPT-2's attention, scaled by a computed tensor, is left alone with its
-# reason.
+# T5/mT5 (relative position bias) and Whisper is one com.microsoft
+# MultiHeadAttention, and each of Llama/Mistral (rotary queries, grouped KV
+# heads repeated, causal mask, cache Concat) one GroupQueryAttention (one
+# per attention block, no Softmax left); ONNX Runtime's outputs stay within
+# 1e-4 of the unfused model's with padded attention masks (a fusion that
+# lost the mask is off by about 1e-2), for Llama also over a padded prompt
+# and a chunk of tokens after a cache.  GPT-2's attention, scaled by a
+# computed tensor, is left alone with its reason.
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
@@ -16,29 +17,34 @@ tmp=$(mktmp attention)
 trap 'rm -rf "$tmp"' EXIT
 field() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2"; }
 ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
-# model:fused:Softmax left[:extra ort-run arguments, comma-separated]
+# model:fused op:count:Softmax left[:extra ort-run arguments, comma-separated]
 printf '[recipe]\nname = fuse\n[step clean]\npass = clean\n[step fusion]\npass = fusion\n' >"$tmp/fuse.ini"
-set -- bert/model:2:0 distilbert/model:2:0 albert/model:4:0 \
-	bart/encoder_model:2:0 bart/decoder_model:4:0 bart/decoder_with_past_model:4:0 \
-	marian/encoder_model:2:0 marian/decoder_model:4:0 marian/decoder_with_past_model:4:0 \
-	t5/encoder_model:2:0 t5/decoder_model:4:0 t5/decoder_with_past_model:4:0 \
-	mt5/encoder_model:2:0 whisper/encoder_model:2:0:dim=feature_size:80,dim=encoder_sequence_length:3000 \
-	whisper/decoder_model:4:0 llama/model:2:0 mistral/model:2:0
-plan $(($# * 2 + 2))
+MHA=MultiHeadAttention GQA=GroupQueryAttention
+set -- bert/model:$MHA:2:0 distilbert/model:$MHA:2:0 albert/model:$MHA:4:0 \
+	bart/encoder_model:$MHA:2:0 bart/decoder_model:$MHA:4:0 bart/decoder_with_past_model:$MHA:4:0 \
+	marian/encoder_model:$MHA:2:0 marian/decoder_model:$MHA:4:0 marian/decoder_with_past_model:$MHA:4:0 \
+	t5/encoder_model:$MHA:2:0 t5/decoder_model:$MHA:4:0 t5/decoder_with_past_model:$MHA:4:0 \
+	mt5/encoder_model:$MHA:2:0 whisper/encoder_model:$MHA:2:0:dim=feature_size:80,dim=encoder_sequence_length:3000 \
+	whisper/decoder_model:$MHA:4:0 llama/model:$GQA:2:0 mistral/model:$GQA:2:0 \
+	llama/model:$GQA:2:0:dim=sequence_length:5,dim=past_sequence_length:0,set=attention_mask:2x5 \
+	llama/model:$GQA:2:0:dim=batch_size:1,dim=sequence_length:5,set=attention_mask:1x8
+plan $(($# * 2 + 4))
 for spec; do
-	f=${spec%%:*} rest=${spec#*:} want=${rest%%:*} rest=${rest#*:} left=${rest%%:*} args=
+	f=${spec%%:*} rest=${spec#*:} op=${rest%%:*} rest=${rest#*:} want=${rest%%:*} rest=${rest#*:}
+	left=${rest%%:*} args=
 	[ "$rest" = "$left" ] || args=$(echo "${rest#*:}" | tr , ' ')
 	m=$FIXTURES/optimum-tiny-$f.onnx
-	out=$tmp/$(echo "$f" | tr / _).onnx
+	n=$((${n:-0} + 1)) out=$tmp/$n-$(echo "$f" | tr / _).onnx
 	rm -f "$tmp/r.json"
 	if ! "$ONNXPASS" -q -r "$tmp/fuse.ini" -i "$m" -o "$out" --report "$tmp/r.json"; then
 		not_ok "$f: clean + fusion failed"
 		not_ok "$f: nothing to compare"
 		continue
 	fi
-	got="$(field attention "$tmp/r.json") $(ops "$out" com.microsoft:MultiHeadAttention) $(ops "$out" Softmax)"
-	[ "$got" = "$want $want ${left#0}" ] && ok "$f: $want MultiHeadAttention, $left Softmax left" ||
-		not_ok "$f: fused, MultiHeadAttention, Softmax: $got (want $want $want ${left#0})"
+	[ $op = $MHA ] && field=attention other=$GQA || field=gqa other=$MHA
+	got="$(field $field "$tmp/r.json") $(ops "$out" com.microsoft:$op) $(ops "$out" com.microsoft:$other) $(ops "$out" Softmax)"
+	[ "$got" = "$want $want  ${left#0}" ] && ok "$f: $want $op, $left Softmax left" ||
+		not_ok "$f: fused, $op, $other, Softmax: $got (want $want $want  ${left#0})"
 	# shellcheck disable=SC2086
 	if r=$(ort compare "$m" "$out" maxrel=1e-4 noopt padmask $args); then
 		ok "$f: padded masks: $r"
@@ -51,6 +57,13 @@ done
 [ "$(grep -c "attn/Softmax' not fused: the scores pass through an op other than" "$tmp/log")" = 2 ] &&
 	[ "$(ops "$tmp/x.onnx" Softmax)" = 2 ] && ok "GPT-2: both attentions left alone with their reason" ||
 	not_ok "GPT-2: $(grep attention "$tmp/log")"
+# without gqa, grouped KV heads stay repeated for MultiHeadAttention
+"$ONNXPASS" -q run clean -i "$FIXTURES/optimum-tiny-llama/model.onnx" -o "$tmp/c.onnx"
+"$ONNXPASS" -q run fusion patterns=attention -i "$tmp/c.onnx" -o "$tmp/m.onnx" --report "$tmp/m.json"
+[ "$(field attention "$tmp/m.json") $(ops "$tmp/m.onnx" com.microsoft:$MHA)" = "2 2" ] &&
+	ok "llama, patterns=attention: 2 $MHA" || not_ok "llama, patterns=attention: $(cat "$tmp/m.json")"
+r=$(ort compare "$FIXTURES/optimum-tiny-llama/model.onnx" "$tmp/m.onnx" maxrel=1e-4 noopt padmask) &&
+	ok "llama, patterns=attention: $r" || not_ok "llama, patterns=attention: $r"
 # patterns= without attention leaves it alone
 "$ONNXPASS" -q run fusion patterns=layernorm -i "$FIXTURES/optimum-tiny-bert/model.onnx" -o "$tmp/n.onnx" --report "$tmp/n.json"
 [ "$(field attention "$tmp/n.json") $(ops "$tmp/n.onnx" Softmax)" = "0 2" ] && ok "patterns=layernorm: no attention fused" ||

@@ -143,7 +143,7 @@ function makeInputs(io, seed) {
   };
   const named = Object.assign({}, fixedDims), feeds = {};
   // decoders that declare "past_sequence_length + 1" presume one new token
-  if (io.inputs.some(i => i.dims.some(d => d.param && /past.*\+\s*1$/.test(d.param))))
+  if (!('sequence_length' in fixedDims) && io.inputs.some(i => i.dims.some(d => d.param && /past.*\+\s*1$/.test(d.param))))
     named.sequence_length = 1;
   for (const inp of io.inputs) {
     if (io.initializers.has(inp.name)) continue;
