@@ -5,7 +5,8 @@
 # inputs, write the same bytes), dedup time, and peak RSS over input size;
 # the MADLAD recipes' size ratios and quantize throughput on a generated
 # ~1 GB MADLAD-shaped export; ORT inference time fused / unfused (the
-# generated T5 encoder, a generated BERT-base-wide encoder, tiny fixtures).
+# generated T5 encoder, a generated BERT-base-wide encoder, a generated
+# Llama-like decoder, tiny fixtures).
 set -eu
 : "${ONNXPASS:?}" "${GEN:?}"
 MB=${BENCH_MB:-1000}
@@ -79,13 +80,35 @@ if "$node" -e "require('onnxruntime-node')" 2>/dev/null; then
 			echo "generated BERT-mid, ORT $lv, fusion $b: $r"
 		done
 	done
+	# a generated Llama-like decoder with past (1024 wide, 16 heads over 4
+	# KV heads, 4 layers): every fusion (GroupQueryAttention), the same
+	# with MultiHeadAttention over repeated KV heads, at one new token over
+	# a cache of 1024 and at a 128-token prompt
+	"$GEN" llama "$dir/llama.onnx" mid
+	"$ONNXPASS" -q run clean -i "$dir/llama.onnx" -o "$dir/llama-c.onnx"
+	"$ONNXPASS" -q run fusion -i "$dir/llama-c.onnx" -o "$dir/llama-gqa.onnx"
+	"$ONNXPASS" -q run fusion patterns='rmsnorm skip attention' -i "$dir/llama-c.onnx" -o "$dir/llama-mha.onnx"
+	for lv in basic all; do
+		for b in gqa mha; do
+			r=$("$node" "$ortrun" time "$dir/llama.onnx" "$dir/llama-$b.onnx" level=$lv runs=15 \
+				dim=batch_size:1 dim=past_sequence_length:1024 2>/dev/null | tail -1)
+			echo "generated Llama-mid, ORT $lv, $b, 1 token after 1024: $r"
+			r=$("$node" "$ortrun" time "$dir/llama.onnx" "$dir/llama-$b.onnx" level=$lv runs=10 \
+				dim=batch_size:1 dim=sequence_length:128 dim=past_sequence_length:0 \
+				set=attention_mask:1x128 2>/dev/null | tail -1)
+			echo "generated Llama-mid, ORT $lv, $b, 128-token prompt: $r"
+		done
+	done
 	if [ -d "${FIXTURES:-}/optimum-tiny-bert" ]; then
 		for m in bert/model llama/model; do
 			f=$FIXTURES/optimum-tiny-$m.onnx
 			"$ONNXPASS" -q run clean -i "$f" -o "$dir/x-c.onnx" --force &&
 				"$ONNXPASS" -q run fusion -i "$dir/x-c.onnx" -o "$dir/x-f.onnx" --force
+			# (the Llama export declares its mask "past_sequence_length + 1":
+			# one new token)
 			r=$("$node" "$ortrun" time "$f" "$dir/x-f.onnx" level=basic runs=40 dim=batch_size:8 \
-				dim=sequence_length:128 dim=past_sequence_length:64 2>/dev/null | tail -1)
+				$([ $m = llama/model ] || echo dim=sequence_length:128) dim=past_sequence_length:64 \
+				2>/dev/null | tail -1)
 			echo "tiny $m (fixture), ORT basic: $r"
 		done
 	fi

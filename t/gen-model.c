@@ -396,8 +396,8 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "t5")) {
 		/* t5 DIR [tiny|big]: tiny has MADLAD's shape pattern at toy size;
 		 * big is about 1 GB of fp32 weights in external data */
-		struct t5_config tiny = { 32, 16, 4, 64, 1024, 32, 128, 2, 11 };
-		struct t5_config big = { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11 };
+		struct t5_config tiny = { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0 };
+		struct t5_config big = { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0 };
 		bool is_big = argc > 3 && !strcmp(argv[3], "big");
 
 		t5_generate(is_big ? &big : &tiny, argv[2], is_big);
@@ -405,10 +405,19 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[1], "bert")) {
 		/* bert FILE [tiny|mid]: mid is BERT-base wide (768, 12 heads, 3072) with 4 layers */
-		struct t5_config tiny = { 32, 8, 4, 64, 1000, 0, 0, 2, 5 };
-		struct t5_config mid = { 768, 64, 12, 3072, 8000, 0, 0, 4, 5 };
+		struct t5_config tiny = { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0 };
+		struct t5_config mid = { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0 };
 
 		bert_generate(argc > 3 && !strcmp(argv[3], "mid") ? &mid : &tiny, argv[2]);
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "llama")) {
+		/* llama FILE [tiny|mid]: mid is 1024 wide, 16 heads over 4 KV heads
+		 * of 64, 2816 in the MLP, 4 layers */
+		struct t5_config tiny = { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2 };
+		struct t5_config mid = { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4 };
+
+		llama_generate(argc > 3 && !strcmp(argv[3], "mid") ? &mid : &tiny, argv[2]);
 		return 0;
 	}
 	if (argc >= 5 && !strcmp(argv[1], "dequant"))
@@ -441,6 +450,7 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | t5 DIR [tiny|big] | bert FILE [tiny|mid]\n");
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | t5 DIR [tiny|big] | bert FILE [tiny|mid] | "
+			"llama FILE [tiny|mid]\n");
 	return 2;
 }

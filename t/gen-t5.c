@@ -668,3 +668,185 @@ void bert_generate(const struct t5_config *c, const char *path)
 	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, false);
 	free(dir);
 }
+
+/* A node with n inputs; returns the output name. */
+static const char *opn(struct b *b, const char *type, size_t n, const char *const *in)
+{
+	char *out = strdup(nm(b, type));
+	const char *o = out, *r;
+	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, type, NULL, out, in, n, &o, 1);
+
+	if (!nd)
+		die("cannot add node");
+	r = onnxpass_node_output(nd, 0);
+	free(out);
+	return r;
+}
+
+/* x[..., from:to] on the last axis */
+static const char *slice_last(struct b *b, const char *x, int64_t from, int64_t to)
+{
+	const char *in[4] = { x, ints(b, 1, from), ints(b, 1, to), ints(b, 1, (int64_t)-1) };
+
+	return opn(b, "Slice", 4, in);
+}
+
+/* [B, S, n*hd] -> [B, n, S, hd] */
+static const char *split_heads(struct b *b, const char *x, int64_t n)
+{
+	const char *shape = cat4(b, dim_of(b, x, 0), dim_of(b, x, 1), ints(b, 1, n), ints(b, 1, b->c->d_kv));
+	const char *t = op(b, "Transpose", op(b, "Reshape", x, shape, NULL), NULL, NULL);
+
+	attr_is(b, "perm", 4, (int64_t[]){ 0, 2, 1, 3 });
+	return t;
+}
+
+/* x * cos + rotate_half(x) * sin, cos and sin [B, 1, S, hd] */
+static const char *rotary(struct b *b, const char *x, const char *cos, const char *sin)
+{
+	int64_t half = b->c->d_kv / 2;
+	const char *in[2] = { op(b, "Neg", slice_last(b, x, half, INT64_MAX), NULL, NULL), slice_last(b, x, 0, half) };
+	const char *rot = opn(b, "Concat", 2, in);
+
+	attr_i(b, "axis", -1);
+	return op(b, "Add", op(b, "Mul", x, cos, NULL), op(b, "Mul", rot, sin, NULL), NULL);
+}
+
+/* present [B, g, T, hd] with each head repeated heads/g times: [B, heads, T, hd] */
+static const char *repeat_kv(struct b *b, const char *present)
+{
+	const struct t5_config *c = b->c;
+	const char *u = op(b, "Unsqueeze", present, ints(b, 1, (int64_t)2), NULL);
+	const char *in[5] = { dim_of(b, present, 0), ints(b, 1, c->kv_heads), ints(b, 1, c->heads / c->kv_heads),
+			      dim_of(b, present, 2), ints(b, 1, c->d_kv) };
+	const char *shape5 = opn(b, "Concat", 5, in);
+	const char *e;
+
+	attr_i(b, "axis", 0);
+	e = op(b, "Expand", u, shape5, NULL);
+	return op(b, "Reshape", e, cat4(b, dim_of(b, present, 0), ints(b, 1, c->heads), dim_of(b, present, 2),
+					 ints(b, 1, c->d_kv)), NULL);
+}
+
+void llama_generate(const struct t5_config *c, const char *path)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/model" };
+	const int64_t d2[2] = { -1, -1 }, dkv[4] = { -1, c->kv_heads, -1, c->d_kv }, dl[3] = { -1, -1, c->vocab };
+	const char *p2[2] = { "batch_size", "sequence_length" };
+	const char *pm[2] = { "batch_size", "past_sequence_length + 1" };
+	const char *pl[3] = { "batch_size", "sequence_length", NULL };
+	const int64_t max_pos = 2048, half = c->d_kv / 2, hid = c->heads * c->d_kv, kvh = c->kv_heads * c->d_kv;
+	const float min = -3.4028234663852886e38f, zero = 0.0f;
+	const char *x, *past_len, *q_len, *q_pos, *k_pos, *later, *pad, *bias, *rc, *rs;
+	char *dir = strdup(path), *slash = strrchr(dir, '/');
+	int64_t dt[2] = { max_pos, c->d_kv };
+	struct onnxpass_tensor *tc = onnxpass_tensor_new("cos_cached", ONNXPASS_DT_FLOAT, 2, dt);
+	struct onnxpass_tensor *ts = onnxpass_tensor_new("sin_cached", ONNXPASS_DT_FLOAT, 2, dt);
+	float *pc = onnxpass_tensor_mutable_data(tc), *ps = onnxpass_tensor_mutable_data(ts);
+
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, pm);
+	io(b.g, "position_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	for (int l = 0; l < c->layers; l++)
+		for (int kv = 0; kv < 2; kv++) {
+			char name[96];
+			const char *p4[4] = { "batch_size", NULL, "past_sequence_length", NULL };
+
+			snprintf(name, sizeof(name), "past_key_values.%d.%s", l, kv ? "value" : "key");
+			io(b.g, name, true, ONNXPASS_DT_FLOAT, 4, dkv, p4);
+		}
+	/* rotary tables: position p, channel i: p / 10000^(2 (i mod hd/2) / hd) */
+	for (int64_t p = 0; p < max_pos; p++)
+		for (int64_t i = 0; i < c->d_kv; i++) {
+			double a = (double)p * pow(10000.0, -2.0 * (double)(i % half) / (double)c->d_kv);
+
+			pc[p * c->d_kv + i] = (float)cos(a);
+			ps[p * c->d_kv + i] = (float)sin(a);
+		}
+	onnxpass_graph_add_initializer(b.g, tc);
+	onnxpass_graph_add_initializer(b.g, ts);
+	rc = op(&b, "Unsqueeze", op(&b, "Gather", "cos_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
+	rs = op(&b, "Unsqueeze", op(&b, "Gather", "sin_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
+	x = op(&b, "Gather", weight(&b, "model.embed_tokens.weight", c->vocab, c->d_model, 1.0f, 0), "input_ids", NULL);
+	/* the mask: key j hidden from query i when j > past + i or padded */
+	past_len = dim_of(&b, "past_key_values.0.key", 2);
+	q_len = dim_of(&b, "input_ids", 1);
+	q_pos = arange(&b, op(&b, "Add", past_len, q_len, NULL), op(&b, "Squeeze", past_len, ints(&b, 1, (int64_t)0), NULL));
+	k_pos = arange(&b, dim_of(&b, "attention_mask", 1), NULL);
+	later = op(&b, "Greater", op(&b, "Unsqueeze", k_pos, ints(&b, 1, (int64_t)0), NULL),
+		   op(&b, "Unsqueeze", q_pos, ints(&b, 1, (int64_t)1), NULL), NULL);
+	pad = op(&b, "Equal", "attention_mask", scalar_i(&b, 0), NULL);
+	pad = op(&b, "Unsqueeze", pad, ints(&b, 2, (int64_t)1, (int64_t)2), NULL);
+	later = op(&b, "Unsqueeze", later, ints(&b, 2, (int64_t)0, (int64_t)1), NULL);
+	bias = op(&b, "Where", op(&b, "Or", later, pad, NULL), scalar(&b, ONNXPASS_DT_FLOAT, &min, sizeof(min)),
+		  scalar(&b, ONNXPASS_DT_FLOAT, &zero, sizeof(zero)));
+	for (int l = 0; l < c->layers; l++) {
+		char pre[64], w[128], kname[64], vname[64], past[64];
+		const char *h, *q, *k, *v, *s, *a, *g, *u;
+
+		snprintf(pre, sizeof(pre), "model.layers.%d", l);
+		snprintf(w, sizeof(w), "%s.input_layernorm.weight", pre);
+		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		snprintf(w, sizeof(w), "%s.self_attn.q_proj.weight", pre);
+		q = split_heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, hid, 2.0f / sqrtf((float)c->d_model), 0),
+				      NULL), c->heads);
+		snprintf(w, sizeof(w), "%s.self_attn.k_proj.weight", pre);
+		k = split_heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, kvh, 2.0f / sqrtf((float)c->d_model), 0),
+				      NULL), c->kv_heads);
+		snprintf(w, sizeof(w), "%s.self_attn.v_proj.weight", pre);
+		v = split_heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, kvh, 2.0f / sqrtf((float)c->d_model), 0),
+				      NULL), c->kv_heads);
+		q = rotary(&b, q, rc, rs);
+		k = rotary(&b, k, rc, rs);
+		snprintf(past, sizeof(past), "past_key_values.%d.key", l);
+		snprintf(kname, sizeof(kname), "present.%d.key", l);
+		op(&b, "Concat", past, k, NULL);
+		attr_i(&b, "axis", 2);
+		onnxpass_node_set_output(last(&b), 0, kname);
+		snprintf(past, sizeof(past), "past_key_values.%d.value", l);
+		snprintf(vname, sizeof(vname), "present.%d.value", l);
+		op(&b, "Concat", past, v, NULL);
+		attr_i(&b, "axis", 2);
+		onnxpass_node_set_output(last(&b), 0, vname);
+		io(b.g, kname, false, ONNXPASS_DT_FLOAT, 4, dkv,
+		   (const char *const[]){ "batch_size", NULL, "past_sequence_length + 1", NULL });
+		io(b.g, vname, false, ONNXPASS_DT_FLOAT, 4, dkv,
+		   (const char *const[]){ "batch_size", NULL, "past_sequence_length + 1", NULL });
+		k = op(&b, "Transpose", repeat_kv(&b, kname), NULL, NULL);
+		attr_is(&b, "perm", 4, (int64_t[]){ 0, 1, 3, 2 });
+		s = op(&b, "Div", op(&b, "MatMul", q, k, NULL), scalar_f(&b, sqrtf((float)c->d_kv)), NULL);
+		s = op(&b, "Softmax", op(&b, "Add", s, bias, NULL), NULL, NULL);
+		attr_i(&b, "axis", -1);
+		a = op(&b, "Transpose", op(&b, "MatMul", s, repeat_kv(&b, vname), NULL), NULL, NULL);
+		attr_is(&b, "perm", 4, (int64_t[]){ 0, 2, 1, 3 });
+		{
+			const char *in[3] = { dim_of(&b, h, 0), dim_of(&b, h, 1), ints(&b, 1, hid) };
+			const char *shape = opn(&b, "Concat", 3, in);
+
+			attr_i(&b, "axis", 0);
+			a = op(&b, "Reshape", a, shape, NULL);
+		}
+		snprintf(w, sizeof(w), "%s.self_attn.o_proj.weight", pre);
+		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, hid, c->d_model, 2.0f / sqrtf((float)hid), 0), NULL),
+		       NULL);
+		snprintf(w, sizeof(w), "%s.post_attention_layernorm.weight", pre);
+		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		snprintf(w, sizeof(w), "%s.mlp.gate_proj.weight", pre);
+		g = op(&b, "MatMul", h, weight(&b, w, c->d_model, c->d_ff, 2.0f / sqrtf((float)c->d_model), 0), NULL);
+		g = op(&b, "Mul", g, op(&b, "Sigmoid", g, NULL, NULL), NULL);
+		snprintf(w, sizeof(w), "%s.mlp.up_proj.weight", pre);
+		u = op(&b, "MatMul", h, weight(&b, w, c->d_model, c->d_ff, 2.0f / sqrtf((float)c->d_model), 0), NULL);
+		snprintf(w, sizeof(w), "%s.mlp.down_proj.weight", pre);
+		x = op(&b, "Add", x, op(&b, "MatMul", op(&b, "Mul", g, u, NULL),
+					weight(&b, w, c->d_ff, c->d_model, 2.0f / sqrtf((float)c->d_ff), 0), NULL), NULL);
+	}
+	x = rms_norm(&b, x, weight(&b, "model.norm.weight", c->d_model, 0, 0.1f, 1.0f));
+	op(&b, "MatMul", x, weight(&b, "lm_head.weight", c->d_model, c->vocab, 2.0f / sqrtf((float)c->d_model), 0), NULL);
+	onnxpass_node_set_output(last(&b), 0, "logits");
+	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
+	if (slash)
+		*slash = '\0';
+	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, false);
+	free(dir);
+}

@@ -10,6 +10,7 @@ struct t5_config {
 	int64_t d_model, d_kv, heads, d_ff, vocab, buckets, max_distance;
 	int layers;
 	uint64_t seed;
+	int64_t kv_heads;	/* llama: grouped KV heads */
 };
 
 /* Writes encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx
@@ -18,5 +19,9 @@ void t5_generate(const struct t5_config *c, const char *dir, bool external);
 /* A BERT-like encoder (decomposed LayerNorm, erf Gelu, biased linears,
  * 4-D heads, additive mask) written to path. */
 void bert_generate(const struct t5_config *c, const char *path);
+/* A Llama-like decoder with past in optimum's layout (RMS norms, rotary
+ * embeddings, grouped KV heads repeated with Expand, causal and padding
+ * mask, SiLU-gated MLP) written to path. */
+void llama_generate(const struct t5_config *c, const char *path);
 
 #endif

@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Fusion on the models the benchmark generates (no fixtures needed): a
+# BERT-like encoder (decomposed LayerNorm, erf Gelu, 4-D heads, additive
+# mask) and a Llama-like decoder with past (RMS norms, rotary embeddings,
+# 4 query heads over 2 KV heads, causal and padding mask).  After clean +
+# fusion the encoder has one MultiHeadAttention and the decoder one
+# GroupQueryAttention per layer; ONNX Runtime's outputs stay within 1e-4 of
+# the export's with padded masks, over one new token, a padded prompt and a
+# greedy decode of 8 steps (which also checks the generated decoder itself:
+# its with-past logits equal a run over the whole sequence).
+. "$TOP_SRCDIR/t/lib.sh"
+need_ort
+tmp=$(mktmp genfusion)
+trap 'rm -rf "$tmp"' EXIT
+gen=$TOP_BUILDDIR/t/gen-model
+ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
+plan 9
+"$gen" bert "$tmp/bert.onnx" && "$gen" llama "$tmp/llama.onnx" || exit 1
+for m in bert llama; do
+	"$ONNXPASS" -q run clean -i "$tmp/$m.onnx" -o "$tmp/$m-c.onnx" &&
+		"$ONNXPASS" -q run fusion -i "$tmp/$m-c.onnx" -o "$tmp/$m-f.onnx" || exit 1
+done
+got="$(ops "$tmp/bert-f.onnx" com.microsoft:MultiHeadAttention) $(ops "$tmp/bert-f.onnx" com.microsoft:SkipLayerNormalization) $(ops "$tmp/bert-f.onnx" Softmax)"
+# (5 skip norms: the embeddings' LayerNorm reads the token + position sum)
+[ "$got" = "2 5 " ] && ok "bert: 2 MultiHeadAttention, 5 SkipLayerNormalization, no Softmax" ||
+	not_ok "bert: MultiHeadAttention, SkipLayerNormalization, Softmax: $got"
+r=$(ort compare "$tmp/bert.onnx" "$tmp/bert-f.onnx" maxrel=1e-4 noopt padmask) && ok "bert: padded masks: $r" ||
+	not_ok "bert: padded masks: $r"
+got="$(ops "$tmp/llama-f.onnx" com.microsoft:GroupQueryAttention) $(ops "$tmp/llama-f.onnx" com.microsoft:SkipSimplifiedLayerNormalization) $(ops "$tmp/llama-f.onnx" Expand) $(ops "$tmp/llama-f.onnx" Softmax)"
+# (the KV repeats gone: one Expand left, the one that makes seqlens_k)
+[ "$got" = "2 4 1 " ] && ok "llama: 2 GroupQueryAttention, 4 SkipSimplifiedLayerNormalization, 1 Expand, no Softmax" ||
+	not_ok "llama: GroupQueryAttention, SkipSimplifiedLayerNormalization, Expand, Softmax: $got"
+r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt padmask) &&
+	ok "llama: one token after 3, padded masks: $r" || not_ok "llama: one token after 3, padded masks: $r"
+r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt padmask dim=sequence_length:6 \
+	dim=past_sequence_length:0 set=attention_mask:2x6) &&
+	ok "llama: padded prompt of 6: $r" || not_ok "llama: padded prompt of 6: $r"
+r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt dim=batch_size:1 dim=sequence_length:4 \
+	set=attention_mask:1x7) &&
+	ok "llama: 4 tokens after 3 at batch 1: $r" || not_ok "llama: 4 tokens after 3 at batch 1: $r"
+r=$("$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$tmp/llama.onnx" "$tmp/llama-f.onnx" --batch 2 --steps 8 \
+	--max-diff 1e-4 --check-export | tail -1) && ok "llama: greedy decode: $r" || not_ok "llama: greedy decode: $r"
+# without gqa: MultiHeadAttention over the repeated heads, same outputs
+"$ONNXPASS" -q run fusion patterns='rmsnorm skip attention' -i "$tmp/llama-c.onnx" -o "$tmp/llama-m.onnx" || exit 1
+[ "$(ops "$tmp/llama-m.onnx" com.microsoft:MultiHeadAttention)" = 2 ] && ok "llama, no gqa: 2 MultiHeadAttention" ||
+	not_ok "llama, no gqa: $(ops "$tmp/llama-m.onnx" com.microsoft:MultiHeadAttention) MultiHeadAttention"
+r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-m.onnx" maxrel=1e-4 noopt padmask) &&
+	ok "llama, no gqa: padded masks: $r" || not_ok "llama, no gqa: padded masks: $r"
+finish
