@@ -193,7 +193,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 	(void)bundle;
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
-		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa, rc;
+		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa + f.rotary, rc;
 		struct onnxpass_graph *g;
 
 		f.m = onnxpass_ctx_model(ctx, i);
@@ -203,6 +203,14 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			return onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED, "%s has no default-domain opset", f.role);
 		g = onnxpass_model_graph(f.m);
 		rc = fuse_graph(&f, g, params);
+		if (rc >= 0 && want(params, "rotary")) {
+			/* the main graph only, where the inputs' dims are declared */
+			int64_t n = rotary_round(&f, g);
+
+			if (n > 0)
+				onnxpass_graph_remove_unused(g);
+			rc = n < 0 ? n : rc + n;
+		}
 		if (rc >= 0 && want(params, "attention")) {
 			/* after the norms, so that a skip norm's sum is final; the main
 			 * graph only, where the inputs' dims are declared */
@@ -218,7 +226,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		}
 		if (rc < 0)
 			return (int)rc;
-		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa + f.rotary > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
 		total += (int)rc;
 	}
@@ -230,6 +238,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_ctx_report_int(ctx, "skip", f.skip);
 	onnxpass_ctx_report_int(ctx, "attention", f.attention);
 	onnxpass_ctx_report_int(ctx, "gqa", f.gqa);
+	onnxpass_ctx_report_int(ctx, "rotary", f.rotary);
 	onnxpass_ctx_report_int(ctx, "rejected", f.rejected);
 	if (f.gqa)
 		onnxpass_log(ctx, ONNXPASS_LOG_INFO,
@@ -238,17 +247,17 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
 		     "fused %lld LayerNormalization, %lld SimplifiedLayerNormalization, %lld Gelu, "
 		     "%lld FastGelu, %lld bias activations, %lld skip norms, %lld MultiHeadAttention, "
-		     "%lld GroupQueryAttention; %lld candidates rejected",
+		     "%lld GroupQueryAttention, %lld RotaryEmbedding; %lld candidates rejected",
 		     (long long)f.layernorm, (long long)f.rmsnorm, (long long)f.gelu, (long long)f.fastgelu,
 		     (long long)f.bias, (long long)f.skip, (long long)f.attention, (long long)f.gqa,
-		     (long long)f.rejected);
+		     (long long)f.rotary, (long long)f.rejected);
 	return total;
 }
 
 static const struct onnxpass_param params[] = {
-	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip attention gqa",
+	{ "patterns", ONNXPASS_PARAM_LIST, "layernorm rmsnorm gelu fastgelu bias skip rotary attention gqa",
 	  "patterns to fuse: layernorm, rmsnorm, gelu, fastgelu, bias (bias Add into an activation), "
-	  "skip (residual Add into a norm), attention (-> MultiHeadAttention), gqa (attention over "
+	  "skip (residual Add into a norm), rotary (-> RotaryEmbedding), attention (-> MultiHeadAttention), gqa (attention over "
 	  "repeated KV heads of a cached decoder -> GroupQueryAttention; needs attention)", 0, 0, NULL, false },
 };
 
@@ -281,7 +290,10 @@ static const struct onnxpass_plugin plugin = {
 		"fewer heads, each repeated (Unsqueeze/Expand/Reshape), -> com.microsoft\n"
 		"GroupQueryAttention over the unrepeated heads, writing the cache outputs\n"
 		"itself, the mask as attention_bias (ORT runs a step of several tokens\n"
-		"over a non-empty cache only at batch 1).  Candidates that only half match\n"
+		"over a non-empty cache only at batch 1).  rotary: x * C + Concat(-x[h/2:],\n"
+		"x[:h/2]) * S on [batch, heads, seq, h], C and S rows of constant cos/sin\n"
+		"tables gathered by position ids -> com.microsoft RotaryEmbedding with the\n"
+		"tables' halves as caches.  Candidates that only half match\n"
 		"are left as they are; -v logs why each was rejected.",
 };
 

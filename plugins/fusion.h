@@ -9,7 +9,7 @@ struct fuse {
 	struct onnxpass_ctx *ctx;
 	struct onnxpass_model *m;
 	const char *role;
-	int64_t layernorm, rmsnorm, gelu, fastgelu, bias, skip, attention, gqa, rejected;
+	int64_t layernorm, rmsnorm, gelu, fastgelu, bias, skip, attention, gqa, rotary, rejected;
 	bool fp32;	/* no float16/bfloat16 I/O or weights: see all_fp32() */
 };
 
@@ -34,6 +34,17 @@ int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
 int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf);
 int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh);
 int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
+#define MAX_RANK 6
+
+/* Shapes of g with every input dim_param bound to its own size (1009,
+ * 1039, ...: well away from head counts and sizes, so that each axis is
+ * told apart by its size); the sizes into bound[64] and *nbound when
+ * given.  NULL on ENOMEM. */
+struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, size_t *nbound);
+/* The dims of v when all are known sizes: the rank, else -1. */
+int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d);
+/* Every rotary embedding of g -> RotaryEmbedding: changes, or < 0. */
+int rotary_round(struct fuse *f, struct onnxpass_graph *g);
 /* Every attention of g (not of its subgraphs), over grouped KV heads as
  * GroupQueryAttention when gqa: changes, or < 0. */
 int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa);

@@ -35,7 +35,6 @@
 #include "fusion.h"
 
 enum { AX_B, AX_N, AX_S, AX_H, AX_T, AX_V, N_AXES };
-#define MAX_RANK 6
 #define MAX_STEPS 16
 #define MAX_TERMS 4
 #define AXIS_LETTERS "bnshtv"
@@ -86,10 +85,9 @@ struct cached_lengths {
 	char *seqlens, *total;
 };
 
-/* Concrete dims of v (all bound), or -1. */
-static int dims_of(struct attn *a, struct onnxpass_value *v, int64_t *d)
+int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d)
 {
-	int r = v ? onnxpass_shapes_get(a->sh, v, d, MAX_RANK) : -1;
+	int r = v ? onnxpass_shapes_get(sh, v, d, MAX_RANK) : -1;
 
 	if (r < 0 || r > MAX_RANK)
 		return -1;
@@ -97,6 +95,11 @@ static int dims_of(struct attn *a, struct onnxpass_value *v, int64_t *d)
 		if (d[i] < 0)
 			return -1;
 	return r;
+}
+
+static int dims_of(struct attn *a, struct onnxpass_value *v, int64_t *d)
+{
+	return known_dims(a->sh, v, d);
 }
 
 /* The one reader of v that is not a Shape (Shape readers only need the
@@ -990,12 +993,10 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	return mha ? 1 : ONNXPASS_ENOMEM;
 }
 
-/* Every input dim_param bound to its own size, well away from head counts
- * and head sizes, so that each axis is told apart by its size. */
-static struct onnxpass_shapes *bound_shapes(struct attn *a, struct onnxpass_graph *g)
+struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, size_t *nbound)
 {
 	const char *names[64];
-	int64_t *values = a->bound;
+	int64_t own_values[64], *values = bound ? bound : own_values;
 	size_t n = 0;
 
 	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
@@ -1018,7 +1019,8 @@ static struct onnxpass_shapes *bound_shapes(struct attn *a, struct onnxpass_grap
 			}
 		}
 	}
-	a->nbound = n;
+	if (nbound)
+		*nbound = n;
 	return onnxpass_shapes_infer(g, names, values, n);
 }
 
@@ -1029,7 +1031,7 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 	struct onnxpass_node **nodes;
 	int changes = 0, rc = 0;
 
-	if (!(a.sh = bound_shapes(&a, g)))
+	if (!(a.sh = bound_shapes(g, a.bound, &a.nbound)))
 		return ONNXPASS_ENOMEM;
 	if (!(nodes = onnxpass_graph_nodes(g, &count))) {
 		onnxpass_shapes_free(a.sh);

@@ -3,7 +3,7 @@
 # Decoder-only recipes (hymt.ini, translategemma.ini) on the tiny Llama and
 # Mistral exports (grouped KV: 4 query heads, 2 KV heads), checked by the
 # reference greedy decoder with past_key_values (t/causal-decode.js):
-#  - clean + fusion alone (norms fused, attention to GroupQueryAttention): the same tokens, logits within 1e-4, and the
+#  - clean + fusion alone (norms fused, attention to GroupQueryAttention, rotary to RotaryEmbedding): the same tokens, logits within 1e-4, and the
 #    export's with-past logits equal a full-sequence run (harness check);
 #  - hymt (8-bit blocks of 128): teacher forced, cosine >= 0.99 and top-1
 #    >= 0.9 (measured 0.9998 and 1.0);
@@ -34,7 +34,8 @@ for m in llama mistral; do
 		[ "$(count "$tmp/f.onnx" SimplifiedLayerNormalization)" = 1 ] &&
 		[ "$(count "$tmp/f.onnx" com.microsoft:SkipSimplifiedLayerNormalization)" = 4 ] &&
 		[ "$(count "$tmp/f.onnx" com.microsoft:GroupQueryAttention)" = 2 ] &&
-		ok "$m clean+fusion: 1 + 4 fused norms, 2 GroupQueryAttention, $r" || not_ok "$m clean+fusion: $r"
+		[ "$(count "$tmp/f.onnx" com.microsoft:RotaryEmbedding)" = 4 ] &&
+		ok "$m clean+fusion: 1 + 4 fused norms, 2 GroupQueryAttention, 4 RotaryEmbedding, $r" || not_ok "$m clean+fusion: $r"
 
 	rm -rf "$tmp/h"
 	"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$F/optimum-tiny-$m" -o "$tmp/h" &&

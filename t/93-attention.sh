@@ -5,7 +5,8 @@
 # T5/mT5 (relative position bias) and Whisper is one com.microsoft
 # MultiHeadAttention, and each of Llama/Mistral (rotary queries, grouped KV
 # heads repeated, causal mask, cache Concat) one GroupQueryAttention (one
-# per attention block, no Softmax left); ONNX Runtime's outputs stay within
+# per attention block, no Softmax left) with a RotaryEmbedding for each query
+# and key; ONNX Runtime's outputs stay within
 # 1e-4 of the unfused model's with padded attention masks (a fusion that
 # lost the mask is off by about 1e-2), for Llama also over a padded prompt
 # and a chunk of tokens after a cache.  GPT-2's attention, scaled by a
@@ -42,6 +43,10 @@ for spec; do
 		continue
 	fi
 	[ $op = $MHA ] && field=attention other=$GQA || field=gqa other=$MHA
+	# rotary queries and keys: one RotaryEmbedding each
+	rot=$(field rotary "$tmp/r.json")
+	[ $op = $MHA ] && [ "$rot" != 0 ] && want="$want, rotary $rot"
+	[ $op = $GQA ] && [ "$rot" != $((want * 2)) ] && want="$want, rotary $rot"
 	got="$(field $field "$tmp/r.json") $(ops "$out" com.microsoft:$op) $(ops "$out" com.microsoft:$other) $(ops "$out" Softmax)"
 	[ "$got" = "$want $want  ${left#0}" ] && ok "$f: $want $op, $left Softmax left" ||
 		not_ok "$f: fused, $op, $other, Softmax: $got (want $want $want  ${left#0})"

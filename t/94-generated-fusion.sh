@@ -5,7 +5,7 @@
 # mask) and a Llama-like decoder with past (RMS norms, rotary embeddings,
 # 4 query heads over 2 KV heads, causal and padding mask).  After clean +
 # fusion the encoder has one MultiHeadAttention and the decoder one
-# GroupQueryAttention per layer; ONNX Runtime's outputs stay within 1e-4 of
+# GroupQueryAttention per layer and one RotaryEmbedding per query and key; ONNX Runtime's outputs stay within 1e-4 of
 # the export's with padded masks, over one new token, a padded prompt and a
 # greedy decode of 8 steps (which also checks the generated decoder itself:
 # its with-past logits equal a run over the whole sequence).
@@ -27,10 +27,10 @@ got="$(ops "$tmp/bert-f.onnx" com.microsoft:MultiHeadAttention) $(ops "$tmp/bert
 	not_ok "bert: MultiHeadAttention, SkipLayerNormalization, Softmax: $got"
 r=$(ort compare "$tmp/bert.onnx" "$tmp/bert-f.onnx" maxrel=1e-4 noopt padmask) && ok "bert: padded masks: $r" ||
 	not_ok "bert: padded masks: $r"
-got="$(ops "$tmp/llama-f.onnx" com.microsoft:GroupQueryAttention) $(ops "$tmp/llama-f.onnx" com.microsoft:SkipSimplifiedLayerNormalization) $(ops "$tmp/llama-f.onnx" Expand) $(ops "$tmp/llama-f.onnx" Softmax)"
+got="$(ops "$tmp/llama-f.onnx" com.microsoft:GroupQueryAttention) $(ops "$tmp/llama-f.onnx" com.microsoft:RotaryEmbedding) $(ops "$tmp/llama-f.onnx" com.microsoft:SkipSimplifiedLayerNormalization) $(ops "$tmp/llama-f.onnx" Expand) $(ops "$tmp/llama-f.onnx" Softmax) $(ops "$tmp/llama-f.onnx" Neg)"
 # (the KV repeats gone: one Expand left, the one that makes seqlens_k)
-[ "$got" = "2 4 1 " ] && ok "llama: 2 GroupQueryAttention, 4 SkipSimplifiedLayerNormalization, 1 Expand, no Softmax" ||
-	not_ok "llama: GroupQueryAttention, SkipSimplifiedLayerNormalization, Expand, Softmax: $got"
+[ "$got" = "2 4 4 1  " ] && ok "llama: 2 GroupQueryAttention, 4 RotaryEmbedding, 4 SkipSimplifiedLayerNormalization, 1 Expand, no Softmax or Neg" ||
+	not_ok "llama: GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization, Expand, Softmax, Neg: $got"
 r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt padmask) &&
 	ok "llama: one token after 3, padded masks: $r" || not_ok "llama: one token after 3, padded masks: $r"
 r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt padmask dim=sequence_length:6 \
