@@ -36,9 +36,9 @@ int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *ta
 int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
 #define MAX_RANK 6
 
-/* Shapes of g with every input dim_param bound to its own size (1009,
- * 1039, ...: well away from head counts and sizes, so that each axis is
- * told apart by its size); the sizes into bound[64] and *nbound when
+/* Shapes of g with every input dim_param bound to its own size (odd
+ * primes 37, 41, 43, ...: unlike head counts and sizes, so that each axis
+ * is told apart by its size); the sizes into bound[64] and *nbound when
  * given.  NULL on ENOMEM. */
 struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, size_t *nbound);
 /* The dims of v when all are known sizes: the rank, else -1. */
