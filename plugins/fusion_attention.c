@@ -971,6 +971,79 @@ static bool last_two(struct attn *a, const struct layout *l, const char *x, cons
 	return same_dims(l, l->rank - 1, &m, 0);
 }
 
+/* v = Add(x, c) in either order, c a float constant [len], v read only
+ * on the attention's way (and by Shape): x, with c's values in b; else
+ * NULL and b untouched. */
+static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, int64_t len, float *b)
+{
+	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
+	int64_t dv[MAX_RANK], dx[MAX_RANK];
+	int in;
+
+	if (!p || !onnxpass_node_is(p, NULL, "Add") || onnxpass_node_input_count(p) != 2 || !main_use(v, &in) ||
+	    dims_of(a, v, dv) != 3)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		struct onnxpass_value *c = onnxpass_node_input_value(p, i), *x = onnxpass_node_input_value(p, 1 - i);
+		struct onnxpass_node *cp = onnxpass_value_producer(c, NULL);
+		struct onnxpass_tensor *t = onnxpass_value_initializer(c);
+
+		if (onnxpass_value_is_graph_input(c))
+			continue;
+		if (!t && cp && onnxpass_node_is(cp, NULL, "Constant"))
+			t = onnxpass_node_attr_tensor(cp, "value");
+		if (t && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT && onnxpass_tensor_rank(t) == 1 &&
+		    onnxpass_tensor_dim(t, 0) == len && dims_of(a, x, dx) == 3 && !memcmp(dx, dv, sizeof(dv[0]) * 3) &&
+		    onnxpass_shapes_dtype(a->sh, x) == ONNXPASS_DT_FLOAT && !onnxpass_tensor_to_f32(t, b, (size_t)len))
+			return x;
+	}
+	return NULL;
+}
+
+/* MultiHeadAttention's bias input: the constant Adds on query, key and
+ * value [b, s, hidden] folded into one [q | k | v] vector (zeros where one
+ * has none); ins[0..2] then name the unbiased inputs.  0 with nothing to
+ * fold, 1 when folded, or < 0. */
+static int fold_qkv_bias(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
+			 struct onnxpass_value *v0, const char **ins, char **qkv)
+{
+	int64_t lq = a->size[AX_N] * a->size[AX_H], lv = a->size[AX_N] * a->size[AX_V], n = 2 * lq + lv, d[MAX_RANK];
+	float *b;
+	struct onnxpass_value *xq, *xk, *xv;
+	struct onnxpass_tensor *t;
+
+	*qkv = NULL;
+	if (dims_of(a, q0, d) != 3 || dims_of(a, k0, d) != 3 || dims_of(a, v0, d) != 3)
+		return 0;
+	if (!(b = calloc((size_t)n, sizeof(*b))))
+		return ONNXPASS_ENOMEM;
+	xq = biased(a, q0, lq, b);
+	xk = biased(a, k0, lq, b + lq);
+	xv = biased(a, v0, lv, b + 2 * lq);
+	if (!xq && !xk && !xv) {
+		free(b);
+		return 0;
+	}
+	*qkv = onnxpass_graph_fresh_name(a->g, "attention_qkv_bias");
+	t = *qkv ? onnxpass_tensor_new(*qkv, ONNXPASS_DT_FLOAT, 1, &n) : NULL;
+	if (!t || onnxpass_graph_add_initializer(a->g, t) || onnxpass_tensor_from_f32(t, b, (size_t)n)) {
+		if (t && !onnxpass_graph_initializer(a->g, *qkv))
+			onnxpass_tensor_free(t);
+		free(*qkv);
+		*qkv = NULL;
+		free(b);
+		return ONNXPASS_ENOMEM;
+	}
+	free(b);
+	if (xq)
+		ins[0] = onnxpass_value_name(xq);
+	if (xk)
+		ins[1] = onnxpass_value_name(xk);
+	if (xv)
+		ins[2] = onnxpass_value_name(xv);
+	return 1;
+}
+
 /* GroupQueryAttention(query, key [b, s, g*h], value, past key and value,
  * lengths, attention_bias) in place of the attention ending at last and
  * of the two cache Concats, whose outputs it writes. */
@@ -1021,11 +1094,12 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 	int nq, nk, nv, ns, in, rank;
 	int64_t axis, d[MAX_RANK];
 	const char *why;
-	char *bias = NULL, *name, *oname, *query;
+	char *bias = NULL, *name, *oname, *query, *qkv = NULL;
 	const char *ins[6];
 	struct onnxpass_node *mha;
 	struct kv kk, vv;
 	int rc;
+	bool gqa;
 
 	a->scale = 1.0f;
 	a->nterm = 0;
@@ -1089,14 +1163,24 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 		return reject(f, sm, "attention", "opset below 10 (no Slice with inputs for the bias)"), 0;
 	if (!(query = query_3d(a, q0)))
 		return ONNXPASS_ENOMEM;
-	if (a->nterm && !(bias = build_bias(a, query))) {
+	gqa = a->gqa && a->opset >= 10 && a->size[AX_H] % 8 == 0 && grouped_cache(a, k0, &kk) &&
+	      grouped_cache(a, v0, &vv) && kk.groups == vv.groups;
+	ins[0] = query;
+	ins[1] = onnxpass_value_name(k0);
+	ins[2] = onnxpass_value_name(v0);
+	if (!gqa && (rc = fold_qkv_bias(a, q0, k0, v0, ins, &qkv)) < 0) {
+		free(query);
+		return rc;
+	}
+	/* (the bias reads the query's length off the unbiased query) */
+	if (a->nterm && !(bias = build_bias(a, ins[0]))) {
+		free(qkv);
 		free(query);
 		return ONNXPASS_ENOMEM;
 	}
 	oname = own(onnxpass_value_name(out));
 	name = own(onnxpass_node_name(sm));
-	if (a->gqa && a->opset >= 10 && a->size[AX_H] % 8 == 0 && grouped_cache(a, k0, &kk) &&
-	    grouped_cache(a, v0, &vv) && kk.groups == vv.groups) {
+	if (gqa) {
 		rc = grouped(a, name, query, bias, oname, last, &kk, &vv);
 		free(bias);
 		free(query);
@@ -1104,20 +1188,18 @@ static int attention(struct attn *a, struct onnxpass_node *sm)
 		free(name);
 		return rc;
 	}
-	ins[0] = query;
-	ins[1] = onnxpass_value_name(k0);
-	ins[2] = onnxpass_value_name(v0);
-	ins[3] = "";
+	ins[3] = qkv ? qkv : "";
 	ins[4] = "";
 	ins[5] = bias ? bias : "";
 	onnxpass_graph_remove_node(a->g, last);
-	mha = onnxpass_graph_add_node(a->g, "MultiHeadAttention", ONNXPASS_DOMAIN_MS, name, ins, bias ? 6 : 3,
-				      (const char *const *)&oname, 1);
+	mha = onnxpass_graph_add_node(a->g, "MultiHeadAttention", ONNXPASS_DOMAIN_MS, name, ins,
+				      bias ? 6 : qkv ? 4 : 3, (const char *const *)&oname, 1);
 	if (mha) {
 		onnxpass_node_set_attr_int(mha, "num_heads", a->size[AX_N]);
 		onnxpass_node_set_attr_float(mha, "scale", a->scale);
 		f->attention++;
 	}
+	free(qkv);
 	free(bias);
 	free(query);
 	free(oname);

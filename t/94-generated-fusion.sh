@@ -4,7 +4,8 @@
 # BERT-like encoder (decomposed LayerNorm, erf Gelu, 4-D heads, additive
 # mask) and a Llama-like decoder with past (RMS norms, rotary embeddings,
 # 4 query heads over 2 KV heads, causal and padding mask).  After clean +
-# fusion the encoder has one MultiHeadAttention and the decoder one
+# fusion the encoder has one MultiHeadAttention (its query, key and value
+# biases as the bias input) and the decoder one
 # GroupQueryAttention per layer and one RotaryEmbedding per query and key; ONNX Runtime's outputs stay within 1e-4 of
 # the export's with padded masks, over one new token, a padded prompt and a
 # greedy decode of 8 steps (which also checks the generated decoder itself:
@@ -15,7 +16,7 @@ tmp=$(mktmp genfusion)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
-plan 9
+plan 10
 "$gen" bert "$tmp/bert.onnx" && "$gen" llama "$tmp/llama.onnx" || exit 1
 for m in bert llama; do
 	"$ONNXPASS" -q run clean -i "$tmp/$m.onnx" -o "$tmp/$m-c.onnx" &&
@@ -25,6 +26,10 @@ got="$(ops "$tmp/bert-f.onnx" com.microsoft:MultiHeadAttention) $(ops "$tmp/bert
 # (5 skip norms: the embeddings' LayerNorm reads the token + position sum)
 [ "$got" = "2 5 " ] && ok "bert: 2 MultiHeadAttention, 5 SkipLayerNormalization, no Softmax" ||
 	not_ok "bert: MultiHeadAttention, SkipLayerNormalization, Softmax: $got"
+# the query, key and value projections' bias Adds folded into the bias input
+[ "$("$ONNXPASS" info --nodes "$tmp/bert-f.onnx" | grep -c "MultiHeadAttention.*: [^ ]*MatMul[^ ]*, [^ ]*MatMul[^ ]*, [^ ]*MatMul[^ ]*, attention_qkv_bias")" = 2 ] &&
+	ok "bert: q/k/v biases in MultiHeadAttention's bias" ||
+	not_ok "bert: q/k/v biases: $("$ONNXPASS" info --nodes "$tmp/bert-f.onnx" | grep MultiHeadAttention)"
 r=$(ort compare "$tmp/bert.onnx" "$tmp/bert-f.onnx" maxrel=1e-4 noopt padmask) && ok "bert: padded masks: $r" ||
 	not_ok "bert: padded masks: $r"
 got="$(ops "$tmp/llama-f.onnx" com.microsoft:GroupQueryAttention) $(ops "$tmp/llama-f.onnx" com.microsoft:RotaryEmbedding) $(ops "$tmp/llama-f.onnx" com.microsoft:SkipSimplifiedLayerNormalization) $(ops "$tmp/llama-f.onnx" Expand) $(ops "$tmp/llama-f.onnx" Softmax) $(ops "$tmp/llama-f.onnx" Neg)"
