@@ -27,16 +27,41 @@ struct onnxpass_node *only_use(struct onnxpass_value *v, int *input)
 	return onnxpass_value_use(v, 0, input);
 }
 
-bool const_float(struct onnxpass_value *v, float *out)
+struct onnxpass_tensor *const_tensor(struct onnxpass_value *v)
 {
 	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
 	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
 
 	if (v && onnxpass_value_is_graph_input(v))
-		return false;
+		return NULL;
 	if (!t && p && onnxpass_node_is(p, NULL, "Constant"))
 		t = onnxpass_node_attr_tensor(p, "value");
+	return t;
+}
+
+bool const_float(struct onnxpass_value *v, float *out)
+{
+	struct onnxpass_tensor *t = const_tensor(v);
+
 	return t && onnxpass_tensor_numel(t) == 1 && !onnxpass_tensor_to_f32(t, out, 1);
+}
+
+int each_node(struct onnxpass_graph *g, const char *op, int (*fn)(void *state, struct onnxpass_node *n),
+	      void *state)
+{
+	size_t count;
+	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
+	int changes = 0, rc = 0;
+
+	if (!nodes)
+		return ONNXPASS_ENOMEM;
+	for (size_t i = 0; i < count && rc >= 0; i++)
+		if (!onnxpass_node_is_removed(nodes[i]) && onnxpass_node_is(nodes[i], NULL, op)) {
+			rc = fn(state, nodes[i]);
+			changes += rc > 0 ? rc : 0;
+		}
+	free(nodes);
+	return rc < 0 ? rc : changes;
 }
 
 bool float_vector(struct onnxpass_value *v)
@@ -185,6 +210,12 @@ static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onn
 	return changes;
 }
 
+/* The com.microsoft ops fused so far. */
+static int64_t ms_ops(const struct fuse *f)
+{
+	return f->gelu + f->fastgelu + f->bias + f->skip + f->attention + f->gqa + f->rotary;
+}
+
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
@@ -193,7 +224,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 	(void)bundle;
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
-		int64_t before = f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa + f.rotary, rc;
+		int64_t before = ms_ops(&f), rc;
 		struct onnxpass_graph *g;
 
 		f.m = onnxpass_ctx_model(ctx, i);
@@ -226,7 +257,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		}
 		if (rc < 0)
 			return (int)rc;
-		if (f.gelu + f.fastgelu + f.bias + f.skip + f.attention + f.gqa + f.rotary > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
+		if (ms_ops(&f) > before && onnxpass_model_opset(f.m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(f.m, ONNXPASS_DOMAIN_MS, 1);
 		total += (int)rc;
 	}

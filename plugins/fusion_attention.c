@@ -517,7 +517,7 @@ static const char *scores_back(struct attn *a, struct onnxpass_value *v, struct 
 	for (*n = 0; *n < MAX_STEPS;) {
 		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
 		struct onnxpass_value *x0 = p ? onnxpass_node_input_value(p, 0) : NULL;
-		struct onnxpass_value *x1 = p ? onnxpass_node_input_value(p, 1) : NULL;
+		struct onnxpass_value *x1 = p ? onnxpass_node_input_value(p, 1) : NULL, *scaled;
 
 		if (!p)
 			return "the scores are not computed by a MatMul";
@@ -530,11 +530,12 @@ static const char *scores_back(struct attn *a, struct onnxpass_value *v, struct 
 		if (onnxpass_node_is(p, NULL, "Reshape") || onnxpass_node_is(p, NULL, "Transpose")) {
 			steps[(*n)++] = (struct score_step){ p, -1 };
 			v = x0;
-		} else if (scalar_step(a, p, x0, &c) || (onnxpass_node_is(p, NULL, "Mul") && scalar_step(a, p, x1, &c))) {
-			/* the scores are the side scalar_step was given */
+		} else if ((scaled = scalar_step(a, p, x0, &c) ? x0
+				     : onnxpass_node_is(p, NULL, "Mul") && scalar_step(a, p, x1, &c) ? x1
+													: NULL)) {
 			late_scale |= a->nterm == 0;
 			a->scale *= c;
-			v = scalar_step(a, p, x0, &c) ? x0 : x1;
+			v = scaled;
 		} else {
 			if (a->nterm == MAX_TERMS)
 				return "too many terms added to the scores";
@@ -619,6 +620,12 @@ static char *emit(struct attn *a, const char *op, const char *base, const char *
 	return out;
 }
 
+/* The node emit() added for out. */
+static struct onnxpass_node *node_of(struct attn *a, const char *out)
+{
+	return onnxpass_value_producer(onnxpass_graph_value(a->g, out), NULL);
+}
+
 /* One term as a value: itself, or Where(cond, fill, 0). */
 static char *term_value(struct attn *a, struct term *t)
 {
@@ -684,7 +691,7 @@ static char *build_bias(struct attn *a, const char *query)
 			ins[2] = c1;
 			cat = emit(a, "Concat", "attention_bias_shape", ins, 3);
 			if (cat)
-				onnxpass_node_set_attr_int(onnxpass_value_producer(onnxpass_graph_value(a->g, cat), NULL),
+				onnxpass_node_set_attr_int(node_of(a, cat),
 							   "axis", 0);
 		}
 		if (cat) {
@@ -755,7 +762,7 @@ static char *query_3d(struct attn *a, struct onnxpass_value *q0)
 		return own(onnxpass_value_name(src));
 	if (!(t = emit(a, "Transpose", "attention_query_bsnh", ins, 1)))
 		return NULL;
-	onnxpass_node_set_attr_ints(onnxpass_value_producer(onnxpass_graph_value(a->g, t), NULL), "perm",
+	onnxpass_node_set_attr_ints(node_of(a, t), "perm",
 				    (const int64_t[]){ 0, 2, 1, 3 }, 4);
 	shape = int64_const(a, "attention_query_merge", merge, 3, false);
 	ins[0] = t;
@@ -819,7 +826,7 @@ static char *cast_int32(struct attn *a, const char *base, const char *x)
 	char *out = emit(a, "Cast", base, &x, 1);
 
 	if (out)
-		onnxpass_node_set_attr_int(onnxpass_value_producer(onnxpass_graph_value(a->g, out), NULL), "to",
+		onnxpass_node_set_attr_int(node_of(a, out), "to",
 					   ONNXPASS_DT_INT32);
 	return out;
 }
@@ -984,14 +991,9 @@ static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, i
 	    dims_of(a, v, dv) != 3)
 		return NULL;
 	for (int i = 0; i < 2; i++) {
-		struct onnxpass_value *c = onnxpass_node_input_value(p, i), *x = onnxpass_node_input_value(p, 1 - i);
-		struct onnxpass_node *cp = onnxpass_value_producer(c, NULL);
-		struct onnxpass_tensor *t = onnxpass_value_initializer(c);
+		struct onnxpass_value *x = onnxpass_node_input_value(p, 1 - i);
+		struct onnxpass_tensor *t = const_tensor(onnxpass_node_input_value(p, i));
 
-		if (onnxpass_value_is_graph_input(c))
-			continue;
-		if (!t && cp && onnxpass_node_is(cp, NULL, "Constant"))
-			t = onnxpass_node_attr_tensor(cp, "value");
 		if (t && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT && onnxpass_tensor_rank(t) == 1 &&
 		    onnxpass_tensor_dim(t, 0) == len && dims_of(a, x, dx) == 3 && !memcmp(dx, dv, sizeof(dv[0]) * 3) &&
 		    onnxpass_shapes_dtype(a->sh, x) == ONNXPASS_DT_FLOAT && !onnxpass_tensor_to_f32(t, b, (size_t)len))
@@ -1084,8 +1086,9 @@ static int grouped(struct attn *a, const char *name, const char *query, const ch
 	return n ? 1 : ONNXPASS_ENOMEM;
 }
 
-static int attention(struct attn *a, struct onnxpass_node *sm)
+static int attention(void *state, struct onnxpass_node *sm)
 {
+	struct attn *a = state;
 	struct fuse *f = a->f;
 	struct onnxpass_value *p = onnxpass_node_output_value(sm, 0), *q0, *k0, *v0, *out;
 	struct onnxpass_node *mm0 = NULL, *mm1, *qs[MAX_STEPS], *ks[MAX_STEPS], *vs[MAX_STEPS], *last;
@@ -1245,21 +1248,11 @@ struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, s
 int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 {
 	struct attn a = { .f = f, .g = g, .opset = onnxpass_model_opset(f->m, ""), .gqa = gqa };
-	size_t count;
-	struct onnxpass_node **nodes;
-	int changes = 0, rc = 0;
+	int rc;
 
 	if (!(a.sh = bound_shapes(g, a.bound, &a.nbound)))
 		return ONNXPASS_ENOMEM;
-	if (!(nodes = onnxpass_graph_nodes(g, &count))) {
-		onnxpass_shapes_free(a.sh);
-		return ONNXPASS_ENOMEM;
-	}
-	for (size_t i = 0; i < count && rc >= 0; i++)
-		if (!onnxpass_node_is_removed(nodes[i]) && onnxpass_node_is(nodes[i], NULL, "Softmax")) {
-			rc = attention(&a, nodes[i]);
-			changes += rc > 0 ? rc : 0;
-		}
+	rc = each_node(g, "Softmax", attention, &a);
 	for (size_t i = 0; i < a.ncache; i++)
 		free(a.cache[i].name);
 	free(a.cache);
@@ -1268,7 +1261,6 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 		free(a.lengths[i].total);
 	}
 	free(a.lengths);
-	free(nodes);
 	onnxpass_shapes_free(a.sh);
-	return rc < 0 ? rc : changes;
+	return rc;
 }

@@ -81,14 +81,9 @@ static int half_of(struct rot *r, struct onnxpass_value *v, struct onnxpass_valu
 /* A constant float table [max, h] whose rows repeat their first half. */
 static struct onnxpass_tensor *table(struct onnxpass_value *v, int64_t h)
 {
-	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
-	struct onnxpass_tensor *t = onnxpass_value_initializer(v);
+	struct onnxpass_tensor *t = const_tensor(v);
 	const float *d;
 
-	if (onnxpass_value_is_graph_input(v))
-		return NULL;
-	if (!t && p && onnxpass_node_is(p, NULL, "Constant"))
-		t = onnxpass_node_attr_tensor(p, "value");
 	if (!t || onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT || onnxpass_tensor_rank(t) != 2 ||
 	    onnxpass_tensor_dim(t, 1) != h || !(d = onnxpass_tensor_data(t)))
 		return NULL;
@@ -175,8 +170,9 @@ static bool concat_side(struct onnxpass_node *m, struct onnxpass_value **cat, st
 	return false;
 }
 
-static int rotary(struct rot *r, struct onnxpass_node *add)
+static int rotary(void *state, struct onnxpass_node *add)
 {
+	struct rot *r = state;
 	struct onnxpass_value *out = onnxpass_node_output_value(add, 0), *x = NULL, *x2 = NULL, *cat, *s, *c;
 	struct onnxpass_value *pos, *pos2;
 	struct onnxpass_node *mc = NULL, *ms = NULL, *cn, *neg, *n;
@@ -242,24 +238,13 @@ static int rotary(struct rot *r, struct onnxpass_node *add)
 int rotary_round(struct fuse *f, struct onnxpass_graph *g)
 {
 	struct rot r = { .f = f, .g = g };
-	struct onnxpass_node **nodes;
-	size_t count;
-	int changes = 0, rc = 0;
+	int rc;
 
 	if (!(r.sh = bound_shapes(g, NULL, NULL)))
 		return ONNXPASS_ENOMEM;
-	if (!(nodes = onnxpass_graph_nodes(g, &count))) {
-		onnxpass_shapes_free(r.sh);
-		return ONNXPASS_ENOMEM;
-	}
-	for (size_t i = 0; i < count && rc >= 0; i++)
-		if (!onnxpass_node_is_removed(nodes[i]) && onnxpass_node_is(nodes[i], NULL, "Add")) {
-			rc = rotary(&r, nodes[i]);
-			changes += rc > 0 ? rc : 0;
-		}
+	rc = each_node(g, "Add", rotary, &r);
 	for (int i = 0; i < r.ncache; i++)
 		free(r.cache[i].half);
-	free(nodes);
 	onnxpass_shapes_free(r.sh);
-	return rc < 0 ? rc : changes;
+	return rc;
 }

@@ -41,21 +41,26 @@ static char *nm(struct b *b, const char *op)
 	return s;
 }
 
+/* A node with n inputs; returns the output name. */
+static const char *opn(struct b *b, const char *type, size_t n, const char *const *in)
+{
+	char *out = strdup(nm(b, type));
+	const char *o = out, *r;
+	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, type, NULL, out, in, n, &o, 1);
+
+	if (!nd)
+		die("cannot add node");
+	r = onnxpass_node_output(nd, 0);
+	free(out);
+	return r;
+}
+
 /* A node with 1..3 inputs and one output; returns the output name. */
 static const char *op(struct b *b, const char *type, const char *x, const char *y, const char *z)
 {
 	const char *in[3] = { x, y, z };
-	size_t n = z ? 3 : y ? 2 : 1;
-	char *out = strdup(nm(b, type));
-	const char *o = out;
-	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, type, NULL, out, in, n, &o, 1);
-	const char *name;
 
-	if (!nd)
-		die("cannot add node");
-	name = onnxpass_node_output(nd, 0);
-	free(out);
-	return name;
+	return opn(b, type, z ? 3 : y ? 2 : 1, in);
 }
 
 static struct onnxpass_node *last(struct b *b)
@@ -158,13 +163,9 @@ static const char *dim_of(struct b *b, const char *x, int64_t i)
 static const char *cat4(struct b *b, const char *a, const char *c, const char *d, const char *e)
 {
 	const char *in[4] = { a, c, d, e };
-	char *out = strdup(nm(b, "Concat"));
-	const char *o = out, *r;
-	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, "Concat", NULL, out, in, 4, &o, 1);
+	const char *r = opn(b, "Concat", 4, in);
 
-	onnxpass_node_set_attr_int(nd, "axis", 0);
-	r = onnxpass_node_output(nd, 0);
-	free(out);
+	onnxpass_node_set_attr_int(last(b), "axis", 0);
 	return r;
 }
 
@@ -667,20 +668,6 @@ void bert_generate(const struct t5_config *c, const char *path)
 		*slash = '\0';
 	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, false);
 	free(dir);
-}
-
-/* A node with n inputs; returns the output name. */
-static const char *opn(struct b *b, const char *type, size_t n, const char *const *in)
-{
-	char *out = strdup(nm(b, type));
-	const char *o = out, *r;
-	struct onnxpass_node *nd = onnxpass_graph_add_node(b->g, type, NULL, out, in, n, &o, 1);
-
-	if (!nd)
-		die("cannot add node");
-	r = onnxpass_node_output(nd, 0);
-	free(out);
-	return r;
 }
 
 /* x[..., from:to] on the last axis */
