@@ -188,6 +188,15 @@ int onnxpass_bundle_load_file(struct onnxpass_bundle *b, const char *role, const
 		return ONNXPASS_ENOMEM;
 	rc = onnxpass_model_load(path, &m, err, errlen);
 	if (!rc) {
+		char why[512];
+
+		/* a cycle or contradicting dims: refused before any work */
+		if ((rc = onnxpass_graph_check(onnxpass_model_graph(m), why, sizeof(why)))) {
+			set_err(err, errlen, "cannot read model '%s': %s", path, why);
+			onnxpass_model_free(m);
+			free(r);
+			return rc;
+		}
 		rc = onnxpass_bundle_add(b, r, path_base(path), m);
 		if (rc) {
 			set_err(err, errlen, "cannot add '%s' to the bundle as '%s': %s", path, r,

@@ -201,6 +201,7 @@ int graph_adopt_node(struct onnxpass_graph *g, struct onnxpass_node *n)
 		return ONNXPASS_ENOMEM;
 	}
 	g->dirty = true;
+	model_changed(g->model);
 	if (node_wire(g, n) || node_build_subgraphs(g, n, &why))
 		return ONNXPASS_ENOMEM;
 	return 0;
@@ -348,6 +349,8 @@ void graph_free(struct onnxpass_graph *g)
 {
 	if (!g)
 		return;
+	graph_shapes_release(g);
+	strmap_release(&g->vi_index);
 	for (size_t i = 0; i < g->values.cap; i++) {
 		struct onnxpass_value *v = g->values.vals[i];
 
@@ -407,6 +410,10 @@ void onnxpass_model_free(struct onnxpass_model *m)
 		if (m->ext_files.keys[i])
 			blob_unref(m->ext_files.vals[i]);
 	strmap_release(&m->ext_files);
+	for (size_t i = 0; i < m->fresh_next.cap; i++)
+		if (m->fresh_next.keys[i])
+			free(m->fresh_next.vals[i]);
+	strmap_release(&m->fresh_next);
 	blob_unref(m->file);
 	free(m->path);
 	free(m->dir);
@@ -591,6 +598,7 @@ struct onnxpass_node *onnxpass_graph_add_node(struct onnxpass_graph *g, const ch
 		return NULL;
 	}
 	g->dirty = true;
+	model_changed(g->model);
 	return n;
 }
 
@@ -601,6 +609,7 @@ void onnxpass_graph_remove_node(struct onnxpass_graph *g, struct onnxpass_node *
 
 	if (n->removed || n->graph != g)
 		return;
+	model_changed(m);
 	for (size_t i = 0; i < np->n_input; i++) {
 		struct onnxpass_value *v = *np->input[i] ? strmap_get(&g->values, np->input[i]) : NULL;
 
@@ -741,6 +750,7 @@ int onnxpass_node_set_input(struct onnxpass_node *n, size_t i, const char *name)
 		return ONNXPASS_EINVAL;
 	if (*name && !graph_value_get(g, name))
 		return ONNXPASS_ENOMEM;
+	model_changed(g->model);
 	rc = set_slot(&n->np->input, &n->np->n_input, i, name, &old);
 	if (rc)
 		return rc;
@@ -764,6 +774,7 @@ int onnxpass_node_set_output(struct onnxpass_node *n, size_t i, const char *name
 		return ONNXPASS_EINVAL;
 	if (v && v->producer && v->producer != n)
 		return ONNXPASS_EINVAL;
+	model_changed(g->model);
 	rc = set_slot(&n->np->output, &n->np->n_output, i, name, &old);
 	if (rc)
 		return rc;
@@ -785,6 +796,7 @@ int onnxpass_node_set_output(struct onnxpass_node *n, size_t i, const char *name
 
 int onnxpass_node_truncate_inputs(struct onnxpass_node *n, size_t count)
 {
+	model_changed(n->graph->model);
 	while (n->np->n_input > count) {
 		size_t i = n->np->n_input - 1;
 		struct onnxpass_value *v = *n->np->input[i] ? strmap_get(&n->graph->values,

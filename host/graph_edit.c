@@ -22,6 +22,7 @@ int onnxpass_graph_add_initializer(struct onnxpass_graph *g, struct onnxpass_ten
 	const char *name = onnxpass_tensor_name(t);
 	struct onnxpass_value *v;
 
+	model_changed(g->model);
 	if (!*name || t->model)
 		return ONNXPASS_EINVAL;
 	v = graph_value_get(g, name);
@@ -51,6 +52,7 @@ int onnxpass_graph_replace_initializer(struct onnxpass_graph *g, struct onnxpass
 	struct onnxpass_value *v = value_find(g, onnxpass_tensor_name(t));
 	ssize_t i;
 
+	model_changed(g->model);
 	if (!v || !v->init || t->model)
 		return ONNXPASS_ENOTFOUND;
 	i = init_index(g, v->init);
@@ -70,6 +72,7 @@ struct onnxpass_tensor *onnxpass_graph_take_initializer(struct onnxpass_graph *g
 	struct onnxpass_tensor *t;
 	ssize_t i;
 
+	model_changed(g->model);
 	if (!v || !v->init)
 		return NULL;
 	t = v->init;
@@ -87,6 +90,7 @@ int onnxpass_graph_remove_initializer(struct onnxpass_graph *g, const char *name
 {
 	struct onnxpass_tensor *t = onnxpass_graph_take_initializer(g, name);
 
+	model_changed(g->model);
 	if (!t)
 		return ONNXPASS_ENOTFOUND;
 	onnxpass_tensor_free(t);
@@ -147,6 +151,7 @@ struct onnxpass_value *onnxpass_graph_add_input(struct onnxpass_graph *g, const 
 	struct onnxpass_value *v = graph_value_get(g, name);
 	Onnx__ValueInfoProto *vi;
 
+	model_changed(g->model);
 	if (!v || v->producer)
 		return NULL;
 	vi = vi_new(name);
@@ -163,6 +168,7 @@ int onnxpass_graph_remove_input(struct onnxpass_graph *g, const char *name)
 {
 	struct onnxpass_value *v = value_find(g, name);
 
+	model_changed(g->model);
 	if (!v || !vi_remove(g->gp->input, &g->gp->n_input, name))
 		return ONNXPASS_ENOTFOUND;
 	v->n_graph_inputs--;
@@ -175,6 +181,7 @@ struct onnxpass_value *onnxpass_graph_add_output(struct onnxpass_graph *g, const
 	struct onnxpass_value *v = graph_value_get(g, name);
 	Onnx__ValueInfoProto *vi;
 
+	model_changed(g->model);
 	if (!v)
 		return NULL;
 	vi = vi_new(name);
@@ -191,6 +198,7 @@ int onnxpass_graph_remove_output(struct onnxpass_graph *g, const char *name)
 {
 	struct onnxpass_value *v = value_find(g, name);
 
+	model_changed(g->model);
 	if (!v || !vi_remove(g->gp->output, &g->gp->n_output, name))
 		return ONNXPASS_ENOTFOUND;
 	v->n_graph_outputs--;
@@ -200,10 +208,32 @@ int onnxpass_graph_remove_output(struct onnxpass_graph *g, const char *name)
 /* ------------------------------------------------------------------ */
 /* Value types                                                         */
 
-static Onnx__ValueInfoProto *vi_find(struct onnxpass_graph *g, const char *name)
+/* The index is rebuilt when any of the three lists was reallocated or
+ * changed length; renaming an entry in place clears vi_sig. */
+Onnx__ValueInfoProto *graph_value_info(struct onnxpass_graph *g, const char *name)
 {
 	Onnx__GraphProto *gp = g->gp;
+	const void *sig[6] = { gp->input, (void *)(uintptr_t)gp->n_input, gp->output,
+			       (void *)(uintptr_t)gp->n_output, gp->value_info,
+			       (void *)(uintptr_t)gp->n_value_info };
 
+	if (memcmp(sig, g->vi_sig, sizeof(sig)) || !g->vi_index.cap) {
+		Onnx__ValueInfoProto **lists[3] = { gp->value_info, gp->output, gp->input };
+		size_t counts[3] = { gp->n_value_info, gp->n_output, gp->n_input };
+
+		strmap_release(&g->vi_index);
+		/* the later list wins: inputs, then outputs, then value_info */
+		for (int l = 0; l < 3; l++)
+			for (size_t i = counts[l]; i-- > 0;)
+				if (lists[l][i]->name && strmap_put(&g->vi_index, lists[l][i]->name, lists[l][i])) {
+					strmap_release(&g->vi_index);
+					memset(g->vi_sig, 0, sizeof(g->vi_sig));
+					goto slow;
+				}
+		memcpy(g->vi_sig, sig, sizeof(sig));
+	}
+	return strmap_get(&g->vi_index, name);
+slow:	/* out of memory for the index: scan */
 	for (size_t i = 0; i < gp->n_input; i++)
 		if (gp->input[i]->name && !strcmp(gp->input[i]->name, name))
 			return gp->input[i];
@@ -225,7 +255,7 @@ static Onnx__TypeProto__Tensor *vi_tensor_type(Onnx__ValueInfoProto *vi)
 
 int onnxpass_value_dtype(struct onnxpass_value *v)
 {
-	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(graph_value_info(v->graph, v->name));
 
 	if (tt && tt->has_elem_type)
 		return tt->elem_type;
@@ -234,7 +264,7 @@ int onnxpass_value_dtype(struct onnxpass_value *v)
 
 int onnxpass_value_rank(struct onnxpass_value *v)
 {
-	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(graph_value_info(v->graph, v->name));
 
 	if (tt && tt->shape)
 		return (int)tt->shape->n_dim;
@@ -243,7 +273,7 @@ int onnxpass_value_rank(struct onnxpass_value *v)
 
 int onnxpass_value_dim(struct onnxpass_value *v, int i, int64_t *value, const char **param)
 {
-	Onnx__TypeProto__Tensor *tt = vi_tensor_type(vi_find(v->graph, v->name));
+	Onnx__TypeProto__Tensor *tt = vi_tensor_type(graph_value_info(v->graph, v->name));
 
 	*value = -1;
 	if (param)
@@ -350,11 +380,16 @@ int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, int rank, const
 				return rc;
 			done = true;
 		}
+	model_changed(v->graph->model);
 	if (done)
 		return 0;
-	for (size_t i = 0; i < gp->n_value_info; i++)
-		if (gp->value_info[i]->name && !strcmp(gp->value_info[i]->name, v->name))
-			return vi_set_type(gp->value_info[i], dtype, rank, dims, params);
+	{
+		/* neither input nor output: a value_info entry, if any */
+		Onnx__ValueInfoProto *have = graph_value_info(v->graph, v->name);
+
+		if (have)
+			return vi_set_type(have, dtype, rank, dims, params);
+	}
 	{
 		Onnx__ValueInfoProto *vi = vi_new(v->name);
 
@@ -374,6 +409,7 @@ int onnxpass_value_set_dtype(struct onnxpass_value *v, int dtype)
 	size_t counts[3] = { gp->n_input, gp->n_output, gp->n_value_info };
 	bool found = false;
 
+	model_changed(v->graph->model);
 	for (int l = 0; l < 3; l++)
 		for (size_t i = 0; i < counts[l]; i++) {
 			Onnx__TypeProto__Tensor *tt;
@@ -414,6 +450,7 @@ size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_nam
 	struct onnxpass_value *v = value_find(g, old_name), *nv;
 	size_t changed = 0;
 
+	model_changed(g->model);
 	if (!v || !strcmp(old_name, new_name))
 		return 0;
 	nv = graph_value_get(g, new_name);
@@ -458,6 +495,7 @@ size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_nam
 				break;
 			free(gp->output[i]->name);
 			gp->output[i]->name = s;
+			memset(g->vi_sig, 0, sizeof(g->vi_sig));
 			v->n_graph_outputs--;
 			nv->n_graph_outputs++;
 			changed++;
@@ -541,7 +579,45 @@ static struct onnxpass_node *dep_of(struct onnxpass_graph *g, struct onnxpass_va
 	return v && v->graph == g && v->producer && !v->producer->removed ? v->producer : NULL;
 }
 
-int onnxpass_graph_toposort(struct onnxpass_graph *g)
+/* A node of a cycle among the nodes toposort could not place: walking
+ * back from any of them through unplaced producers must come round. */
+static struct onnxpass_node *cycle_node(struct onnxpass_graph *g, const size_t *indeg)
+{
+	size_t n = onnxpass_graph_node_count(g), start = 0;
+	struct onnxpass_node *nd;
+	bool *seen;
+
+	while (start < n && !indeg[start])
+		start++;
+	nd = g->nodes[start < n ? start : 0];
+	if (!(seen = calloc(n ? n : 1, sizeof(bool))))
+		return nd;
+	while (!seen[nd->order]) {
+		struct onnxpass_node *next = NULL;
+
+		seen[nd->order] = true;
+		for (size_t k = 0; k < nd->np->n_input && !next; k++) {
+			struct onnxpass_node *p = *nd->np->input[k] ? dep_of(g, value_find(g, nd->np->input[k])) : NULL;
+
+			if (p && indeg[p->order])
+				next = p;
+		}
+		for (size_t k = 0; k < nd->n_free && !next; k++) {
+			struct onnxpass_node *p = dep_of(g, nd->free_vals[k]);
+
+			if (p && indeg[p->order])
+				next = p;
+		}
+		if (!next)
+			break;
+		nd = next;
+	}
+	free(seen);
+	return nd;
+}
+
+int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t *count,
+		struct onnxpass_node **stuck)
 {
 	size_t n = onnxpass_graph_node_count(g), done = 0;
 	size_t *indeg = calloc(n ? n : 1, sizeof(size_t));
@@ -549,6 +625,8 @@ int onnxpass_graph_toposort(struct onnxpass_graph *g)
 	struct heap h = { malloc((n ? n : 1) * sizeof(size_t)), 0 };
 	int rc = 0;
 
+	*order = NULL;
+	*count = 0;
 	if (!indeg || !out || !h.a) {
 		rc = ONNXPASS_ENOMEM;
 		goto out_free;
@@ -589,15 +667,72 @@ int onnxpass_graph_toposort(struct onnxpass_graph *g)
 	}
 	if (done != n) {
 		rc = ONNXPASS_EFORMAT;	/* a cycle */
-		goto out_free;
+		if (stuck)
+			*stuck = cycle_node(g, indeg);
 	}
-	if (n)
-		memcpy(g->nodes, out, n * sizeof(*out));
-	g->dirty = true;
+	*order = out;
+	*count = done;
+	out = NULL;
 out_free:
 	free(indeg);
 	free(out);
 	free(h.a);
+	return rc;
+}
+
+int onnxpass_graph_reached_from(struct onnxpass_graph *g, struct onnxpass_value *const *from, size_t n,
+				bool *reached)
+{
+	struct onnxpass_node **order;
+	size_t count, total = onnxpass_graph_node_count(g);
+	struct ptrmap src;
+	int rc;
+
+	ptrmap_init(&src);
+	for (size_t i = 0; i < n; i++)
+		if (from[i] && ptrmap_put(&src, from[i], from[i])) {
+			ptrmap_release(&src);
+			return ONNXPASS_ENOMEM;
+		}
+	rc = graph_order(g, &order, &count, NULL);
+	if (rc == ONNXPASS_ENOMEM) {
+		ptrmap_release(&src);
+		return rc;
+	}
+	memset(reached, 0, total * sizeof(bool));
+	for (size_t i = 0; i < count; i++) {
+		struct onnxpass_node *nd = order[i];
+		bool r = false;
+
+		for (size_t k = 0; k < nd->np->n_input && !r; k++) {
+			struct onnxpass_value *v = *nd->np->input[k] ? value_find(g, nd->np->input[k]) : NULL;
+			struct onnxpass_node *p = dep_of(g, v);
+
+			r = v && (ptrmap_get(&src, v) || (p && reached[p->order]));
+		}
+		for (size_t k = 0; k < nd->n_free && !r; k++) {
+			struct onnxpass_node *p = dep_of(g, nd->free_vals[k]);
+
+			r = ptrmap_get(&src, nd->free_vals[k]) || (p && reached[p->order]);
+		}
+		reached[nd->order] = r;
+	}
+	free(order);
+	ptrmap_release(&src);
+	return rc;
+}
+
+int onnxpass_graph_toposort(struct onnxpass_graph *g)
+{
+	struct onnxpass_node **out;
+	size_t done;
+	int rc = graph_order(g, &out, &done, NULL);
+
+	if (!rc && done)
+		memcpy(g->nodes, out, done * sizeof(*out));
+	if (!rc)
+		g->dirty = true;
+	free(out);
 	return rc;
 }
 
@@ -691,10 +826,28 @@ char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix)
 	size_t len = strlen(prefix) + 24;
 	char *s = malloc(len);
 
+	struct onnxpass_model *m = g->model;
+	struct fresh_count *c = strmap_get(&m->fresh_next, prefix);
+	unsigned long k = c ? c->next : 0;
+
 	if (!s)
 		return NULL;
-	snprintf(s, len, "%s", prefix);
-	for (unsigned long k = 1; name_taken(g->model, s); k++)
+	/* numbering goes on where the last name of this prefix stopped, so
+	 * that n names cost n lookups, not n^2 / 2 */
+	if (k)
 		snprintf(s, len, "%s_%lu", prefix, k);
+	else
+		snprintf(s, len, "%s", prefix);
+	while (name_taken(m, s))
+		snprintf(s, len, "%s_%lu", prefix, ++k);
+	if (!c && (c = malloc(sizeof(*c) + strlen(prefix) + 1))) {
+		strcpy(c->prefix, prefix);
+		if (strmap_put(&m->fresh_next, c->prefix, c)) {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c)
+		c->next = k + 1;
 	return s;
 }

@@ -56,11 +56,6 @@ int tensor_make_raw(struct onnxpass_tensor *t);
 /* Clears tp's data fields and sets external_data entries. */
 int tensor_make_external(struct onnxpass_tensor *t, const char *location, uint64_t offset);
 
-/* Op tables shared by dims.c and shapes.c (NULL-terminated). */
-bool op_in(struct onnxpass_node *n, const char *const *ops);
-extern const char *const same_shape[];	/* output shaped like input 0 */
-extern const char *const broadcast[];	/* elementwise, numpy broadcasting */
-
 /* ------------------------------------------------------------------ */
 /* Pointer-keyed and string-keyed hash maps.                           */
 
@@ -128,6 +123,13 @@ struct onnxpass_graph {
 	size_t n_inits, cap_inits;
 	struct strmap values;
 	bool dirty;	/* gp->node / gp->initializer out of date */
+	/* name -> ValueInfoProto of inputs, outputs and value_info, valid
+	 * while the three arrays are the ones recorded in vi_sig */
+	struct strmap vi_index;
+	const void *vi_sig[6];
+	/* this graph's own analysis, valid while model->gen == shapes_gen */
+	struct onnxpass_shapes *shapes;
+	uint64_t shapes_gen;
 };
 
 struct onnxpass_model {
@@ -142,7 +144,22 @@ struct onnxpass_model {
 	size_t n_graphs, cap_graphs;
 	struct onnxpass_node **dead;	/* removed nodes, freed with the model */
 	size_t n_dead, cap_dead;
+	uint64_t gen;	/* bumped by every change (model_changed) */
+	struct strmap fresh_next;	/* prefix -> struct fresh_count */
 };
+
+struct fresh_count {
+	unsigned long next;	/* the next number to try after prefix */
+	char prefix[];
+};
+
+/* Every edit of a model's graphs, nodes, attributes, types or tensors
+ * calls this: analyses cached for its graphs are out of date. */
+static inline void model_changed(struct onnxpass_model *m)
+{
+	if (m)	/* tensors may change on worker threads */
+		__atomic_add_fetch(&m->gen, 1, __ATOMIC_RELAXED);
+}
 
 /* graph.c */
 struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *gp,
@@ -155,6 +172,16 @@ void graph_sync(struct onnxpass_graph *g);
 int graph_adopt_node(struct onnxpass_graph *g, struct onnxpass_node *n);	/* refresh gp arrays */
 void model_sync(struct onnxpass_model *m);
 void graph_free(struct onnxpass_graph *g);
+/* The live nodes of g in a stable topological order (caller frees the
+ * array).  On a cycle returns EFORMAT with the nodes outside it and, in
+ * *stuck (may be NULL), a node of the cycle. */
+int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t *count,
+		struct onnxpass_node **stuck);
+/* Drops the cached analysis (shapes.c). */
+void graph_shapes_release(struct onnxpass_graph *g);
+/* The ValueInfoProto declaring name (input first, then output, then
+ * value_info), or NULL; by hash. */
+Onnx__ValueInfoProto *graph_value_info(struct onnxpass_graph *g, const char *name);
 int model_register_tensor(struct onnxpass_model *m, struct onnxpass_tensor *t);
 /* Visits every graph of the model (also under removed nodes). */
 #define model_for_each_graph(m, gvar, idx) \

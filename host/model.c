@@ -85,6 +85,7 @@ int onnxpass_model_set_opset(struct onnxpass_model *m, const char *domain, int64
 	Onnx__ModelProto *mp = m->mp;
 	Onnx__OperatorSetIdProto *op, **arr;
 
+	model_changed(m);
 	for (size_t i = 0; i < mp->n_opset_import; i++) {
 		if (same_domain(mp->opset_import[i]->domain, domain)) {
 			mp->opset_import[i]->has_version = 1;
@@ -374,6 +375,7 @@ static Onnx__AttributeProto *attr_fresh(struct onnxpass_node *n, const char *nam
 
 	if (!a)
 		return NULL;
+	model_changed(n->graph->model);
 	onnx__attribute_proto__init(a);
 	a->name = strdup(name);
 	a->has_type = 1;
@@ -505,6 +507,7 @@ int onnxpass_node_remove_attr(struct onnxpass_node *n, const char *name)
 			continue;
 		if (a->g || a->n_graphs)
 			return ONNXPASS_EUNSUPPORTED;
+		model_changed(n->graph->model);
 		model_free_message(n->graph->model, &a->base);
 		memmove(&np->attribute[i], &np->attribute[i + 1],
 			(np->n_attribute - i - 1) * sizeof(*np->attribute));

@@ -458,14 +458,15 @@ static Onnx__TensorProto *new_proto(const char *name, int dtype, size_t rank,
 	return tp;
 }
 
-struct onnxpass_tensor *onnxpass_tensor_new(const char *name, int dtype, size_t rank,
-					    const int64_t *dims)
+/* A tensor of that type and shape without bytes yet. */
+static struct onnxpass_tensor *tensor_new_empty(const char *name, int dtype, size_t rank,
+						const int64_t *dims)
 {
 	Onnx__TensorProto *tp;
 	struct onnxpass_tensor *t;
 	const char *why;
 
-	if (onnxpass_dtype_bits(dtype) == 0)
+	if (onnxpass_dtype_bits(dtype) == 0 || dtype == ONNXPASS_DT_STRING)
 		return NULL;
 	tp = new_proto(name, dtype, rank, dims);
 	if (!tp)
@@ -474,6 +475,16 @@ struct onnxpass_tensor *onnxpass_tensor_new(const char *name, int dtype, size_t 
 		protobuf_c_message_free_unpacked(&tp->base, NULL);
 		return NULL;
 	}
+	return t;
+}
+
+struct onnxpass_tensor *onnxpass_tensor_new(const char *name, int dtype, size_t rank,
+					    const int64_t *dims)
+{
+	struct onnxpass_tensor *t = tensor_new_empty(name, dtype, rank, dims);
+
+	if (!t)
+		return NULL;
 	t->blob = blob_new_heap(t->nbytes);
 	if (!t->blob) {
 		onnxpass_tensor_free(t);
@@ -483,6 +494,59 @@ struct onnxpass_tensor *onnxpass_tensor_new(const char *name, int dtype, size_t 
 	t->modified = true;
 	tensor_make_raw(t);
 	return t;
+}
+
+struct onnxpass_tensor *onnxpass_tensor_map_file(const char *name, int dtype, size_t rank,
+						 const int64_t *dims, const char *path, uint64_t offset,
+						 char *err, size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = offset - offset % (uint64_t)(page > 0 ? page : 4096);
+	struct onnxpass_tensor *t = tensor_new_empty(name, dtype, rank, dims);
+	struct stat st;
+	struct blob *b = NULL;
+	void *p = MAP_FAILED;
+	size_t len;
+	int fd = -1;
+
+	if (!t) {
+		set_err(err, errlen, "cannot make tensor '%s': bad type or size", name);
+		return NULL;
+	}
+	len = (size_t)(offset - start) + t->nbytes;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st)) {
+		set_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (offset > (uint64_t)st.st_size || t->nbytes > (uint64_t)st.st_size - offset) {
+		set_err(err, errlen, "'%s' has %lld bytes, tensor '%s' needs %zu at offset %llu", path,
+			(long long)st.st_size, name, t->nbytes, (unsigned long long)offset);
+		goto fail;
+	}
+	if (t->nbytes && (p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start)) == MAP_FAILED) {
+		set_err(err, errlen, "cannot map '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!(b = calloc(1, sizeof(*b))))
+		goto fail;
+	b->refs = 1;
+	b->mapped = p != MAP_FAILED;
+	b->base = b->mapped ? p : NULL;
+	b->len = b->mapped ? len : 0;
+	b->path = strdup(path);
+	close(fd);
+	t->blob = b;
+	t->data = b->mapped ? b->base + (offset - start) : (const uint8_t *)"";
+	t->modified = true;
+	tensor_make_raw(t);
+	return t;
+fail:
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	if (fd >= 0)
+		close(fd);
+	onnxpass_tensor_free(t);
+	return NULL;
 }
 
 /* Moves bytes held only by tp into a blob so they can be shared. */
@@ -543,6 +607,7 @@ int onnxpass_tensor_share_storage(struct onnxpass_tensor *t, struct onnxpass_ten
 		return ONNXPASS_EINVAL;
 	if ((rc = ensure_blob(src)))
 		return rc;
+	model_changed(t->model);
 	if (t->raw_borrowed)
 		detach_raw(t);
 	else if (t->tp->has_raw_data) {
@@ -664,6 +729,7 @@ void *onnxpass_tensor_mutable_data(struct onnxpass_tensor *t)
 {
 	if (materialize(t))
 		return NULL;
+	model_changed(t->model);
 	if (!t->blob || t->blob->mapped || t->blob->refs > 1) {
 		struct blob *b = blob_new_heap(t->nbytes);
 

@@ -63,7 +63,8 @@ struct cached_bias {
 struct attn {
 	struct fuse *f;
 	struct onnxpass_graph *g;
-	struct onnxpass_shapes *sh;
+	struct onnxpass_shapes *sh;	/* inputs' sizes bound to small primes */
+	struct onnxpass_shapes *fixed;	/* unbound: values of static sizes only */
 	int64_t opset;
 	int64_t size[N_AXES];
 	float scale;
@@ -240,133 +241,19 @@ static bool named_dim(struct attn *a, int64_t d)
 	return false;
 }
 
-/* The elements of a small integer tensor computed from shapes (Shape,
- * Slice, Gather, Squeeze, Unsqueeze, Cast of them, or constants): up to
- * max into out; the count, or -1.  A dim bound to an input's dim_param
- * varies at run time: RUNTIME_DIM. */
-#define RUNTIME_DIM INT64_MIN
-static int int_values(struct attn *a, struct onnxpass_value *v, int64_t *out, int max, int depth)
+/* A one-element float computed from constants and static sizes (GPT-2
+ * divides its scores by Pow(Cast(head size from Shape), 0.5) + zeros),
+ * into *out.  The unbound analysis knows such a value only when no size
+ * that varies at run time goes into it. */
+static bool float_scalar(struct attn *a, struct onnxpass_value *v, float *out)
 {
-	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
-	int64_t d[MAX_RANK], k[3], axis = 0;
-	int n = onnxpass_value_const_ints(v, out, max), r;
-
-	if (n >= 0 || !p || depth > 8)
-		return n;
-	if (onnxpass_node_is(p, NULL, "Shape")) {
-		int64_t lo = 0, hi;
-
-		/* (symbolic dims allowed: only the ones read must be sizes) */
-		if ((r = onnxpass_shapes_get(a->sh, onnxpass_node_input_value(p, 0), d, MAX_RANK)) < 0 || r > MAX_RANK)
-			return -1;
-		hi = r;
-		if (!onnxpass_node_attr_int(p, "start", &lo))
-			lo = lo < 0 ? lo + r : lo;
-		if (!onnxpass_node_attr_int(p, "end", &hi))
-			hi = hi < 0 ? hi + r : hi > r ? r : hi;
-		for (int64_t i = lo < 0 ? 0 : lo; i < hi; i++) {
-			if (n == max - 1)
-				return -1;
-			out[++n] = d[i] < 0 || named_dim(a, d[i]) ? RUNTIME_DIM : d[i];
-		}
-		return n + 1;
-	}
-	if (onnxpass_node_is(p, NULL, "Squeeze") || onnxpass_node_is(p, NULL, "Unsqueeze") ||
-	    onnxpass_node_is(p, NULL, "Identity") ||
-	    (onnxpass_node_is(p, NULL, "Cast") && !onnxpass_node_attr_int(p, "to", &k[0]) &&
-	     (k[0] == ONNXPASS_DT_INT64 || k[0] == ONNXPASS_DT_INT32)))
-		return int_values(a, onnxpass_node_input_value(p, 0), out, max, depth + 1);
-	if (onnxpass_node_is(p, NULL, "Gather")) {
-		int64_t all[MAX_RANK];
-
-		if ((!onnxpass_node_attr_int(p, "axis", &axis) && axis != 0) ||
-		    (n = int_values(a, onnxpass_node_input_value(p, 0), all, MAX_RANK, depth + 1)) < 1 ||
-		    onnxpass_value_const_ints(onnxpass_node_input_value(p, 1), k, 1) != 1)
-			return -1;
-		k[0] = k[0] < 0 ? k[0] + n : k[0];
-		if (k[0] < 0 || k[0] >= n || max < 1)
-			return -1;
-		out[0] = all[k[0]];
-		return 1;
-	}
-	if (onnxpass_node_is(p, NULL, "Slice") && onnxpass_node_input_count(p) >= 3) {
-		int64_t all[MAX_RANK], lo, hi, m = 0;
-
-		if ((n = int_values(a, onnxpass_node_input_value(p, 0), all, MAX_RANK, depth + 1)) < 0 ||
-		    onnxpass_value_const_ints(onnxpass_node_input_value(p, 1), &lo, 1) != 1 ||
-		    onnxpass_value_const_ints(onnxpass_node_input_value(p, 2), &hi, 1) != 1)
-			return -1;
-		if (onnxpass_node_input_count(p) > 3 && onnxpass_node_input_value(p, 3) &&
-		    (onnxpass_value_const_ints(onnxpass_node_input_value(p, 3), &axis, 1) != 1 || (axis != 0 && axis != -1)))
-			return -1;
-		if (onnxpass_node_input_count(p) > 4 && onnxpass_node_input_value(p, 4) &&
-		    (onnxpass_value_const_ints(onnxpass_node_input_value(p, 4), k, 1) != 1 || k[0] != 1))
-			return -1;
-		lo = lo < 0 ? (lo + n < 0 ? 0 : lo + n) : lo > n ? n : lo;
-		hi = hi < 0 ? (hi + n < 0 ? 0 : hi + n) : hi > n ? n : hi;
-		for (int64_t i = lo; i < hi; i++) {
-			if (m == max)
-				return -1;
-			out[m++] = all[i];
-		}
-		return (int)m;
-	}
-	return -1;
-}
-
-/* A one-element float computed from constants and shapes (GPT-2 divides
- * its scores by Pow(Cast(head size from Shape), 0.5) + zeros), into *out. */
-static bool float_scalar(struct attn *a, struct onnxpass_value *v, float *out, int depth)
-{
-	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
-	float x, y;
-	int64_t i[MAX_RANK], to;
+	double d;
 
 	if (const_float(v, out))
 		return true;
-	if (!p || depth > 8)
+	if (onnxpass_shapes_float_values(a->fixed, v, &d, 1) != 1)
 		return false;
-	if (onnxpass_node_is(p, NULL, "Cast")) {
-		if (onnxpass_node_attr_int(p, "to", &to) || to != ONNXPASS_DT_FLOAT)
-			return false;
-		if (int_values(a, onnxpass_node_input_value(p, 0), i, MAX_RANK, depth + 1) == 1 && i[0] != RUNTIME_DIM) {
-			*out = (float)i[0];
-			return true;
-		}
-		return float_scalar(a, onnxpass_node_input_value(p, 0), out, depth + 1);
-	}
-	if (onnxpass_node_is(p, NULL, "ConstantOfShape")) {
-		struct onnxpass_tensor *t = onnxpass_node_attr_tensor(p, "value");
-		int n = onnxpass_value_const_ints(onnxpass_node_input_value(p, 0), i, MAX_RANK);
-
-		for (int j = 0; j < n; j++)
-			if (i[j] != 1)
-				return false;
-		if (n < 0 || (t && (onnxpass_tensor_numel(t) != 1 || onnxpass_tensor_to_f32(t, out, 1))))
-			return false;
-		if (!t)
-			*out = 0.0f;
-		return true;
-	}
-	if (onnxpass_node_is(p, NULL, "Sqrt") && float_scalar(a, onnxpass_node_input_value(p, 0), &x, depth + 1)) {
-		*out = sqrtf(x);
-		return true;
-	}
-	if (onnxpass_node_input_count(p) != 2 || !float_scalar(a, onnxpass_node_input_value(p, 0), &x, depth + 1) ||
-	    !float_scalar(a, onnxpass_node_input_value(p, 1), &y, depth + 1))
-		return false;
-	if (onnxpass_node_is(p, NULL, "Pow"))
-		*out = powf(x, y);
-	else if (onnxpass_node_is(p, NULL, "Add"))
-		*out = x + y;
-	else if (onnxpass_node_is(p, NULL, "Sub"))
-		*out = x - y;
-	else if (onnxpass_node_is(p, NULL, "Mul"))
-		*out = x * y;
-	else if (onnxpass_node_is(p, NULL, "Div"))
-		*out = x / y;
-	else
-		return false;
+	*out = (float)d;
 	return true;
 }
 
@@ -380,7 +267,7 @@ static bool scalar_step(struct attn *a, struct onnxpass_node *n, struct onnxpass
 
 	if (!mul && !(onnxpass_node_is(n, NULL, "Div") && onnxpass_node_input_value(n, 0) == x))
 		return false;
-	if (!float_scalar(a, other(n, x), c, 0) || *c == 0.0f || !isfinite(*c))
+	if (!float_scalar(a, other(n, x), c) || *c == 0.0f || !isfinite(*c))
 		return false;
 	if (dims_of(a, x, d0) != dims_of(a, onnxpass_node_output_value(n, 0), d1))
 		return false;
@@ -1250,8 +1137,12 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 	struct attn a = { .f = f, .g = g, .opset = onnxpass_model_opset(f->m, ""), .gqa = gqa };
 	int rc;
 
-	if (!(a.sh = bound_shapes(g, a.bound, &a.nbound)))
+	if (!(a.fixed = onnxpass_shapes_infer(g, NULL, NULL, 0)))
 		return ONNXPASS_ENOMEM;
+	if (!(a.sh = bound_shapes(g, a.bound, &a.nbound))) {
+		onnxpass_shapes_free(a.fixed);
+		return ONNXPASS_ENOMEM;
+	}
 	rc = each_node(g, "Softmax", attention, &a);
 	for (size_t i = 0; i < a.ncache; i++)
 		free(a.cache[i].name);
@@ -1262,5 +1153,6 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 	}
 	free(a.lengths);
 	onnxpass_shapes_free(a.sh);
+	onnxpass_shapes_free(a.fixed);
 	return rc;
 }

@@ -1,84 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Re-deriving shape reads from allowed inputs by dimension provenance:
- * dims with the same symbolic name (or the same literal) are the same. */
+/* Re-deriving shape reads from allowed inputs by the library's shape
+ * analysis: dims holding the same symbol (the same dim_param) are the same
+ * size, so a read of one may read the other instead.  Each step analyses
+ * the graph once, plans its edits, then makes them: linear in the graph. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "shape_reroute.h"
 
-/* Same size at run time: the same input and axis, the same literal, or
- * the same symbolic name (ONNX's convention for dim_param). */
-static bool same_dim(struct onnxpass_value *a, int ax, struct onnxpass_value *b, int bx)
-{
-	int64_t av, bv;
-	const char *ap, *bp;
+#define MAX_DIMS 16
 
-	if (a == b && ax == bx)
-		return true;
-	if (onnxpass_value_dim(a, ax, &av, &ap) || onnxpass_value_dim(b, bx, &bv, &bp))
-		return false;
-	if (av >= 0 || bv >= 0)
-		return av == bv;
-	return ap && bp && !strcmp(ap, bp);
-}
-
-/* An allowed input with a dim equal to (in, ax); returns its axis. */
-static struct onnxpass_value *allowed_with(struct reroute *j, struct onnxpass_value *in, int ax,
-					   int *out_axis)
-{
-	if (j->allowed(j, onnxpass_value_name(in))) {
-		*out_axis = ax;
-		return in;
-	}
-	for (size_t i = 0; i < onnxpass_graph_input_count(j->g); i++) {
-		struct onnxpass_value *v = onnxpass_graph_input(j->g, i);
-
-		if (!j->allowed(j, onnxpass_value_name(v)))
-			continue;
-		for (int d = 0; d < onnxpass_value_rank(v); d++) {
-			if (same_dim(in, ax, v, d)) {
-				*out_axis = d;
-				return v;
-			}
-		}
-	}
-	return NULL;
-}
-
-/* y and index of Unsqueeze(Gather(Shape(y), idx)) or Gather(Shape(y), idx) */
-static struct onnxpass_value *shape_read(struct onnxpass_value *e, int *axis, bool through_unsqueeze)
-{
-	struct onnxpass_node *u = e ? onnxpass_value_producer(e, NULL) : NULL, *g, *s;
-	struct onnxpass_value *y;
-	int64_t idx[2];
-
-	if (through_unsqueeze) {
-		if (!u || !onnxpass_node_is(u, NULL, "Unsqueeze"))
-			return NULL;
-		e = onnxpass_node_input_value(u, 0);
-	}
-	g = e ? onnxpass_value_producer(e, NULL) : NULL;
-	if (!g || !onnxpass_node_is(g, NULL, "Gather") ||
-	    onnxpass_value_const_ints(onnxpass_node_input_value(g, 1), idx, 2) != 1)
-		return NULL;
-	s = onnxpass_node_input_value(g, 0) ? onnxpass_value_producer(onnxpass_node_input_value(g, 0), NULL)
-					    : NULL;
-	if (!s || !onnxpass_node_is(s, NULL, "Shape") || onnxpass_node_attr_count(s) > 0)
-		return NULL;
-	y = onnxpass_node_input_value(s, 0);
-	if (idx[0] < 0) {
-		int r = onnxpass_value_infer_rank(y);
-
-		if (r < 0)
-			return NULL;
-		idx[0] += r;
-	}
-	*axis = (int)idx[0];
-	return y;
-}
-
-static int add_i64(struct onnxpass_graph *g, const char *base, const int64_t *v, size_t n,
-		   bool scalar, char **name)
+static int add_i64(struct onnxpass_graph *g, const char *base, const int64_t *v, size_t n, bool scalar,
+		   char **name)
 {
 	int64_t dims[1] = { (int64_t)n };
 	struct onnxpass_tensor *t;
@@ -95,150 +28,196 @@ static int add_i64(struct onnxpass_graph *g, const char *base, const int64_t *v,
 	return 0;
 }
 
-/* Reshape(data, Concat(...)) whose pieces read other inputs' shapes: each
- * piece that is data's own dim becomes 0 (copy), literals stay; when every
- * piece is then literal the shape is a constant. */
-static int fold_reshape(struct reroute *j, struct onnxpass_node *r)
+/* y and axis of Gather(Shape(y), idx) with a constant one-element idx. */
+static struct onnxpass_value *shape_read(const struct onnxpass_shapes *s, struct onnxpass_node *g, int *axis)
 {
-	struct onnxpass_value *data = onnxpass_node_input_value(r, 0);
-	struct onnxpass_value *s = onnxpass_node_input_value(r, 1);
-	struct onnxpass_node *cat = s ? onnxpass_value_producer(s, NULL) : NULL;
-	int64_t vals[16], allowzero = 0, tmp[16];
-	size_t n;
-	char *name;
-	int rc;
+	struct onnxpass_value *in = onnxpass_node_input_value(g, 0), *y;
+	struct onnxpass_node *sh = in ? onnxpass_value_producer(in, NULL) : NULL;
+	int64_t idx[2], d[MAX_DIMS];
+	int r;
 
-	if (!cat || !onnxpass_node_is(cat, NULL, "Concat") || onnxpass_value_const_ints(s, tmp, 16) >= 0)
-		return 0;
-	onnxpass_node_attr_int(r, "allowzero", &allowzero);
-	n = onnxpass_node_input_count(cat);
-	if (n > 16 || allowzero)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		struct onnxpass_value *e = onnxpass_node_input_value(cat, i), *y, *yi, *di;
-		int64_t one[2];
-		int ya, yia, dia;
-
-		if (onnxpass_value_const_ints(e, one, 2) == 1) {
-			vals[i] = one[0];
-			continue;
-		}
-		y = shape_read(e, &ya, true);
-		if (!y || onnxpass_value_dim_origin(y, ya, &yi, &yia) ||
-		    onnxpass_value_dim_origin(data, (int)i, &di, &dia) || !same_dim(yi, yia, di, dia)) {
-			onnxpass_log(j->ctx, ONNXPASS_LOG_DEBUG, "Reshape '%s': shape element %zu is not the data's own dim",
-				     onnxpass_node_name(r), i);
-			return 0;
-		}
-		vals[i] = 0;
-	}
-	if ((rc = add_i64(j->g, "reshape_shape", vals, n, false, &name)))
-		return rc;
-	rc = onnxpass_node_set_input(r, 1, name);
-	free(name);
-	if (!rc)
-		j->reshapes++;
-	return rc;
-}
-
-/* Forward taint: values that depend on an input not allowed. */
-static bool *taint(struct reroute *j, struct onnxpass_node **nodes, size_t n)
-{
-	bool *t = calloc(n ? n : 1, sizeof(bool)), changed = true;
-
-	if (!t)
+	if (!onnxpass_node_is(g, NULL, "Gather") || !sh || !onnxpass_node_is(sh, NULL, "Shape") ||
+	    onnxpass_node_attr_count(sh) > 0 || onnxpass_value_const_ints(onnxpass_node_input_value(g, 1), idx, 2) != 1)
 		return NULL;
-	while (changed) {
-		changed = false;
-		for (size_t i = 0; i < n; i++) {
-			if (t[i])
-				continue;
-			for (size_t k = 0; k < onnxpass_node_input_count(nodes[i]) && !t[i]; k++) {
-				struct onnxpass_value *v = onnxpass_node_input_value(nodes[i], k);
-				struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
-
-				if (v && !p && onnxpass_value_is_graph_input(v) &&
-				    !j->allowed(j, onnxpass_value_name(v)))
-					t[i] = true;
-				for (size_t q = 0; p && q < n && !t[i]; q++)
-					if (nodes[q] == p && t[q])
-						t[i] = true;
-			}
-			changed |= t[i];
-		}
-	}
-	return t;
+	y = onnxpass_node_input_value(sh, 0);
+	if ((r = onnxpass_shapes_get(s, y, d, MAX_DIMS)) < 0 || r > MAX_DIMS)
+		return NULL;
+	if (idx[0] < 0)
+		idx[0] += r;
+	if (idx[0] < 0 || idx[0] >= r)
+		return NULL;
+	*axis = (int)idx[0];
+	return y;
 }
 
-/* Gather(Shape(y), i) with y depending on another input: read the same
- * dim off an allowed input instead. */
-int reroute_shape_reads(struct reroute *j)
+/* Reshape(data, shape) whose shape is computed from sizes: when each
+ * element is a number or data's own dim at that place (0 = copy), the
+ * shape becomes a constant.  One analysis, then the edits. */
+int reroute_fold_reshapes(struct reroute *j)
 {
-	size_t n;
-	struct onnxpass_node **nodes = onnxpass_graph_nodes(j->g, &n);
-	bool *t;
+	const struct onnxpass_shapes *s = onnxpass_graph_shapes(j->g);
+	size_t count;
+	struct onnxpass_node **nodes = s ? onnxpass_graph_nodes(j->g, &count) : NULL;
+	int64_t (*plan)[MAX_DIMS + 1];
 	int rc = 0;
 
 	if (!nodes)
 		return ONNXPASS_ENOMEM;
-	t = taint(j, nodes, n);
-	for (size_t i = 0; t && i < n && !rc; i++) {
-		struct onnxpass_node *g = nodes[i];
-		struct onnxpass_value *y, *yi, *src;
-		int ya, yia, sa;
-		char *shape_out, *idx;
-		const char *in;
-		int64_t axis;
-
-		if (!onnxpass_node_is(g, NULL, "Gather") || !t[i])
-			continue;
-		y = shape_read(onnxpass_node_output_value(g, 0), &ya, false);
-		if (!y || onnxpass_value_dim_origin(y, ya, &yi, &yia))
-			continue;
-		src = allowed_with(j, yi, yia, &sa);
-		if (!src)
-			continue;
-		in = onnxpass_value_name(src);
-		shape_out = onnxpass_graph_fresh_name(j->g, "shape_of_allowed");
-		if (!shape_out || !onnxpass_graph_add_node(j->g, "Shape", NULL, shape_out, &in, 1,
-							  (const char *const *)&shape_out, 1)) {
-			free(shape_out);
-			rc = ONNXPASS_ENOMEM;
-			break;
-		}
-		onnxpass_graph_move_before(j->g, onnxpass_graph_node(j->g, onnxpass_graph_node_count(j->g) - 1), g);
-		axis = sa;
-		{
-			int64_t old[2];
-			bool scalar = onnxpass_value_infer_rank(onnxpass_node_input_value(g, 1)) == 0 ||
-				      onnxpass_value_const_ints(onnxpass_node_input_value(g, 1), old, 2) == 1;
-
-			/* keep the index's rank: a scalar stays a scalar */
-			if ((rc = add_i64(j->g, "shape_index", &axis, 1,
-					  scalar && onnxpass_value_infer_rank(onnxpass_node_input_value(g, 1)) != 1,
-					  &idx))) {
-				free(shape_out);
-				break;
-			}
-		}
-		rc = onnxpass_node_set_input(g, 0, shape_out);
-		if (!rc)
-			rc = onnxpass_node_set_input(g, 1, idx);
-		free(shape_out);
-		free(idx);
-		j->reads++;
+	if (!(plan = calloc(count ? count : 1, sizeof(*plan)))) {
+		free(nodes);
+		return ONNXPASS_ENOMEM;
 	}
-	free(t);
+	for (size_t i = 0; i < count; i++) {
+		struct onnxpass_node *r = nodes[i];
+		struct onnxpass_value *data = onnxpass_node_input_value(r, 0), *sv = onnxpass_node_input_value(r, 1);
+		int64_t vals[MAX_DIMS], dd[MAX_DIMS], allowzero = 0, tmp[MAX_DIMS];
+		int n, rd;
+
+		if (!onnxpass_node_is(r, NULL, "Reshape") || !sv || onnxpass_value_const_ints(sv, tmp, MAX_DIMS) >= 0)
+			continue;
+		onnxpass_node_attr_int(r, "allowzero", &allowzero);
+		n = onnxpass_shapes_values(s, sv, vals, MAX_DIMS);
+		rd = onnxpass_shapes_get(s, data, dd, MAX_DIMS);
+		if (allowzero || n < 0)
+			continue;
+		for (int k = 0; k < n && n > 0; k++) {
+			if (vals[k] > ONNXPASS_SYMBOL_MAX)
+				continue;	/* a number */
+			if (k < rd && dd[k] == vals[k]) {
+				vals[k] = 0;	/* data's own dim: copy it */
+				continue;
+			}
+			onnxpass_log(j->ctx, ONNXPASS_LOG_DEBUG, "Reshape '%s': shape element %d is not the data's own dim",
+				     onnxpass_node_name(r), k);
+			n = -1;
+		}
+		if (n < 0)
+			continue;
+		plan[i][0] = n + 1;
+		memcpy(&plan[i][1], vals, (size_t)n * sizeof(int64_t));
+	}
+	for (size_t i = 0; i < count && !rc; i++) {
+		char *name;
+
+		if (!plan[i][0])
+			continue;
+		if (!(rc = add_i64(j->g, "reshape_shape", &plan[i][1], (size_t)plan[i][0] - 1, false, &name)))
+			rc = onnxpass_node_set_input(nodes[i], 1, name);
+		free(name);
+		j->reshapes += !rc;
+	}
+	free(plan);
 	free(nodes);
 	return rc;
 }
 
-int reroute_fold_reshapes(struct reroute *j)
+/* An allowed input with a dim holding d, and its axis. */
+static struct onnxpass_value *allowed_with(struct reroute *j, const struct onnxpass_shapes *s, int64_t d,
+					   int *axis)
 {
-	int rc = 0;
+	for (size_t i = 0; i < onnxpass_graph_input_count(j->g); i++) {
+		struct onnxpass_value *v = onnxpass_graph_input(j->g, i);
+		int64_t dims[MAX_DIMS];
+		int r;
 
-	for (size_t i = 0; i < onnxpass_graph_node_count(j->g) && !rc; i++)
-		if (onnxpass_node_is(onnxpass_graph_node(j->g, i), NULL, "Reshape"))
-			rc = fold_reshape(j, onnxpass_graph_node(j->g, i));
+		if (!j->allowed(j, onnxpass_value_name(v)) || (r = onnxpass_shapes_get(s, v, dims, MAX_DIMS)) < 0)
+			continue;
+		for (int k = 0; k < r && k < MAX_DIMS; k++)
+			if (dims[k] == d) {
+				*axis = k;
+				return v;
+			}
+	}
+	return NULL;
+}
+
+struct read_plan {
+	struct onnxpass_node *gather;
+	struct onnxpass_value *src;	/* read Shape(src)[axis]... */
+	int axis;
+	int64_t number;	/* ...or this number, when src is NULL */
+	bool scalar;	/* the index (so the result) is a scalar */
+};
+
+static int apply_read(struct reroute *j, const struct read_plan *p)
+{
+	struct onnxpass_graph *g = j->g;
+	int64_t at = p->src ? p->axis : 0;
+	const char *in;
+	char *data = NULL, *idx = NULL;
+	int rc;
+
+	if (p->src) {
+		in = onnxpass_value_name(p->src);
+		data = onnxpass_graph_fresh_name(g, "shape_of_allowed");
+		if (!data || !onnxpass_graph_add_node(g, "Shape", NULL, data, &in, 1, (const char *const *)&data, 1)) {
+			free(data);
+			return ONNXPASS_ENOMEM;
+		}
+		onnxpass_graph_move_before(g, onnxpass_graph_node(g, onnxpass_graph_node_count(g) - 1), p->gather);
+	} else if ((rc = add_i64(g, "shape_value", &p->number, 1, false, &data))) {
+		free(data);
+		return rc;
+	}
+	/* keep the index's rank: a scalar stays a scalar */
+	if ((rc = add_i64(g, "shape_index", &at, 1, p->scalar, &idx)) ||
+	    (rc = onnxpass_node_set_input(p->gather, 0, data)) || (rc = onnxpass_node_set_input(p->gather, 1, idx))) {
+		free(data);
+		free(idx);
+		return rc;
+	}
+	free(data);
+	free(idx);
+	j->reads++;
+	return 0;
+}
+
+/* Gather(Shape(y), i) with y depending on an input not allowed: read the
+ * same dim off an allowed input instead (or take it as the number it is). */
+int reroute_shape_reads(struct reroute *j)
+{
+	const struct onnxpass_shapes *s = onnxpass_graph_shapes(j->g);
+	size_t count, n_bad = 0, n_plan = 0;
+	struct onnxpass_node **nodes = s ? onnxpass_graph_nodes(j->g, &count) : NULL;
+	struct onnxpass_value **bad = NULL;
+	struct read_plan *plan = NULL;
+	bool *tainted = NULL;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (!nodes || !(tainted = calloc(count ? count : 1, sizeof(bool))) ||
+	    !(plan = calloc(count ? count : 1, sizeof(*plan))) ||
+	    !(bad = calloc(onnxpass_graph_input_count(j->g) + 1, sizeof(*bad))))
+		goto out;
+	for (size_t i = 0; i < onnxpass_graph_input_count(j->g); i++)
+		if (!j->allowed(j, onnxpass_value_name(onnxpass_graph_input(j->g, i))))
+			bad[n_bad++] = onnxpass_graph_input(j->g, i);
+	if ((rc = onnxpass_graph_reached_from(j->g, bad, n_bad, tainted)) < 0 && rc != ONNXPASS_EFORMAT)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		struct read_plan *p = &plan[n_plan];
+		struct onnxpass_value *y;
+		int64_t d[MAX_DIMS], old[2];
+		int ya;
+
+		if (!tainted[i] || !(y = shape_read(s, nodes[i], &ya)))
+			continue;
+		onnxpass_shapes_get(s, y, d, MAX_DIMS);
+		p->gather = nodes[i];
+		p->scalar = onnxpass_value_const_ints(onnxpass_node_input_value(nodes[i], 1), old, 2) == 1 &&
+			    onnxpass_value_infer_rank(onnxpass_node_input_value(nodes[i], 1)) != 1;
+		if (d[ya] > ONNXPASS_SYMBOL_MAX)
+			p->number = d[ya];
+		else if (!(p->src = allowed_with(j, s, d[ya], &p->axis)))
+			continue;
+		n_plan++;
+	}
+	rc = 0;
+	for (size_t i = 0; i < n_plan && !rc; i++)
+		rc = apply_read(j, &plan[i]);
+out:
+	free(bad);
+	free(plan);
+	free(tainted);
+	free(nodes);
 	return rc;
 }

@@ -7,7 +7,9 @@
 # given random values) are skipped with ORT's reason.  For the patterns the
 # pass knows, the fused-op counts are asserted, including two that must
 # stay unfused: a Gelu whose inner value is a graph output, and a skip norm
-# whose input is float16 while its weight is float32.
+# whose input is float16 while its weight is float32.  A few of these
+# graphs contradict themselves (a Reshape of 6000 elements into 4000): the
+# pass refuses them naming the node, and ORT must fail on them too.
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 P=${FIXTURES:-}/ort-fusion-patterns
@@ -40,8 +42,14 @@ plan $(($(echo "$files" | wc -l) * 2))
 for f in $files; do
 	b=${f%.onnx}
 	if ! "$ONNXPASS" -q run fusion -i "$P/$f" -o "$tmp/$f" --force 2>"$tmp/err"; then
-		not_ok "$b: fusion failed: $(cat "$tmp/err")"
-		skip "$b: in ORT" "fusion failed"
+		if grep -q "^onnxpass: error: cannot read model '.*': node '.*' (.*): " "$tmp/err" &&
+			! ort compare "$P/$f" "$P/$f" exact noopt >/dev/null 2>&1; then
+			ok "$b: refused as contradictory ($(sed 's/.*: node/node/' "$tmp/err")), and ORT cannot run it either"
+			skip "$b: in ORT" "refused before work"
+		else
+			not_ok "$b: fusion failed: $(cat "$tmp/err")"
+			skip "$b: in ORT" "fusion failed"
+		fi
 		continue
 	fi
 	want=$(expect "$b")

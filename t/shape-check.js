@@ -66,6 +66,7 @@ for (const m of models) {
   else if (known === prof.outputs.length) exact++;
   else if (known) partial++;
   else unknown++;
+  if (process.env.SHAPE_CHECK_VERBOSE && !bad && known !== prof.outputs.length) console.log(`not fully known ${id}`);
 }
 console.log(JSON.stringify({ models: models.length, exact, partial, unknown, mismatch, skipped }));
 process.exit(mismatch ? 1 : 0);

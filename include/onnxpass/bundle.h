@@ -37,7 +37,9 @@ ONNXPASS_API int onnxpass_bundle_remove(struct onnxpass_bundle *b, const char *r
 ONNXPASS_API int onnxpass_bundle_set_file(struct onnxpass_bundle *b, const char *role,
 					  const char *file);
 
-/* Loads one file under role (default: file name without ".onnx"). */
+/* Loads one file under role (default: file name without ".onnx"); a model
+ * whose graph has a cycle or contradicting dims is refused (err names the
+ * node; see onnxpass_graph_check). */
 ONNXPASS_API int onnxpass_bundle_load_file(struct onnxpass_bundle *b, const char *role,
 					   const char *path, char *err, size_t errlen);
 /* Loads every *.onnx in dir, sorted by name; role = name without ".onnx". */

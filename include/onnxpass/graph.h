@@ -185,6 +185,14 @@ ONNXPASS_API int onnxpass_graph_remove_output(struct onnxpass_graph *g, const ch
 ONNXPASS_API size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_name,
 						const char *new_name, bool with_outputs);
 
+/* reached[i] (i as in onnxpass_graph_node, count entries) tells whether
+ * node i reads one of the n values, directly or through other nodes of g
+ * (reads inside its subgraphs included).  Linear in the graph.  EFORMAT on
+ * a cycle (the nodes on and after it stay unmarked). */
+ONNXPASS_API int onnxpass_graph_reached_from(struct onnxpass_graph *g,
+					     struct onnxpass_value *const *from, size_t n,
+					     bool *reached);
+
 /* Stable topological order (ties keep the current order); EFORMAT on a
  * cycle or on an input that nothing produces. */
 ONNXPASS_API int onnxpass_graph_toposort(struct onnxpass_graph *g);
@@ -229,15 +237,16 @@ ONNXPASS_API int onnxpass_value_set_type(struct onnxpass_value *v, int dtype, in
 					 const int64_t *dims, const char *const *params);
 
 /*
- * Dimension provenance: where dim axis of v comes from, traced back
- * through ops that keep it (elementwise, casts, norms, MatMul rows,
- * embedding Gather, Transpose, keep-dims reductions, Reshape whose shape
- * names the dim).  On success *input is a graph input of v's graph (or an
- * enclosing one) and *input_axis its axis.  ENOTFOUND when it cannot tell.
+ * Dimension provenance: where dim axis of v comes from, by the graph's
+ * shape analysis (onnxpass_graph_shapes): the graph input and axis that
+ * first declared the symbol the dim holds.  Every input declaring the same
+ * dim_param holds the same symbol.  On success *input is a graph input of
+ * v's graph (or an enclosing one) and *input_axis its axis.  ENOTFOUND for
+ * a dim that is a number or that the analysis cannot tell.
  */
 ONNXPASS_API int onnxpass_value_dim_origin(struct onnxpass_value *v, int axis,
 					   struct onnxpass_value **input, int *input_axis);
-/* Rank of v, declared or derived from its producers; -1 if unknown. */
+/* Rank of v, declared or from the graph's shape analysis; -1 if unknown. */
 ONNXPASS_API int onnxpass_value_infer_rank(struct onnxpass_value *v);
 /* v's value when it is a small integer constant (an initializer or a
  * Constant node's output): up to max elements into out; returns the
@@ -249,27 +258,66 @@ ONNXPASS_API int onnxpass_value_const_ints(struct onnxpass_value *v, int64_t *ou
 
 struct onnxpass_shapes;
 
+/* Dims and values that are symbols (sizes known by name only) are at most
+ * this; anything above is a number. */
+#define ONNXPASS_SYMBOL_MAX (INT64_MIN / 2)
+
 /*
- * Infers the shape of every value of g (not of its subgraphs) from the
- * inputs' declared shapes, the initializers and each op's rule, carrying the
- * element values of small integer tensors (Shape -> Gather -> Concat ->
- * Reshape chains) so that data-dependent reshapes resolve too.  A dim_param
- * becomes a symbol shared by every dim of that name, unless names[i] binds
- * it to values[i].  NULL on ENOMEM.
+ * Infers, in one pass over g in topological order (not into its
+ * subgraphs), every value's element type and shape from the inputs'
+ * declared shapes, the initializers and each op's rule, and the element
+ * values of small tensors (up to 64 elements: Shape -> Gather -> Concat ->
+ * Reshape chains, scalars computed from sizes) so that data-dependent
+ * reshapes resolve too.  A dim_param becomes a symbol shared by every dim
+ * of that name, unless names[i] binds it to values[i].  Linear in the
+ * graph.  NULL on ENOMEM; a cycle or contradicting dims are reported by
+ * onnxpass_shapes_status.  Caller frees.
  */
 ONNXPASS_API struct onnxpass_shapes *
 onnxpass_shapes_infer(struct onnxpass_graph *g, const char *const *names, const int64_t *values,
 		      size_t n);
 ONNXPASS_API void onnxpass_shapes_free(struct onnxpass_shapes *s);
+/* g's own analysis without bindings, computed once and kept until the
+ * model changes; borrowed until then (NULL on ENOMEM). */
+ONNXPASS_API struct onnxpass_shapes *onnxpass_graph_shapes(struct onnxpass_graph *g);
+/* 0, or EFORMAT when the graph has a cycle or a node whose input dims
+ * contradict each other (*why, borrowed: one line naming the node). */
+ONNXPASS_API int onnxpass_shapes_status(const struct onnxpass_shapes *s, const char **why);
 /* Rank of v (-1 when unknown); up to max dims into dims: a size >= 0, or a
- * symbol < 0.  Equal symbols are provably equal sizes; different ones may
- * still be equal. */
+ * symbol (<= ONNXPASS_SYMBOL_MAX).  Equal symbols are provably equal
+ * sizes; different ones may still be equal. */
 ONNXPASS_API int onnxpass_shapes_get(const struct onnxpass_shapes *s, struct onnxpass_value *v,
 				     int64_t *dims, int max);
 /* v's element type: declared, or derived op by op (0 when unknown). */
 ONNXPASS_API int onnxpass_shapes_dtype(const struct onnxpass_shapes *s, struct onnxpass_value *v);
 /* The dim_param a symbol stands for, NULL for one made during inference. */
 ONNXPASS_API const char *onnxpass_shapes_symbol(const struct onnxpass_shapes *s, int64_t d);
+/* The graph input and axis that first declared symbol d; ENOTFOUND for a
+ * symbol made during inference or a number. */
+ONNXPASS_API int onnxpass_shapes_origin(const struct onnxpass_shapes *s, int64_t d,
+					struct onnxpass_value **input, int *axis);
+/* The known elements of an integer or bool value (each a number or a
+ * symbol), up to max, into out: the count, or -1 when not known. */
+ONNXPASS_API int onnxpass_shapes_values(const struct onnxpass_shapes *s, struct onnxpass_value *v,
+					int64_t *out, int max);
+/* The same for any numeric value as doubles (-1 if an element is a symbol). */
+ONNXPASS_API int onnxpass_shapes_float_values(const struct onnxpass_shapes *s,
+					      struct onnxpass_value *v, double *out, int max);
+
+/*
+ * Constant folding by the same op rules: the value of n's one output when
+ * every input is an initializer (not an overridable graph input) of at
+ * most max_elems elements and n is an op whose value the rules compute
+ * exactly as ONNX Runtime does (Shape, Gather, Unsqueeze, Squeeze, Concat,
+ * Cast, Add/Sub/Mul/Div/Neg, Reshape, Range, ConstantOfShape on int32,
+ * int64, float and double).  *out is a new tensor named like the output
+ * (caller owns); ENOTFOUND when n cannot be folded.
+ */
+ONNXPASS_API int onnxpass_node_fold(struct onnxpass_node *n, int64_t max_elems,
+				    struct onnxpass_tensor **out);
+/* 0, or EFORMAT with one line in err when g or one of its subgraphs has a
+ * cycle or contradicting dims (see onnxpass_shapes_status). */
+ONNXPASS_API int onnxpass_graph_check(struct onnxpass_graph *g, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Nodes                                                               */
@@ -339,6 +387,13 @@ ONNXPASS_API int onnxpass_node_set_attr_floats(struct onnxpass_node *n, const ch
 ONNXPASS_API int onnxpass_node_set_attr_tensor(struct onnxpass_node *n, const char *name,
 					       struct onnxpass_tensor *t);
 ONNXPASS_API int onnxpass_node_remove_attr(struct onnxpass_node *n, const char *name);
+
+/* True when n is a token-embedding lookup, found by structure: a Gather on
+ * axis 0 of a constant 2-D float table whose rows become activations (the
+ * residual stream, a norm, a graph output), handed on through reshapes,
+ * casts and scaling by a constant.  A table whose rows are only multiplied
+ * into other values (rotary cos/sin caches read by position) is not one. */
+ONNXPASS_API bool onnxpass_node_is_embedding(struct onnxpass_node *n);
 
 /* Subgraphs held by GRAPH/GRAPHS attributes (If branches, Loop body...). */
 ONNXPASS_API size_t onnxpass_node_subgraph_count(const struct onnxpass_node *n);

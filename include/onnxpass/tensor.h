@@ -35,6 +35,18 @@ enum onnxpass_storage {
 ONNXPASS_API struct onnxpass_tensor *
 onnxpass_tensor_new(const char *name, int dtype, size_t rank, const int64_t *dims);
 
+/*
+ * A tensor whose bytes are a read-only window of the file at path, from
+ * offset (raw little-endian, as ONNX raw_data): weights written by another
+ * tool, or streamed to disk by a generator, join a model without being
+ * read into memory.  The window is mapped, so the file must stay unchanged
+ * while the tensor lives.  NULL with one line in err when the file is
+ * short or unreadable.  Caller owns it like one from onnxpass_tensor_new.
+ */
+ONNXPASS_API struct onnxpass_tensor *
+onnxpass_tensor_map_file(const char *name, int dtype, size_t rank, const int64_t *dims,
+			 const char *path, uint64_t offset, char *err, size_t errlen);
+
 /* A new tensor named name with t's type and shape that shares t's bytes
  * without copying them; caller owns it like one from onnxpass_tensor_new. */
 ONNXPASS_API struct onnxpass_tensor *
