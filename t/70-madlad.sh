@@ -14,7 +14,7 @@ need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp madlad)
 trap 'rm -rf "$tmp"' EXIT
-dec() { "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@" | tail -1; }
+dec() { s2s "$@"; }
 plan 22
 for f in madlad-like t5 mt5; do
 	x=$FIXTURES/optimum-tiny-$f

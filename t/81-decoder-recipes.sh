@@ -22,7 +22,7 @@ F=${FIXTURES:-}
 tmp=$(mktmp decoder)
 trap 'rm -rf "$tmp"' EXIT
 plan 12
-decode() { "$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$@" --batch 2 --steps 12 | tail -1; }
+decode() { causal "$@" --batch 2 --steps 12; }
 count() { "$ONNXPASS" info "$1" | sed -n "s/^ *$2  *\([0-9]*\)$/\1/p"; }
 
 for m in llama mistral; do

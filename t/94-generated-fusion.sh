@@ -44,8 +44,7 @@ r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt padmask 
 r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-f.onnx" maxrel=1e-4 noopt dim=batch_size:1 dim=sequence_length:4 \
 	set=attention_mask:1x7) &&
 	ok "llama: 4 tokens after 3 at batch 1: $r" || not_ok "llama: 4 tokens after 3 at batch 1: $r"
-r=$("$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$tmp/llama.onnx" "$tmp/llama-f.onnx" --batch 2 --steps 8 \
-	--max-diff 1e-4 --check-export | tail -1) && ok "llama: greedy decode: $r" || not_ok "llama: greedy decode: $r"
+r=$(causal "$tmp/llama.onnx" "$tmp/llama-f.onnx" --batch 2 --steps 8 --max-diff 1e-4 --check-export) && ok "llama: greedy decode: $r" || not_ok "llama: greedy decode: $r"
 # without gqa: MultiHeadAttention over the repeated heads, same outputs
 "$ONNXPASS" -q run fusion patterns='rmsnorm skip attention' -i "$tmp/llama-c.onnx" -o "$tmp/llama-m.onnx" || exit 1
 [ "$(ops "$tmp/llama-m.onnx" com.microsoft:MultiHeadAttention)" = 2 ] && ok "llama, no gqa: 2 MultiHeadAttention" ||

@@ -21,6 +21,17 @@ need_ort() {
 		skip_all "onnxruntime-node not installed (npm ci with ONNXRUNTIME_NODE_INSTALL=skip)"
 }
 ort() { "$NODE" "$TOP_SRCDIR/t/ort-run.js" "$@"; }
+# last_line COMMAND...: the command's last line of output, and its exit
+# status (a pipe into tail would answer with tail's)
+last_line() {
+	ll_out=$("$@")
+	ll_rc=$?
+	printf '%s\n' "$ll_out" | tail -1
+	return $ll_rc
+}
+# the reference decoders: their summary line; they fail when a bound fails
+s2s() { last_line "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@"; }
+causal() { last_line "$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$@"; }
 
 # A fresh folder under the build tree, removed by the caller's trap.
 mktmp() {
