@@ -363,6 +363,32 @@ static uint64_t inline_estimate(struct onnxpass_model *m, const struct onnxpass_
 	return total;
 }
 
+/* Every graph is written in topological order (stable: a sorted graph
+ * keeps its order), whatever order the passes left or the input had:
+ * readers other than ONNX Runtime require it. */
+static int sort_graphs(struct onnxpass_model *m, const char *path, char *err, size_t errlen)
+{
+	struct onnxpass_graph *g;
+
+	model_for_each_graph(m, g, i) {
+		struct onnxpass_node **order, *stuck = NULL;
+		size_t n;
+		int rc = graph_order(g, &order, &n, &stuck);
+
+		if (rc == ONNXPASS_EFORMAT) {
+			set_err(err, errlen, "cannot write model '%s': graph '%s' has a cycle through node '%s' (%s)", path,
+				onnxpass_graph_name(g), onnxpass_node_name(stuck), onnxpass_node_op_type(stuck));
+		} else if (!rc && n) {
+			memcpy(g->nodes, order, n * sizeof(*order));
+			g->dirty = true;
+		}
+		free(order);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int model_save_impl(struct onnxpass_model *m, const char *path,
 		    const struct onnxpass_save_options *opts, struct shared_table *shared,
 		    char *err, size_t errlen)
@@ -375,6 +401,9 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 
 	if (opts)
 		memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size : sizeof(o));
+	if ((rc = sort_graphs(m, path, err, errlen)))
+		return rc;
+	rc = ONNXPASS_ENOMEM;
 	model_sync(m);
 	/* everything not placed explicitly stays inline unless the file
 	 * would pass the protobuf limit */
