@@ -81,6 +81,11 @@ static int find_lookup(struct onnxpass_ctx *ctx, size_t mi, const char *hint, st
 			continue;
 		if (hint && strcmp(hint, onnxpass_tensor_name(t)))
 			continue;
+		if (!onnxpass_node_is_embedding(n)) {
+			onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: Gather '%s' on '%s' reads factors (a rotary table): not an embedding",
+				     onnxpass_ctx_role(ctx, mi), onnxpass_node_name(n), onnxpass_tensor_name(t));
+			continue;
+		}
 		ids = ids_source(n);
 		if (!ids) {
 			onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: Gather '%s' on '%s' has computed indices: not an embedding",
@@ -185,9 +190,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			goto out;
 		}
 		eg = onnxpass_model_graph(em);
-		for (size_t i = 0; i < onnxpass_graph_node_count(eg); i++)
-			if (onnxpass_node_is(onnxpass_graph_node(eg, i), NULL, "Gather"))
-				gn = onnxpass_graph_node(eg, i);
+		/* the lookup itself (not another Gather, whatever the node order) */
+		gn = onnxpass_value_producer(onnxpass_graph_value(eg, o), NULL);
 		/* the output gets its public name */
 		onnxpass_graph_remove_output(eg, o);
 		if (!gn || onnxpass_node_set_output(gn, 0, out_name) ||

@@ -778,6 +778,11 @@ static int gather_node(struct state *s, struct onnxpass_graph *g, struct onnxpas
 	onnxpass_node_attr_int(n, "axis", &axis);
 	if (axis != 0)
 		return 0;
+	if (!onnxpass_node_is_embedding(n)) {
+		onnxpass_log(s->ctx, ONNXPASS_LOG_DEBUG, "Gather '%s': its rows are only factors (a rotary table): not an embedding",
+			     onnxpass_node_name(n));
+		return 0;
+	}
 	if (onnxpass_value_graph(onnxpass_node_input_value(n, 0)) != g)
 		return 0;	/* a table of an enclosing graph: leave it */
 	return !strcmp(s->c.gather, "uint8") ? gather_uint8(s, g, n, t) : gather_block4(s, g, n, t);

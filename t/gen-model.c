@@ -387,39 +387,94 @@ static int dequant(const char *qpath, const char *orig, const char *ref, double 
 	return worst <= bound + 1e-6 ? 0 : 1;
 }
 
+/* The generated transformer families at each size.  tiny keeps each
+ * family's shape pattern at toy width (cheap at any depth); the real-size
+ * presets are the shapes of the models the recipes exist for, written with
+ * external data.  Fields: d_model, d_kv, heads, d_ff, vocab, buckets,
+ * max_distance, layers, seed, kv_heads. */
+struct preset {
+	const char *family, *name;
+	struct t5_config c;
+	bool external;
+};
+
+static const struct preset presets[] = {
+	/* MADLAD's pattern at toy size; big: about 1 GB in external data */
+	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0 }, false },
+	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0 }, true },
+	/* MADLAD-400 3B: 32 + 32 layers, about 20 GB */
+	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0 }, true },
+	/* mid: BERT-base wide (768, 12 heads, 3072) with 4 layers */
+	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0 }, false },
+	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0 }, false },
+	/* mid: 1024 wide, 16 heads over 4 KV heads of 64, 2816 in the MLP */
+	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2 }, false },
+	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4 }, false },
+	/* HY-MT 1.5 1.8B: 2048 wide, 16 heads over 4 KV heads of 128 */
+	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4 }, true },
+	/* Gemma 3 4B (TranslateGemma): 8 heads over 4 KV heads of 256 */
+	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2 }, false },
+	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4 }, true },
+};
+
+static bool family(const char *name)
+{
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (!strcmp(presets[i].family, name))
+			return true;
+	return false;
+}
+
+/* FAMILY PATH [PRESET] [--layers N]: --layers changes only the depth. */
+static int generate(int argc, char **argv)
+{
+	const char *name = "tiny";
+	const struct preset *p = NULL;
+	struct t5_config c;
+	long layers = 0;
+
+	for (int i = 3; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--layers") && i + 1 < argc) {
+			layers = strtol(argv[++i], &end, 10);
+			if (*end || layers < 1 || layers > 100000)
+				die("--layers takes a count from 1 to 100000");
+		} else if (argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			die("unknown option (FAMILY PATH [PRESET] [--layers N])");
+		}
+	}
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]) && !p; i++)
+		if (!strcmp(presets[i].family, argv[1]) && !strcmp(presets[i].name, name))
+			p = &presets[i];
+	if (!p) {
+		fprintf(stderr, "gen-model: %s has no preset '%s'\n", argv[1], name);
+		return 2;
+	}
+	c = p->c;
+	if (layers)
+		c.layers = (int)layers;
+	if (!strcmp(p->family, "t5"))
+		t5_generate(&c, argv[2], p->external);
+	else if (!strcmp(p->family, "bert"))
+		bert_generate(&c, argv[2]);
+	else if (!strcmp(p->family, "llama"))
+		llama_generate(&c, argv[2], p->external, false);
+	else
+		llama_generate(&c, argv[2], p->external, true);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "matmul")) {
 		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? (float)atof(argv[5]) : 0);
 		return 0;
 	}
-	if (argc >= 3 && !strcmp(argv[1], "t5")) {
-		/* t5 DIR [tiny|big]: tiny has MADLAD's shape pattern at toy size;
-		 * big is about 1 GB of fp32 weights in external data */
-		struct t5_config tiny = { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0 };
-		struct t5_config big = { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0 };
-		bool is_big = argc > 3 && !strcmp(argv[3], "big");
-
-		t5_generate(is_big ? &big : &tiny, argv[2], is_big);
-		return 0;
-	}
-	if (argc >= 3 && !strcmp(argv[1], "bert")) {
-		/* bert FILE [tiny|mid]: mid is BERT-base wide (768, 12 heads, 3072) with 4 layers */
-		struct t5_config tiny = { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0 };
-		struct t5_config mid = { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0 };
-
-		bert_generate(argc > 3 && !strcmp(argv[3], "mid") ? &mid : &tiny, argv[2]);
-		return 0;
-	}
-	if (argc >= 3 && !strcmp(argv[1], "llama")) {
-		/* llama FILE [tiny|mid]: mid is 1024 wide, 16 heads over 4 KV heads
-		 * of 64, 2816 in the MLP, 4 layers */
-		struct t5_config tiny = { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2 };
-		struct t5_config mid = { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4 };
-
-		llama_generate(argc > 3 && !strcmp(argv[3], "mid") ? &mid : &tiny, argv[2]);
-		return 0;
-	}
+	if (argc >= 3 && family(argv[1]))
+		return generate(argc, argv);
 	if (argc >= 5 && !strcmp(argv[1], "dequant"))
 		return dequant(argv[2], argv[3], argv[4], argc > 5 ? atof(argv[5]) : 0.5);
 	if (argc >= 3 && !strcmp(argv[1], "demo")) {
@@ -450,7 +505,10 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | t5 DIR [tiny|big] | bert FILE [tiny|mid] | "
-			"llama FILE [tiny|mid]\n");
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | matmul FILE K N\n"
+			"       gen-model t5 DIR [tiny|big|madlad-3b] [--layers N]\n"
+			"       gen-model bert FILE [tiny|mid] [--layers N]\n"
+			"       gen-model llama FILE [tiny|mid|hymt-1.8b] [--layers N]\n"
+			"       gen-model gemma FILE [tiny|translategemma-4b] [--layers N]\n");
 	return 2;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <onnxpass/onnxpass.h>
 #include "gen-t5.h"
@@ -23,6 +24,12 @@ struct b {
 	uint64_t rng;
 	const struct t5_config *c;
 	char prefix[64];
+	/* real-size models: weights go straight to this scratch file and join
+	 * the model as mapped windows of it, so generating 20 GB needs no more
+	 * memory than one weight's chunk */
+	FILE *scratch;
+	char scratch_path[4096];
+	uint64_t scratch_at;
 };
 
 static void die(const char *what)
@@ -117,17 +124,60 @@ static float frand(struct b *b)
 	return (float)((double)(b->rng >> 11) / 9007199254740992.0 - 0.5);
 }
 
+/* Weights of this model go to a scratch file in dir from now on. */
+static void scratch_open(struct b *b, const char *dir)
+{
+	snprintf(b->scratch_path, sizeof(b->scratch_path), "%s/.gen-weights.tmp", dir);
+	if (!(b->scratch = fopen(b->scratch_path, "w+b")))
+		die("cannot create the scratch weight file");
+	b->scratch_at = 0;
+}
+
+/* After the model is saved (its bytes copied out) and freed. */
+static void scratch_close(struct b *b)
+{
+	if (b->scratch) {
+		fclose(b->scratch);
+		unlink(b->scratch_path);
+		b->scratch = NULL;
+	}
+}
+
 /* A named weight (names as the torch exporter's state dict). */
 static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, float scale, float base)
 {
-	int64_t dims[2] = { r, c };
-	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, c ? 2 : 1, dims);
-	float *p = t ? onnxpass_tensor_mutable_data(t) : NULL;
+	int64_t dims[2] = { r, c }, n = r * (c ? c : 1);
+	struct onnxpass_tensor *t;
+	char err[512];
 
-	if (!p)
-		die("out of memory");
-	for (int64_t i = 0; i < r * (c ? c : 1); i++)
-		p[i] = base + frand(b) * scale;
+	if (b->scratch && n >= 1024) {
+		float chunk[4096];
+
+		for (int64_t i = 0; i < n;) {
+			int64_t k = n - i < 4096 ? n - i : 4096;
+
+			for (int64_t j = 0; j < k; j++)
+				chunk[j] = base + frand(b) * scale;
+			if (fwrite(chunk, sizeof(float), (size_t)k, b->scratch) != (size_t)k)
+				die("cannot write the scratch weight file (disk full?)");
+			i += k;
+		}
+		if (fflush(b->scratch))
+			die("cannot write the scratch weight file (disk full?)");
+		t = onnxpass_tensor_map_file(name, ONNXPASS_DT_FLOAT, c ? 2 : 1, dims, b->scratch_path, b->scratch_at,
+					     err, sizeof(err));
+		if (!t)
+			die(err);
+		b->scratch_at += (uint64_t)n * sizeof(float);
+	} else {
+		float *p;
+
+		t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, c ? 2 : 1, dims);
+		if (!t || !(p = onnxpass_tensor_mutable_data(t)))
+			die("out of memory");
+		for (int64_t i = 0; i < n; i++)
+			p[i] = base + frand(b) * scale;
+	}
 	if (onnxpass_graph_add_initializer(b->g, t))
 		die("duplicate weight");
 	return onnxpass_tensor_name(t);
@@ -379,13 +429,15 @@ static void save_model(struct onnxpass_model *m, const char *dir, const char *fi
 static void encoder(const struct t5_config *c, const char *dir, bool external)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/encoder" };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/encoder", NULL, "", 0 };
 	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
 	const char *p2[2] = { "batch_size", "encoder_sequence_length" };
 	const char *p3[3] = { "batch_size", "encoder_sequence_length", NULL };
 	const char *x, *bias, *len, *pos, *table;
 	char w[128];
 
+	if (external)
+		scratch_open(&b, dir);
 	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
 	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, p2);
 	b.rng = c->seed;	/* the same table bytes as the decoders' */
@@ -415,13 +467,14 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 	onnxpass_node_set_output(last(&b), 0, "last_hidden_state");
 	io(b.g, "last_hidden_state", false, ONNXPASS_DT_FLOAT, 3, d3, p3);
 	save_model(m, dir, "encoder_model.onnx", external);
+	scratch_close(&b);
 }
 
 /* One decoder: with_past reads past_key_values.* and a one-token input. */
 static void decoder(const struct t5_config *c, const char *dir, bool with_past, bool external)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/decoder" };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/decoder", NULL, "", 0 };
 	const char *pe[2] = { "batch_size", "encoder_sequence_length" };
 	const char *pd[2] = { "batch_size", with_past ? NULL : "decoder_sequence_length" };
 	const int64_t de[2] = { -1, -1 }, dd[2] = { -1, with_past ? 1 : -1 };
@@ -432,6 +485,8 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 	int64_t dl[3] = { -1, with_past ? 1 : -1, c->vocab };
 	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
 
+	if (external)
+		scratch_open(&b, dir);
 	io(b.g, "encoder_attention_mask", true, ONNXPASS_DT_INT64, 2, de, pe);
 	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, dd, pd);
 	io(b.g, "encoder_hidden_states", true, ONNXPASS_DT_FLOAT, 3, dh, ph);
@@ -554,6 +609,7 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 	/* outputs in optimum's order: logits first */
 	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
 	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
+	scratch_close(&b);
 }
 
 void t5_generate(const struct t5_config *c, const char *dir, bool external)
@@ -618,7 +674,7 @@ static const char *gelu_erf(struct b *b, const char *x)
 void bert_generate(const struct t5_config *c, const char *path)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/bert" };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/bert", NULL, "", 0 };
 	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
 	const char *p2[2] = { "batch_size", "sequence_length" };
 	const char *p3[3] = { "batch_size", "sequence_length", NULL };
@@ -715,23 +771,72 @@ static const char *repeat_kv(struct b *b, const char *present)
 					 ints(b, 1, c->d_kv)), NULL);
 }
 
-void llama_generate(const struct t5_config *c, const char *path)
+/* Rotary tables [max_pos, hd] for one base: position p, channel i:
+ * p / base^(2 (i mod hd/2) / hd); added as NAME_cos and NAME_sin. */
+static void rotary_tables(struct b *b, const char *cos_name, const char *sin_name, int64_t max_pos, double base)
+{
+	const struct t5_config *c = b->c;
+	int64_t dt[2] = { max_pos, c->d_kv }, half = c->d_kv / 2;
+	struct onnxpass_tensor *tc = onnxpass_tensor_new(cos_name, ONNXPASS_DT_FLOAT, 2, dt);
+	struct onnxpass_tensor *ts = onnxpass_tensor_new(sin_name, ONNXPASS_DT_FLOAT, 2, dt);
+	float *pc = onnxpass_tensor_mutable_data(tc), *ps = onnxpass_tensor_mutable_data(ts);
+
+	for (int64_t p = 0; p < max_pos; p++)
+		for (int64_t i = 0; i < c->d_kv; i++) {
+			double a = (double)p * pow(base, -2.0 * (double)(i % half) / (double)c->d_kv);
+
+			pc[p * c->d_kv + i] = (float)cos(a);
+			ps[p * c->d_kv + i] = (float)sin(a);
+		}
+	onnxpass_graph_add_initializer(b->g, tc);
+	onnxpass_graph_add_initializer(b->g, ts);
+}
+
+/* A norm's weight: Llama's w, or Gemma's (1 + w) as its exporter writes it
+ * (an Add of the stored weight and 1 that clean folds), w around base. */
+static const char *norm_weight(struct b *b, const char *name, int64_t n, bool gemma, float base)
+{
+	if (!gemma)
+		return weight(b, name, n, 0, 0.1f, 1.0f);
+	return op(b, "Add", weight(b, name, n, 0, 0.1f, base), scalar_f(b, 1.0f), NULL);
+}
+
+/* Gemma's norms after attention and after the MLP scale each branch by
+ * (1 + w); trained models keep these gains small against the residual
+ * stream.  With random weights and gains of 1 the model is chaotic: at 32
+ * layers any two models that share the embedding agree to a logit cosine
+ * of 0.65, so no comparison would mean anything.  Gains of about 1/4 keep
+ * it as tame as a trained one. */
+#define POST_NORM_BASE (-0.75f)
+
+/*
+ * A decoder-only model with a past in optimum's layout.  Llama (HY-MT):
+ * RMS norms, rotary embeddings, grouped KV heads repeated with Expand,
+ * SiLU-gated MLP, untied lm_head.  Gemma 3 (TranslateGemma) adds: the
+ * embedding scaled by sqrt(hidden), norms with (1 + weight), RMS norms of
+ * each query and key head, a norm after attention and after the MLP as
+ * well as before, a tanh-GELU-gated MLP, a rotary base of 1e6 on every
+ * sixth (global) layer and 1e4 on the others, and the lm_head tied to the
+ * embedding (read through a Transpose).  The sliding window of Gemma's
+ * local layers is left out: prompts here are shorter than any window.
+ */
+void llama_generate(const struct t5_config *c, const char *path, bool external, bool gemma)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/model" };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/model", NULL, "", 0 };
 	const int64_t d2[2] = { -1, -1 }, dkv[4] = { -1, c->kv_heads, -1, c->d_kv }, dl[3] = { -1, -1, c->vocab };
 	const char *p2[2] = { "batch_size", "sequence_length" };
 	const char *pm[2] = { "batch_size", "past_sequence_length + 1" };
 	const char *pl[3] = { "batch_size", "sequence_length", NULL };
-	const int64_t max_pos = 2048, half = c->d_kv / 2, hid = c->heads * c->d_kv, kvh = c->kv_heads * c->d_kv;
+	const int64_t max_pos = 2048, hid = c->heads * c->d_kv, kvh = c->kv_heads * c->d_kv;
 	const float min = -3.4028234663852886e38f, zero = 0.0f;
-	const char *x, *past_len, *q_len, *q_pos, *k_pos, *later, *pad, *bias, *rc, *rs;
+	const char *x, *past_len, *q_len, *q_pos, *k_pos, *later, *pad, *bias, *rc[2], *rs[2], *embed;
 	char *dir = strdup(path), *slash = strrchr(dir, '/');
-	int64_t dt[2] = { max_pos, c->d_kv };
-	struct onnxpass_tensor *tc = onnxpass_tensor_new("cos_cached", ONNXPASS_DT_FLOAT, 2, dt);
-	struct onnxpass_tensor *ts = onnxpass_tensor_new("sin_cached", ONNXPASS_DT_FLOAT, 2, dt);
-	float *pc = onnxpass_tensor_mutable_data(tc), *ps = onnxpass_tensor_mutable_data(ts);
 
+	if (slash)
+		*slash = '\0';
+	if (external)
+		scratch_open(&b, slash ? dir : ".");
 	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
 	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, pm);
 	io(b.g, "position_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
@@ -743,19 +848,22 @@ void llama_generate(const struct t5_config *c, const char *path)
 			snprintf(name, sizeof(name), "past_key_values.%d.%s", l, kv ? "value" : "key");
 			io(b.g, name, true, ONNXPASS_DT_FLOAT, 4, dkv, p4);
 		}
-	/* rotary tables: position p, channel i: p / 10000^(2 (i mod hd/2) / hd) */
-	for (int64_t p = 0; p < max_pos; p++)
-		for (int64_t i = 0; i < c->d_kv; i++) {
-			double a = (double)p * pow(10000.0, -2.0 * (double)(i % half) / (double)c->d_kv);
-
-			pc[p * c->d_kv + i] = (float)cos(a);
-			ps[p * c->d_kv + i] = (float)sin(a);
-		}
-	onnxpass_graph_add_initializer(b.g, tc);
-	onnxpass_graph_add_initializer(b.g, ts);
-	rc = op(&b, "Unsqueeze", op(&b, "Gather", "cos_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
-	rs = op(&b, "Unsqueeze", op(&b, "Gather", "sin_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
-	x = op(&b, "Gather", weight(&b, "model.embed_tokens.weight", c->vocab, c->d_model, 1.0f, 0), "input_ids", NULL);
+	rotary_tables(&b, "cos_cached", "sin_cached", max_pos, 10000.0);
+	rc[0] = op(&b, "Unsqueeze", op(&b, "Gather", "cos_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
+	rs[0] = op(&b, "Unsqueeze", op(&b, "Gather", "sin_cached", "position_ids", NULL), ints(&b, 1, (int64_t)1), NULL);
+	rc[1] = rc[0];
+	rs[1] = rs[0];
+	if (gemma) {	/* the global layers' tables */
+		rotary_tables(&b, "global_cos_cached", "global_sin_cached", max_pos, 1000000.0);
+		rc[1] = op(&b, "Unsqueeze", op(&b, "Gather", "global_cos_cached", "position_ids", NULL),
+			   ints(&b, 1, (int64_t)1), NULL);
+		rs[1] = op(&b, "Unsqueeze", op(&b, "Gather", "global_sin_cached", "position_ids", NULL),
+			   ints(&b, 1, (int64_t)1), NULL);
+	}
+	embed = weight(&b, "model.embed_tokens.weight", c->vocab, c->d_model, gemma ? 0.1f : 1.0f, 0);
+	x = op(&b, "Gather", embed, "input_ids", NULL);
+	if (gemma)
+		x = op(&b, "Mul", x, scalar_f(&b, sqrtf((float)c->d_model)), NULL);
 	/* the mask: key j hidden from query i when j > past + i or padded */
 	past_len = dim_of(&b, "past_key_values.0.key", 2);
 	q_len = dim_of(&b, "input_ids", 1);
@@ -771,10 +879,11 @@ void llama_generate(const struct t5_config *c, const char *path)
 	for (int l = 0; l < c->layers; l++) {
 		char pre[64], w[128], kname[64], vname[64], past[64];
 		const char *h, *q, *k, *v, *s, *a, *g, *u;
+		int global = gemma && l % 6 == 5;
 
 		snprintf(pre, sizeof(pre), "model.layers.%d", l);
 		snprintf(w, sizeof(w), "%s.input_layernorm.weight", pre);
-		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		h = rms_norm(&b, x, norm_weight(&b, w, c->d_model, gemma, 0.0f));
 		snprintf(w, sizeof(w), "%s.self_attn.q_proj.weight", pre);
 		q = split_heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, hid, 2.0f / sqrtf((float)c->d_model), 0),
 				      NULL), c->heads);
@@ -784,8 +893,14 @@ void llama_generate(const struct t5_config *c, const char *path)
 		snprintf(w, sizeof(w), "%s.self_attn.v_proj.weight", pre);
 		v = split_heads(&b, op(&b, "MatMul", h, weight(&b, w, c->d_model, kvh, 2.0f / sqrtf((float)c->d_model), 0),
 				      NULL), c->kv_heads);
-		q = rotary(&b, q, rc, rs);
-		k = rotary(&b, k, rc, rs);
+		if (gemma) {
+			snprintf(w, sizeof(w), "%s.self_attn.q_norm.weight", pre);
+			q = rms_norm(&b, q, norm_weight(&b, w, c->d_kv, true, 0.0f));
+			snprintf(w, sizeof(w), "%s.self_attn.k_norm.weight", pre);
+			k = rms_norm(&b, k, norm_weight(&b, w, c->d_kv, true, 0.0f));
+		}
+		q = rotary(&b, q, rc[global], rs[global]);
+		k = rotary(&b, k, rc[global], rs[global]);
 		snprintf(past, sizeof(past), "past_key_values.%d.key", l);
 		snprintf(kname, sizeof(kname), "present.%d.key", l);
 		op(&b, "Concat", past, k, NULL);
@@ -815,25 +930,43 @@ void llama_generate(const struct t5_config *c, const char *path)
 			a = op(&b, "Reshape", a, shape, NULL);
 		}
 		snprintf(w, sizeof(w), "%s.self_attn.o_proj.weight", pre);
-		x = op(&b, "Add", x, op(&b, "MatMul", a, weight(&b, w, hid, c->d_model, 2.0f / sqrtf((float)hid), 0), NULL),
-		       NULL);
-		snprintf(w, sizeof(w), "%s.post_attention_layernorm.weight", pre);
-		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
+		a = op(&b, "MatMul", a, weight(&b, w, hid, c->d_model, 2.0f / sqrtf((float)hid), 0), NULL);
+		if (gemma) {
+			snprintf(w, sizeof(w), "%s.post_attention_layernorm.weight", pre);
+			a = rms_norm(&b, a, norm_weight(&b, w, c->d_model, true, POST_NORM_BASE));
+			snprintf(w, sizeof(w), "%s.pre_feedforward_layernorm.weight", pre);
+		} else {
+			snprintf(w, sizeof(w), "%s.post_attention_layernorm.weight", pre);
+		}
+		x = op(&b, "Add", x, a, NULL);
+		h = rms_norm(&b, x, norm_weight(&b, w, c->d_model, gemma, 0.0f));
 		snprintf(w, sizeof(w), "%s.mlp.gate_proj.weight", pre);
 		g = op(&b, "MatMul", h, weight(&b, w, c->d_model, c->d_ff, 2.0f / sqrtf((float)c->d_model), 0), NULL);
-		g = op(&b, "Mul", g, op(&b, "Sigmoid", g, NULL, NULL), NULL);
+		g = gemma ? gelu_tanh(&b, g) : op(&b, "Mul", g, op(&b, "Sigmoid", g, NULL, NULL), NULL);
 		snprintf(w, sizeof(w), "%s.mlp.up_proj.weight", pre);
 		u = op(&b, "MatMul", h, weight(&b, w, c->d_model, c->d_ff, 2.0f / sqrtf((float)c->d_model), 0), NULL);
 		snprintf(w, sizeof(w), "%s.mlp.down_proj.weight", pre);
-		x = op(&b, "Add", x, op(&b, "MatMul", op(&b, "Mul", g, u, NULL),
-					weight(&b, w, c->d_ff, c->d_model, 2.0f / sqrtf((float)c->d_ff), 0), NULL), NULL);
+		a = op(&b, "MatMul", op(&b, "Mul", g, u, NULL),
+		       weight(&b, w, c->d_ff, c->d_model, 2.0f / sqrtf((float)c->d_ff), 0), NULL);
+		if (gemma) {
+			snprintf(w, sizeof(w), "%s.post_feedforward_layernorm.weight", pre);
+			a = rms_norm(&b, a, norm_weight(&b, w, c->d_model, true, POST_NORM_BASE));
+		}
+		x = op(&b, "Add", x, a, NULL);
 	}
-	x = rms_norm(&b, x, weight(&b, "model.norm.weight", c->d_model, 0, 0.1f, 1.0f));
-	op(&b, "MatMul", x, weight(&b, "lm_head.weight", c->d_model, c->vocab, 2.0f / sqrtf((float)c->d_model), 0), NULL);
+	x = rms_norm(&b, x, norm_weight(&b, "model.norm.weight", c->d_model, gemma, 0.0f));
+	if (gemma) {	/* tied: the embedding, transposed */
+		const char *t = op(&b, "Transpose", embed, NULL, NULL);
+
+		attr_is(&b, "perm", 2, (int64_t[]){ 1, 0 });
+		op(&b, "MatMul", x, t, NULL);
+	} else {
+		op(&b, "MatMul", x, weight(&b, "lm_head.weight", c->d_model, c->vocab, 2.0f / sqrtf((float)c->d_model), 0),
+		   NULL);
+	}
 	onnxpass_node_set_output(last(&b), 0, "logits");
 	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
-	if (slash)
-		*slash = '\0';
-	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, false);
+	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, external);
+	scratch_close(&b);
 	free(dir);
 }

@@ -22,6 +22,6 @@ void bert_generate(const struct t5_config *c, const char *path);
 /* A Llama-like decoder with past in optimum's layout (RMS norms, rotary
  * embeddings, grouped KV heads repeated with Expand, causal and padding
  * mask, SiLU-gated MLP) written to path. */
-void llama_generate(const struct t5_config *c, const char *path);
+void llama_generate(const struct t5_config *c, const char *path, bool external, bool gemma);
 
 #endif
