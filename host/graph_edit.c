@@ -88,14 +88,16 @@ struct onnxpass_tensor *onnxpass_graph_take_initializer(struct onnxpass_graph *g
 
 int onnxpass_graph_remove_initializer(struct onnxpass_graph *g, const char *name)
 {
-	struct onnxpass_tensor *t = onnxpass_graph_take_initializer(g, name);
+	struct onnxpass_value *v = value_find(g, name);	/* name may be the tensor's own */
+	struct onnxpass_tensor *t = v ? onnxpass_graph_take_initializer(g, v->name) : NULL;
 
 	model_changed(g->model);
 	if (!t)
 		return ONNXPASS_ENOTFOUND;
 	onnxpass_tensor_free(t);
 	/* IR < 4 lists initializers as graph inputs too */
-	onnxpass_graph_remove_input(g, name);
+	if (v->n_graph_inputs)
+		onnxpass_graph_remove_input(g, v->name);
 	return 0;
 }
 
@@ -533,17 +535,18 @@ int onnxpass_graph_move_before(struct onnxpass_graph *g, struct onnxpass_node *n
 /* Topological sort                                                    */
 
 struct heap {
-	size_t *a;
+	uint64_t *a;
 	size_t n;
 };
 
-static void heap_push(struct heap *h, size_t v)
+static void heap_push(struct heap *h, uint64_t v)
 {
 	size_t i = h->n++;
 
 	h->a[i] = v;
 	while (i && h->a[(i - 1) / 2] > h->a[i]) {
-		size_t p = (i - 1) / 2, t = h->a[p];
+		size_t p = (i - 1) / 2;
+		uint64_t t = h->a[p];
 
 		h->a[p] = h->a[i];
 		h->a[i] = t;
@@ -551,13 +554,15 @@ static void heap_push(struct heap *h, size_t v)
 	}
 }
 
-static size_t heap_pop(struct heap *h)
+static uint64_t heap_pop(struct heap *h)
 {
-	size_t top = h->a[0], i = 0;
+	uint64_t top = h->a[0];
+	size_t i = 0;
 
 	h->a[0] = h->a[--h->n];
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i, t;
+		size_t l = 2 * i + 1, r = l + 1, s = i;
+		uint64_t t;
 
 		if (l < h->n && h->a[l] < h->a[s])
 			s = l;
@@ -616,26 +621,20 @@ static struct onnxpass_node *cycle_node(struct onnxpass_graph *g, const size_t *
 	return nd;
 }
 
-int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t *count,
-		struct onnxpass_node **stuck)
+/* Kahn's algorithm taking, of the nodes ready, the one of least
+ * priority prio[i] (node i of g->nodes); node->order must be i.  Fills
+ * out, returns how many nodes it placed (fewer than n on a cycle, then
+ * indeg holds what is left). */
+static size_t kahn(struct onnxpass_graph *g, const uint64_t *prio, size_t *indeg, uint64_t *heap_mem,
+		   struct onnxpass_node **out)
 {
-	size_t n = onnxpass_graph_node_count(g), done = 0;
-	size_t *indeg = calloc(n ? n : 1, sizeof(size_t));
-	struct onnxpass_node **out = malloc((n ? n : 1) * sizeof(*out));
-	struct heap h = { malloc((n ? n : 1) * sizeof(size_t)), 0 };
-	int rc = 0;
+	size_t n = g->n_nodes, done = 0;
+	struct heap h = { heap_mem, 0 };
 
-	*order = NULL;
-	*count = 0;
-	if (!indeg || !out || !h.a) {
-		rc = ONNXPASS_ENOMEM;
-		goto out_free;
-	}
-	for (size_t i = 0; i < n; i++)
-		g->nodes[i]->order = i;
 	for (size_t i = 0; i < n; i++) {
 		struct onnxpass_node *nd = g->nodes[i];
 
+		indeg[i] = 0;
 		for (size_t k = 0; k < nd->np->n_input; k++)
 			if (*nd->np->input[k] && dep_of(g, value_find(g, nd->np->input[k])))
 				indeg[i]++;
@@ -643,15 +642,14 @@ int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t 
 			if (dep_of(g, nd->free_vals[k]))
 				indeg[i]++;
 		if (!indeg[i])
-			heap_push(&h, i);
+			heap_push(&h, prio[i]);
 	}
 	while (h.n) {
-		struct onnxpass_node *nd = g->nodes[heap_pop(&h)];
+		struct onnxpass_node *nd = g->nodes[heap_pop(&h) % (n + 1)];
 
 		out[done++] = nd;
 		for (size_t k = 0; k < nd->np->n_output; k++) {
-			struct onnxpass_value *v = *nd->np->output[k] ? value_find(g, nd->np->output[k])
-								      : NULL;
+			struct onnxpass_value *v = *nd->np->output[k] ? value_find(g, nd->np->output[k]) : NULL;
 
 			if (!v || v->producer != nd)
 				continue;
@@ -661,22 +659,76 @@ int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t 
 				if (c->removed || c->graph != g)
 					continue;
 				if (--indeg[c->order] == 0)
-					heap_push(&h, c->order);
+					heap_push(&h, prio[c->order]);
 			}
 		}
 	}
+	return done;
+}
+
+/*
+ * A stable topological order: a sorted graph keeps its order, and a node
+ * added late (a pass appends what it makes) goes just before its first
+ * reader.  Two rounds of Kahn's algorithm: the first in file order, then,
+ * each node keyed by the least position among itself and everything that
+ * reads it (computed backwards along the first order), a second by key.
+ */
+int graph_order(struct onnxpass_graph *g, struct onnxpass_node ***order, size_t *count,
+		struct onnxpass_node **stuck)
+{
+	size_t n = onnxpass_graph_node_count(g), done;
+	size_t *indeg = calloc(n ? n : 1, sizeof(size_t));
+	uint64_t *prio = calloc(n ? n : 1, sizeof(uint64_t)), *key = calloc(n ? n : 1, sizeof(uint64_t));
+	uint64_t *heap_mem = malloc((n ? n : 1) * sizeof(uint64_t));
+	struct onnxpass_node **out = malloc((n ? n : 1) * sizeof(*out));
+	int rc = 0;
+
+	*order = NULL;
+	*count = 0;
+	if (!indeg || !prio || !key || !heap_mem || !out) {
+		rc = ONNXPASS_ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n; i++) {
+		g->nodes[i]->order = i;
+		prio[i] = i;
+	}
+	done = kahn(g, prio, indeg, heap_mem, out);
 	if (done != n) {
 		rc = ONNXPASS_EFORMAT;	/* a cycle */
 		if (stuck)
 			*stuck = cycle_node(g, indeg);
+	} else if (n) {
+		for (size_t j = n; j-- > 0;) {
+			struct onnxpass_node *nd = out[j];
+			uint64_t k = nd->order;
+
+			for (size_t o = 0; o < nd->np->n_output; o++) {
+				struct onnxpass_value *v = *nd->np->output[o] ? value_find(g, nd->np->output[o]) : NULL;
+
+				for (size_t u = 0; v && v->producer == nd && u < v->n_uses; u++) {
+					struct onnxpass_node *c = v->uses[u].node;
+
+					if (!c->removed && c->graph == g && key[c->order] < k)
+						k = key[c->order];
+				}
+			}
+			key[nd->order] = k;
+		}
+		/* key first, then position: both below n + 1 */
+		for (size_t i = 0; i < n; i++)
+			prio[i] = key[i] * (uint64_t)(n + 1) + i;
+		done = kahn(g, prio, indeg, heap_mem, out);
 	}
 	*order = out;
 	*count = done;
 	out = NULL;
 out_free:
 	free(indeg);
+	free(prio);
+	free(key);
+	free(heap_mem);
 	free(out);
-	free(h.a);
 	return rc;
 }
 

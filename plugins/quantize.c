@@ -794,7 +794,6 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 {
 	size_t count;
 	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
-	size_t before_count = 0;
 	int changes = 0, rc = 0;
 
 	if (!nodes)
@@ -808,7 +807,6 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 		}
 		if (rc < 0 || onnxpass_node_is_removed(n) || !wanted(&s->c, onnxpass_node_name(n)))
 			continue;
-		before_count = onnxpass_graph_node_count(g) - 1;	/* n goes away */
 		if (onnxpass_node_is(n, NULL, "MatMul") && s->c.dynamic)
 			rc = matmul_to_integer(s, g, n);
 		else if (onnxpass_node_is(n, NULL, "MatMul") && onnxpass_params_bool(s->c.p, "matmul"))
@@ -817,20 +815,11 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 			rc = gather_node(s, g, n);
 		else
 			continue;
-		if (rc > 0) {
-			/* the nodes just added (a replacement, a DequantizeLinear
-			 * after a Gather, the dynamic int8 chain) go where the old
-			 * node was, in the order they were added */
-			struct onnxpass_node *next = NULL;
-			size_t total = onnxpass_graph_node_count(g);
-
-			for (size_t k = i + 1; k < count && !next; k++)
-				if (!onnxpass_node_is_removed(nodes[k]))
-					next = nodes[k];
-			for (size_t k = before_count; next && k < total; k++)
-				onnxpass_graph_move_before(g, onnxpass_graph_node(g, total - 1), next);
+		/* the nodes just added (a replacement, a DequantizeLinear after
+		 * a Gather, the dynamic int8 chain) are appended; saving places
+		 * them before their first reader */
+		if (rc > 0)
 			changes += rc;
-		}
 	}
 	free(nodes);
 	if (rc < 0)

@@ -154,7 +154,6 @@ static int apply_read(struct reroute *j, const struct read_plan *p)
 			free(data);
 			return ONNXPASS_ENOMEM;
 		}
-		onnxpass_graph_move_before(g, onnxpass_graph_node(g, onnxpass_graph_node_count(g) - 1), p->gather);
 	} else if ((rc = add_i64(g, "shape_value", &p->number, 1, false, &data))) {
 		free(data);
 		return rc;
