@@ -5,7 +5,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,11 +26,72 @@ struct onnxpass_bundle {
 	size_t n, cap;
 	struct onnxpass_model **gone;	/* removed, freed with the bundle */
 	size_t n_gone, cap_gone;
+	/* where passes spill large new tensors: a file with no name (unlinked
+	 * as soon as made, so nothing is left behind whatever happens) */
+	char *scratch_dir;
+	int scratch_fd;	/* 0: not open yet (fd 0 is never ours) */
+	uint64_t scratch_end;
+	pthread_mutex_t scratch_lock;
 };
 
 struct onnxpass_bundle *onnxpass_bundle_new(void)
 {
-	return calloc(1, sizeof(struct onnxpass_bundle));
+	struct onnxpass_bundle *b = calloc(1, sizeof(struct onnxpass_bundle));
+
+	if (b)
+		pthread_mutex_init(&b->scratch_lock, NULL);
+	return b;
+}
+
+int onnxpass_bundle_set_scratch_dir(struct onnxpass_bundle *b, const char *dir)
+{
+	char *d = strdup(dir);
+
+	if (!d)
+		return ONNXPASS_ENOMEM;
+	free(b->scratch_dir);
+	b->scratch_dir = d;
+	return 0;
+}
+
+static int scratch_open(struct onnxpass_bundle *b, char *err, size_t errlen)
+{
+	const char *dir = b->scratch_dir ? b->scratch_dir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *tmpl = path_join(dir, ".onnxpass-scratch.XXXXXX");
+	int fd;
+
+	if (!tmpl)
+		return ONNXPASS_ENOMEM;
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (fd = mkostemp(tmpl, O_CLOEXEC)) >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot make a scratch file in '%s': %s", dir, strerror(errno));
+		return ONNXPASS_EIO;
+	}
+	b->scratch_fd = fd;
+	return 0;
+}
+
+int bundle_spill(struct onnxpass_bundle *b, struct onnxpass_tensor *t, char *err, size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t at, len = onnxpass_tensor_nbytes(t);
+	int rc = 0;
+
+	if (page <= 0)
+		page = 4096;
+	pthread_mutex_lock(&b->scratch_lock);
+	if (!b->scratch_fd)
+		rc = scratch_open(b, err, errlen);
+	at = b->scratch_end;
+	b->scratch_end += (len + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
+	pthread_mutex_unlock(&b->scratch_lock);
+	if (!rc && (rc = tensor_spill(t, b->scratch_fd, at, "scratch file")) == ONNXPASS_EIO)
+		set_err(err, errlen, "cannot write the scratch file in '%s': %s",
+			b->scratch_dir ? b->scratch_dir : "$TMPDIR", strerror(errno));
+	return rc;
 }
 
 void onnxpass_bundle_free(struct onnxpass_bundle *b)
@@ -44,6 +107,10 @@ void onnxpass_bundle_free(struct onnxpass_bundle *b)
 		onnxpass_model_free(b->gone[i]);
 	free(b->gone);
 	free(b->e);
+	if (b->scratch_fd)	/* after the models: their mappings keep the space */
+		close(b->scratch_fd);
+	free(b->scratch_dir);
+	pthread_mutex_destroy(&b->scratch_lock);
 	free(b);
 }
 

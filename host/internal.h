@@ -53,6 +53,12 @@ void tensor_release_wrapper(struct onnxpass_tensor *t);
 bool tensor_bytes_for(int dtype, int64_t numel, size_t *out);
 /* Points tp->raw_data at the bytes (for saving inline). */
 int tensor_make_raw(struct onnxpass_tensor *t);
+/* Writes t's bytes at offset of the open file fd (path for messages) and
+ * maps them from there instead of memory: resident memory is then page
+ * cache the kernel may drop.  A no-op for bytes t shares or maps already. */
+int tensor_spill(struct onnxpass_tensor *t, int fd, uint64_t offset, const char *path);
+/* bundle.c: spills t into the bundle's scratch file. */
+int bundle_spill(struct onnxpass_bundle *b, struct onnxpass_tensor *t, char *err, size_t errlen);
 /* Clears tp's data fields and sets external_data entries. */
 int tensor_make_external(struct onnxpass_tensor *t, const char *location, uint64_t offset);
 

@@ -390,6 +390,15 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		rc = ONNXPASS_EINVAL;
 		goto out;
 	}
+	/* spilled tensors go beside the output, on the disk it is written to */
+	{
+		char *od = path_dir(o->output);
+
+		rc = od ? onnxpass_bundle_set_scratch_dir(b, od) : ONNXPASS_ENOMEM;
+		free(od);
+		if (rc)
+			goto out;
+	}
 	/* refuse to write over the input before any work is done */
 	{
 		char ri[4096], rout[4096], *idir = is_dir(o->input) ? strdup(o->input)

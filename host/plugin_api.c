@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "internal.h"
 
 static ssize_t find(const struct onnxpass_plugin *d, const char *key)
 {
@@ -169,6 +170,14 @@ void onnxpass_ctx_report_str(struct onnxpass_ctx *ctx, const char *key, const ch
 		return;
 	free(k->str);
 	k->str = s;
+}
+
+int onnxpass_ctx_spill(struct onnxpass_ctx *ctx, struct onnxpass_tensor *t)
+{
+	char err[512];
+	int rc = bundle_spill(ctx->bundle, t, err, sizeof(err));
+
+	return rc ? onnxpass_ctx_fail(ctx, rc, "%s", err) : 0;
 }
 
 int onnxpass_ctx_threads(const struct onnxpass_ctx *ctx)

@@ -549,6 +549,48 @@ fail:
 	return NULL;
 }
 
+int tensor_spill(struct onnxpass_tensor *t, int fd, uint64_t offset, const char *path)
+{
+	struct blob *b;
+	const uint8_t *src = t->data;
+	size_t done = 0;
+	void *p;
+
+	/* only bytes this tensor alone holds in memory */
+	if (!t->data || !t->blob || t->blob->mapped || t->blob->refs > 1 || !t->nbytes ||
+	    t->tp->data_type == ONNXPASS_DT_STRING)
+		return 0;
+	while (done < t->nbytes) {
+		ssize_t w = pwrite(fd, src + done, t->nbytes - done, (off_t)(offset + done));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ONNXPASS_EIO;
+		done += (size_t)w;
+	}
+	p = mmap(NULL, t->nbytes, PROT_READ, MAP_PRIVATE, fd, (off_t)offset);
+	if (p == MAP_FAILED)
+		return ONNXPASS_EIO;
+	if (!(b = calloc(1, sizeof(*b)))) {
+		munmap(p, t->nbytes);
+		return ONNXPASS_ENOMEM;
+	}
+	b->refs = 1;
+	b->mapped = true;
+	b->base = p;
+	b->len = t->nbytes;
+	b->path = strdup(path);
+	if (t->aligned) {
+		blob_unref(t->aligned);
+		t->aligned = NULL;
+	}
+	blob_unref(t->blob);
+	t->blob = b;
+	t->data = b->base;
+	return tensor_make_raw(t);
+}
+
 /* Moves bytes held only by tp into a blob so they can be shared. */
 static int ensure_blob(struct onnxpass_tensor *t)
 {

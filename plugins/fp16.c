@@ -92,6 +92,9 @@ struct slot {
 	char *n16, *n32;	/* names of the float16 / float32 forms, once made */
 };
 
+/* New weights this big leave memory as soon as they are made. */
+#define SPILL_MIN_BYTES (64 << 10)
+
 struct conv {
 	struct onnxpass_ctx *ctx;
 	const struct onnxpass_params *p;
@@ -578,11 +581,16 @@ static int finish(struct conv *c)
 		if (!s->half)
 			continue;
 		if (t && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT) {
+			int rc;
+
 			h = to_half(t, onnxpass_tensor_name(t));
 			if (!h || onnxpass_graph_replace_initializer(c->g, h)) {
 				onnxpass_tensor_free(h);
 				return ONNXPASS_ENOMEM;
 			}
+			/* out of memory until the save reads it back */
+			if (onnxpass_tensor_nbytes(h) >= SPILL_MIN_BYTES && (rc = onnxpass_ctx_spill(c->ctx, h)))
+				return rc;
 			c->tensors++;
 		} else if (!onnxpass_value_is_graph_output(s->v)) {
 			onnxpass_value_set_dtype(s->v, ONNXPASS_DT_FLOAT16);

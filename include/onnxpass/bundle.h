@@ -37,6 +37,11 @@ ONNXPASS_API int onnxpass_bundle_remove(struct onnxpass_bundle *b, const char *r
 ONNXPASS_API int onnxpass_bundle_set_file(struct onnxpass_bundle *b, const char *role,
 					  const char *file);
 
+/* The folder for the run's scratch file, where passes spill large new
+ * tensors out of memory (onnxpass_ctx_spill); default $TMPDIR or /tmp.
+ * The file has no name: nothing is left behind, whatever ends the run. */
+ONNXPASS_API int onnxpass_bundle_set_scratch_dir(struct onnxpass_bundle *b, const char *dir);
+
 /* Loads one file under role (default: file name without ".onnx"); a model
  * whose graph has a cycle or contradicting dims is refused (err names the
  * node; see onnxpass_graph_check). */

@@ -113,6 +113,12 @@ ONNXPASS_API int onnxpass_ctx_threads(const struct onnxpass_ctx *ctx);
  * distinct i; it cannot fail (record failures in arg). */
 ONNXPASS_API void onnxpass_parallel_for(struct onnxpass_ctx *ctx, size_t n,
 					void (*fn)(void *arg, size_t i), void *arg);
+/* Moves the bytes of t (a tensor the pass made, e.g. a quantized weight)
+ * out of memory into the run's scratch file and maps them from there:
+ * resident memory stays near one tensor however many the pass makes.  A
+ * no-op for bytes that are mapped or shared already.  Thread-safe; fails
+ * (after onnxpass_ctx_fail) when the scratch file cannot be written. */
+ONNXPASS_API int onnxpass_ctx_spill(struct onnxpass_ctx *ctx, struct onnxpass_tensor *t);
 /* Progress on a terminal; silent when stderr is not a TTY. */
 ONNXPASS_API void onnxpass_ctx_progress(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total);
 
