@@ -81,14 +81,24 @@ struct nbits {
 	bool oom;
 };
 
-/* Row k of B: in place, or gathered into buf when B is stored transposed. */
-static const float *row_k(const struct nbits *j, int64_t k, float *buf)
+/* Columns quantized together: their rows of a block fit in L1/L2, and
+ * each column's bytes are written contiguously. */
+#define NB_TILE 64
+
+/* B[k][n0 .. n0+t) for k in [k0, k1) into tile[(k - k0) * NB_TILE + c]. */
+static void load_tile(const struct nbits *j, int64_t k0, int64_t k1, int64_t n0, int64_t t, float *tile)
 {
-	if (!j->tr)
-		return j->w + k * j->N;
-	for (int64_t n = 0; n < j->N; n++)
-		buf[n] = j->w[n * j->K + k];
-	return buf;
+	if (!j->tr) {
+		for (int64_t k = k0; k < k1; k++)
+			memcpy(tile + (k - k0) * NB_TILE, j->w + k * j->N + n0, (size_t)t * sizeof(float));
+		return;
+	}
+	for (int64_t c = 0; c < t; c++) {	/* stored [N, K]: a column is contiguous */
+		const float *col = j->w + (n0 + c) * j->K;
+
+		for (int64_t k = k0; k < k1; k++)
+			tile[(k - k0) * NB_TILE + c] = col[k];
+	}
 }
 
 /* One work item: k-blocks 2*i and 2*i+1, so the 4-bit zero-point byte
@@ -97,71 +107,85 @@ static void nbits_pair(void *arg, size_t item)
 {
 	struct nbits *j = arg;
 	int64_t N = j->N, qmax = (1 << j->bits) - 1, mid = 1 << (j->bits - 1);
-	float *mn = malloc((size_t)N * sizeof(float)), *mx = malloc((size_t)N * sizeof(float));
-	float *buf = j->tr ? malloc((size_t)N * sizeof(float)) : NULL;
-	uint8_t *zpv = malloc((size_t)N * 2);
+	float *tile = malloc((size_t)j->block * NB_TILE * sizeof(float));
+	float mn[NB_TILE], mx[NB_TILE];
+	uint8_t zpv[NB_TILE * 2];
 
-	if (!mn || !mx || !zpv || (j->tr && !buf)) {
+	if (!tile) {
 		j->oom = true;
-		goto out;
+		return;
 	}
-	memset(zpv, (int)mid, (size_t)N * 2);
-	for (int half = 0; half < 2; half++) {
-		int64_t b = (int64_t)item * 2 + half, k0 = b * j->block, k1;
+	for (int64_t n0 = 0; n0 < N; n0 += NB_TILE) {
+		int64_t t = N - n0 < NB_TILE ? N - n0 : NB_TILE;
 
-		if (b >= j->k_blocks)
-			break;
-		k1 = k0 + j->block < j->K ? k0 + j->block : j->K;
-		for (int64_t n = 0; n < N; n++) {
-			mn[n] = 3.402823466e38f;
-			mx[n] = -3.402823466e38f;
-		}
-		for (int64_t k = k0; k < k1; k++) {
-			const float *row = row_k(j, k, buf);
+		memset(zpv, (int)mid, sizeof(zpv));
+		for (int half = 0; half < 2; half++) {
+			int64_t b = (int64_t)item * 2 + half, k0 = b * j->block, k1;
 
-			for (int64_t n = 0; n < N; n++) {
-				if (row[n] < mn[n])
-					mn[n] = row[n];
-				if (row[n] > mx[n])
-					mx[n] = row[n];
+			if (b >= j->k_blocks)
+				break;
+			k1 = k0 + j->block < j->K ? k0 + j->block : j->K;
+			load_tile(j, k0, k1, n0, t, tile);
+			for (int64_t c = 0; c < t; c++) {
+				mn[c] = 3.402823466e38f;
+				mx[c] = -3.402823466e38f;
 			}
-		}
-		for (int64_t n = 0; n < N; n++) {
-			float scale;
-			uint8_t z = (uint8_t)mid;
+			for (int64_t k = 0; k < k1 - k0; k++) {
+				const float *row = tile + k * NB_TILE;
 
-			if (j->sym) {
-				float m = fabsf(mx[n]) > fabsf(mn[n]) ? mx[n] : mn[n];
-
-				scale = m / (float)(-mid);
-			} else {
-				float lo = mn[n] < 0.0f ? mn[n] : 0.0f, hi = mx[n] > 0.0f ? mx[n] : 0.0f;
-				float zf;
-
-				scale = (hi - lo) / (float)qmax;
-				zf = scale != 0.0f ? 0.0f - lo / scale : lo;
-				z = zf < 0.0f ? 0 : zf > (float)qmax ? (uint8_t)qmax : (uint8_t)roundf(zf);
+				for (int64_t c = 0; c < t; c++) {
+					if (row[c] < mn[c])
+						mn[c] = row[c];
+					if (row[c] > mx[c])
+						mx[c] = row[c];
+				}
 			}
-			j->scales[n * j->k_blocks + b] = scale;
-			zpv[n * 2 + half] = z;
-		}
-		for (int64_t k = k0; k < k1; k++) {
-			const float *row = row_k(j, k, buf);
+			for (int64_t c = 0; c < t; c++) {
+				int64_t n = n0 + c;
+				float scale, r, z;
+				uint8_t zq = (uint8_t)mid, *dst = j->q + n * j->col_bytes;
 
-			for (int64_t n = 0; n < N; n++) {
-				float s = j->scales[n * j->k_blocks + b], r = s != 0.0f ? 1.0f / s : 0.0f;
-				float z = (float)zpv[n * 2 + half];
-				float v = roundf(row[n] * r + z);
-				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
-				uint8_t *dst = j->q + n * j->col_bytes;
+				if (j->sym) {
+					float m = fabsf(mx[c]) > fabsf(mn[c]) ? mx[c] : mn[c];
 
-				if (j->bits == 8) {
-					dst[k] = qv;
-				} else if (k % 2 == 0) {
-					/* an odd K leaves the last high nibble at the zero point */
-					dst[k / 2] = (uint8_t)((qv & 0xf) | (k + 1 < j->K ? 0 : zpv[n * 2 + half] << 4));
+					scale = m / (float)(-mid);
 				} else {
-					dst[k / 2] = (uint8_t)((dst[k / 2] & 0xf) | (qv << 4));
+					float lo = mn[c] < 0.0f ? mn[c] : 0.0f, hi = mx[c] > 0.0f ? mx[c] : 0.0f;
+					float zf;
+
+					scale = (hi - lo) / (float)qmax;
+					zf = scale != 0.0f ? 0.0f - lo / scale : lo;
+					zq = zf < 0.0f ? 0 : zf > (float)qmax ? (uint8_t)qmax : (uint8_t)roundf(zf);
+				}
+				j->scales[n * j->k_blocks + b] = scale;
+				zpv[c * 2 + half] = zq;
+				r = scale != 0.0f ? 1.0f / scale : 0.0f;
+				z = (float)zq;
+				for (int64_t k = k0; k < k1; k++) {
+					float v = roundf(tile[(k - k0) * NB_TILE + c] * r + z);
+					uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
+
+					if (j->bits == 8)
+						dst[k] = qv;
+					else if (k % 2 == 0)	/* an odd K leaves the last high nibble at the zero point */
+						dst[k / 2] = (uint8_t)((qv & 0xf) | (k + 1 < j->K ? 0 : zq << 4));
+					else
+						dst[k / 2] = (uint8_t)((dst[k / 2] & 0xf) | (qv << 4));
+				}
+			}
+		}
+		if (!j->sym) {
+			int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
+
+			for (int64_t c = 0; c < t; c++) {
+				int64_t n = n0 + c;
+
+				if (j->bits == 4) {
+					j->zp[n * per_col + (int64_t)item] = (uint8_t)((zpv[c * 2] & 0xf) | (zpv[c * 2 + 1] << 4));
+				} else {
+					j->zp[n * per_col + (int64_t)item * 2] = zpv[c * 2];
+					if ((int64_t)item * 2 + 1 < j->k_blocks)
+						j->zp[n * per_col + (int64_t)item * 2 + 1] = zpv[c * 2 + 1];
 				}
 			}
 		}
@@ -172,25 +196,7 @@ static void nbits_pair(void *arg, size_t item)
 		k1 = k1 < j->K ? k1 : j->K;
 		onnxpass_tensor_drop_range(j->src, (size_t)(k0 * N * 4), (size_t)((k1 - k0) * N * 4));
 	}
-	if (!j->sym) {
-		int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
-
-		for (int64_t n = 0; n < N; n++) {
-			if (j->bits == 4) {
-				j->zp[n * per_col + (int64_t)item] =
-					(uint8_t)((zpv[n * 2] & 0xf) | (zpv[n * 2 + 1] << 4));
-			} else {
-				j->zp[n * per_col + (int64_t)item * 2] = zpv[n * 2];
-				if ((int64_t)item * 2 + 1 < j->k_blocks)
-					j->zp[n * per_col + (int64_t)item * 2 + 1] = zpv[n * 2 + 1];
-			}
-		}
-	}
-out:
-	free(mn);
-	free(mx);
-	free(buf);
-	free(zpv);
+	free(tile);
 }
 
 struct made {
@@ -228,6 +234,13 @@ static char *named(struct onnxpass_graph *g, const char *base, const char *suffi
 	f = onnxpass_graph_fresh_name(g, s);
 	free(s);
 	return f;
+}
+
+/* A weight the pass made leaves memory for the run's scratch file (read
+ * back when saved): resident memory stays near one weight. */
+static int spill(struct state *s, struct onnxpass_tensor *t)
+{
+	return onnxpass_tensor_nbytes(t) >= (64 << 10) ? onnxpass_ctx_spill(s->ctx, t) : 0;
 }
 
 static int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_t rank,
@@ -304,7 +317,7 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 		goto fail;
 	onnxpass_parallel_for(s->ctx, (size_t)(j.k_blocks + 1) / 2, nbits_pair, &j);
 	onnxpass_tensor_drop_pages(b);
-	if (j.oom)
+	if (j.oom || spill(s, tq) || spill(s, ts) || (tz && spill(s, tz)))
 		goto fail;
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
 	s->bytes_after += (int64_t)(onnxpass_tensor_nbytes(tq) + onnxpass_tensor_nbytes(ts) +
@@ -548,6 +561,8 @@ static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct o
 		}
 	}
 	onnxpass_tensor_drop_pages(b);
+	if ((rc = spill(s, tq)))
+		goto out;
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
 	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq);
 	onnxpass_graph_remove_node(g, n);
@@ -641,6 +656,9 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 		*(uint8_t *)onnxpass_tensor_mutable_data(tz) = zp;
 	}
 	onnxpass_tensor_drop_pages(t);
+	if ((rc = spill(s, tq)))
+		goto out;
+	rc = ONNXPASS_ENOMEM;
 	onnxpass_node_set_input(n, 0, qn);
 	onnxpass_node_set_output(n, 0, on);
 	{
@@ -730,6 +748,9 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 			onnxpass_tensor_drop_range(t, (size_t)(v - 4095) * (size_t)H * 4, (size_t)4096 * (size_t)H * 4);
 	}
 	onnxpass_tensor_drop_pages(t);
+	if ((rc = spill(s, tq)) || (rc = spill(s, ts)) || (rc = spill(s, tz)))
+		goto out;
+	rc = ONNXPASS_ENOMEM;
 	sprintf(nm, "%s_Q4", onnxpass_node_name(n));
 	{
 		const char *in[4] = { qn, onnxpass_node_input(n, 1), sn, zn };
