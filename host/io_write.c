@@ -24,6 +24,7 @@
 struct fwriter {
 	ProtobufCBuffer base;
 	struct blob *source;	/* mapped file whose pages may be dropped once written */
+	struct ptrmap *mapped;	/* inline bytes of mapped tensors -> their blob */
 	int fd;
 	uint8_t *buf;
 	size_t used, cap;
@@ -62,10 +63,12 @@ static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 	if (w->err || len == 0)	/* an empty tensor may have no bytes at all */
 		return;
 	if (len >= w->cap) {	/* big tensors go straight from the mapping */
+		struct blob *b = w->mapped ? ptrmap_get(w->mapped, data) : NULL;
+
 		fw_flush(w);
 		if (!w->err)
 			w->err = write_all(w->fd, data, len);
-		blob_drop_pages(w->source, data, len);
+		blob_drop_pages(b ? b : w->source, data, len);
 		return;
 	}
 	if (w->used + len > w->cap)
@@ -396,6 +399,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	struct onnxpass_save_options o = { sizeof(o), ONNXPASS_EXTERNAL_AUTO, 0, NULL };
 	char *dir = NULL, *data_name = NULL, *data_path = NULL, *data_tmp = NULL, *tmp = NULL;
 	struct fwriter dw, mw;
+	struct ptrmap mapped;
 	bool force_big = false, with_data, wrote = false;
 	int rc = ONNXPASS_ENOMEM, e;
 
@@ -464,7 +468,19 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 		goto out_unlink;
 	}
 	mw.source = m->file;
+	/* inline bytes that are windows of another mapping (a spilled weight,
+	 * external data saved inline): their pages go too once written */
+	ptrmap_init(&mapped);
+	for (size_t i = 0; i < m->tensors.cap; i++) {
+		struct onnxpass_tensor *t = m->tensors.keys[i] ? m->tensors.vals[i] : NULL;
+
+		if (t && t->data && t->blob && t->blob->mapped && t->blob != m->file && t->nbytes >= mw.cap &&
+		    ptrmap_put(&mapped, t->data, t->blob))
+			break;	/* out of memory: pages stay, the bytes are right */
+	}
+	mw.mapped = &mapped;
 	protobuf_c_message_pack_to_buffer(&m->mp->base, &mw.base);
+	ptrmap_release(&mapped);
 	if ((e = fw_close(&mw))) {
 		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
 		rc = ONNXPASS_EIO;

@@ -37,12 +37,25 @@ static int push(struct list *l, struct item it)
 	return 0;
 }
 
+/* Hashed in chunks whose mapped pages go as soon as they are read: a
+ * 2.7 GB embedding never sits in memory whole. */
+#define HASH_CHUNK ((size_t)8 << 20)
+
 static void hash_one(void *arg, size_t i)
 {
 	struct item *it = &((struct item *)arg)[i];
-	const void *d = onnxpass_tensor_data(it->t);
-	uint64_t h = onnxpass_hash64(d ? d : "", d ? onnxpass_tensor_nbytes(it->t) : 0,
-				     (uint64_t)onnxpass_tensor_dtype(it->t));
+	const uint8_t *d = onnxpass_tensor_data(it->t);
+	size_t len = d ? onnxpass_tensor_nbytes(it->t) : 0;
+	uint64_t h = (uint64_t)onnxpass_tensor_dtype(it->t);
+
+	if (!len)
+		h = onnxpass_hash64("", 0, h);
+	for (size_t off = 0; off < len; off += HASH_CHUNK) {
+		size_t n = len - off < HASH_CHUNK ? len - off : HASH_CHUNK;
+
+		h = onnxpass_hash64(d + off, n, h);
+		onnxpass_tensor_drop_range(it->t, off, n);
+	}
 
 	for (size_t k = 0; k < onnxpass_tensor_rank(it->t); k++)
 		h = h * 0x100000001B3ULL ^ (uint64_t)onnxpass_tensor_dim(it->t, k);

@@ -101,101 +101,126 @@ static void load_tile(const struct nbits *j, int64_t k0, int64_t k1, int64_t n0,
 	}
 }
 
-/* One work item: k-blocks 2*i and 2*i+1, so the 4-bit zero-point byte
- * they share is written by one thread. */
-static void nbits_pair(void *arg, size_t item)
+/* Columns [n0, n0 + t) of k-blocks 2*pair and 2*pair+1 (the two whose
+ * 4-bit zero points share a byte, so one caller writes both). */
+static void quantize_tile(struct nbits *j, int64_t pair, int64_t n0, int64_t t, float *tile)
 {
-	struct nbits *j = arg;
-	int64_t N = j->N, qmax = (1 << j->bits) - 1, mid = 1 << (j->bits - 1);
-	float *tile = malloc((size_t)j->block * NB_TILE * sizeof(float));
+	int64_t qmax = (1 << j->bits) - 1, mid = 1 << (j->bits - 1);
 	float mn[NB_TILE], mx[NB_TILE];
 	uint8_t zpv[NB_TILE * 2];
+
+	memset(zpv, (int)mid, sizeof(zpv));
+	for (int half = 0; half < 2; half++) {
+		int64_t b = pair * 2 + half, k0 = b * j->block, k1;
+
+		if (b >= j->k_blocks)
+			break;
+		k1 = k0 + j->block < j->K ? k0 + j->block : j->K;
+		load_tile(j, k0, k1, n0, t, tile);
+		for (int64_t c = 0; c < t; c++) {
+			mn[c] = 3.402823466e38f;
+			mx[c] = -3.402823466e38f;
+		}
+		for (int64_t k = 0; k < k1 - k0; k++) {
+			const float *row = tile + k * NB_TILE;
+
+			for (int64_t c = 0; c < t; c++) {
+				if (row[c] < mn[c])
+					mn[c] = row[c];
+				if (row[c] > mx[c])
+					mx[c] = row[c];
+			}
+		}
+		for (int64_t c = 0; c < t; c++) {
+			int64_t n = n0 + c;
+			float scale, r, z;
+			uint8_t zq = (uint8_t)mid, *dst = j->q + n * j->col_bytes;
+
+			if (j->sym) {
+				float m = fabsf(mx[c]) > fabsf(mn[c]) ? mx[c] : mn[c];
+
+				scale = m / (float)(-mid);
+			} else {
+				float lo = mn[c] < 0.0f ? mn[c] : 0.0f, hi = mx[c] > 0.0f ? mx[c] : 0.0f;
+				float zf;
+
+				scale = (hi - lo) / (float)qmax;
+				zf = scale != 0.0f ? 0.0f - lo / scale : lo;
+				zq = zf < 0.0f ? 0 : zf > (float)qmax ? (uint8_t)qmax : (uint8_t)roundf(zf);
+			}
+			j->scales[n * j->k_blocks + b] = scale;
+			zpv[c * 2 + half] = zq;
+			r = scale != 0.0f ? 1.0f / scale : 0.0f;
+			z = (float)zq;
+			for (int64_t k = k0; k < k1; k++) {
+				float v = roundf(tile[(k - k0) * NB_TILE + c] * r + z);
+				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
+
+				if (j->bits == 8)
+					dst[k] = qv;
+				else if (k % 2 == 0)	/* an odd K leaves the last high nibble at the zero point */
+					dst[k / 2] = (uint8_t)((qv & 0xf) | (k + 1 < j->K ? 0 : zq << 4));
+				else
+					dst[k / 2] = (uint8_t)((dst[k / 2] & 0xf) | (qv << 4));
+			}
+		}
+	}
+	if (!j->sym) {
+		int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
+
+		for (int64_t c = 0; c < t; c++) {
+			int64_t n = n0 + c;
+
+			if (j->bits == 4) {
+				j->zp[n * per_col + pair] = (uint8_t)((zpv[c * 2] & 0xf) | (zpv[c * 2 + 1] << 4));
+			} else {
+				j->zp[n * per_col + pair * 2] = zpv[c * 2];
+				if (pair * 2 + 1 < j->k_blocks)
+					j->zp[n * per_col + pair * 2 + 1] = zpv[c * 2 + 1];
+			}
+		}
+	}
+}
+
+/* B stored [K, N]: one work item is a pair of k-blocks (rows of B, which
+ * may leave memory once done), every column. */
+static void nbits_rows(void *arg, size_t item)
+{
+	struct nbits *j = arg;
+	float *tile = malloc((size_t)j->block * NB_TILE * sizeof(float));
 
 	if (!tile) {
 		j->oom = true;
 		return;
 	}
-	for (int64_t n0 = 0; n0 < N; n0 += NB_TILE) {
-		int64_t t = N - n0 < NB_TILE ? N - n0 : NB_TILE;
-
-		memset(zpv, (int)mid, sizeof(zpv));
-		for (int half = 0; half < 2; half++) {
-			int64_t b = (int64_t)item * 2 + half, k0 = b * j->block, k1;
-
-			if (b >= j->k_blocks)
-				break;
-			k1 = k0 + j->block < j->K ? k0 + j->block : j->K;
-			load_tile(j, k0, k1, n0, t, tile);
-			for (int64_t c = 0; c < t; c++) {
-				mn[c] = 3.402823466e38f;
-				mx[c] = -3.402823466e38f;
-			}
-			for (int64_t k = 0; k < k1 - k0; k++) {
-				const float *row = tile + k * NB_TILE;
-
-				for (int64_t c = 0; c < t; c++) {
-					if (row[c] < mn[c])
-						mn[c] = row[c];
-					if (row[c] > mx[c])
-						mx[c] = row[c];
-				}
-			}
-			for (int64_t c = 0; c < t; c++) {
-				int64_t n = n0 + c;
-				float scale, r, z;
-				uint8_t zq = (uint8_t)mid, *dst = j->q + n * j->col_bytes;
-
-				if (j->sym) {
-					float m = fabsf(mx[c]) > fabsf(mn[c]) ? mx[c] : mn[c];
-
-					scale = m / (float)(-mid);
-				} else {
-					float lo = mn[c] < 0.0f ? mn[c] : 0.0f, hi = mx[c] > 0.0f ? mx[c] : 0.0f;
-					float zf;
-
-					scale = (hi - lo) / (float)qmax;
-					zf = scale != 0.0f ? 0.0f - lo / scale : lo;
-					zq = zf < 0.0f ? 0 : zf > (float)qmax ? (uint8_t)qmax : (uint8_t)roundf(zf);
-				}
-				j->scales[n * j->k_blocks + b] = scale;
-				zpv[c * 2 + half] = zq;
-				r = scale != 0.0f ? 1.0f / scale : 0.0f;
-				z = (float)zq;
-				for (int64_t k = k0; k < k1; k++) {
-					float v = roundf(tile[(k - k0) * NB_TILE + c] * r + z);
-					uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
-
-					if (j->bits == 8)
-						dst[k] = qv;
-					else if (k % 2 == 0)	/* an odd K leaves the last high nibble at the zero point */
-						dst[k / 2] = (uint8_t)((qv & 0xf) | (k + 1 < j->K ? 0 : zq << 4));
-					else
-						dst[k / 2] = (uint8_t)((dst[k / 2] & 0xf) | (qv << 4));
-				}
-			}
-		}
-		if (!j->sym) {
-			int64_t per_col = j->bits == 4 ? (j->k_blocks + 1) / 2 : j->k_blocks;
-
-			for (int64_t c = 0; c < t; c++) {
-				int64_t n = n0 + c;
-
-				if (j->bits == 4) {
-					j->zp[n * per_col + (int64_t)item] = (uint8_t)((zpv[c * 2] & 0xf) | (zpv[c * 2 + 1] << 4));
-				} else {
-					j->zp[n * per_col + (int64_t)item * 2] = zpv[c * 2];
-					if ((int64_t)item * 2 + 1 < j->k_blocks)
-						j->zp[n * per_col + (int64_t)item * 2 + 1] = zpv[c * 2 + 1];
-				}
-			}
-		}
-	}
-	if (j->src_mapped && !j->tr) {	/* these rows are done: let their pages go */
+	for (int64_t n0 = 0; n0 < j->N; n0 += NB_TILE)
+		quantize_tile(j, (int64_t)item, n0, j->N - n0 < NB_TILE ? j->N - n0 : NB_TILE, tile);
+	if (j->src_mapped) {	/* these rows are done: let their pages go */
 		int64_t k0 = (int64_t)item * 2 * j->block, k1 = k0 + 2 * j->block;
 
 		k1 = k1 < j->K ? k1 : j->K;
-		onnxpass_tensor_drop_range(j->src, (size_t)(k0 * N * 4), (size_t)((k1 - k0) * N * 4));
+		onnxpass_tensor_drop_range(j->src, (size_t)(k0 * j->N * 4), (size_t)((k1 - k0) * j->N * 4));
 	}
+	free(tile);
+}
+
+/* B read transposed (a tied lm_head over the [N, K] embedding): one work
+ * item is a tile of columns, every k-block (the tile's rows of the table
+ * are contiguous, and leave memory once done). */
+static void nbits_cols(void *arg, size_t item)
+{
+	struct nbits *j = arg;
+	int64_t n0 = (int64_t)item * NB_TILE, t = j->N - n0 < NB_TILE ? j->N - n0 : NB_TILE;
+	float *tile = malloc((size_t)j->block * NB_TILE * sizeof(float));
+
+	if (!tile) {
+		j->oom = true;
+		return;
+	}
+	for (int64_t pair = 0; pair < (j->k_blocks + 1) / 2; pair++)
+		quantize_tile(j, pair, n0, t, tile);
+	if (j->src_mapped)
+		onnxpass_tensor_drop_range(j->src, (size_t)(n0 * j->K * 4), (size_t)(t * j->K * 4));
 	free(tile);
 }
 
@@ -315,7 +340,10 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	j.scales = onnxpass_tensor_mutable_data(ts);
 	if (!j.q || !j.scales || (!c->sym && !j.zp))
 		goto fail;
-	onnxpass_parallel_for(s->ctx, (size_t)(j.k_blocks + 1) / 2, nbits_pair, &j);
+	if (tr)
+		onnxpass_parallel_for(s->ctx, (size_t)((j.N + NB_TILE - 1) / NB_TILE), nbits_cols, &j);
+	else
+		onnxpass_parallel_for(s->ctx, (size_t)(j.k_blocks + 1) / 2, nbits_rows, &j);
 	onnxpass_tensor_drop_pages(b);
 	if (j.oom || spill(s, tq) || spill(s, ts) || (tz && spill(s, tz)))
 		goto fail;
