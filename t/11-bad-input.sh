@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 41
+plan 45
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -27,6 +27,14 @@ refuse() {
 }
 
 check "valid hand-written model loads" "$ONNXPASS" info "$tmp/h/valid.onnx"
+# graphs ONNX Runtime refuses too, found before any work
+refuse "a graph with a cycle" "cannot read model '$tmp/h/cycle.onnx': graph 'g' has a cycle through node '" \
+	run clean -i "$tmp/h/cycle.onnx" -o "$tmp/out.onnx"
+refuse "a cycle, in convert" "cycle.onnx': graph 'g' has a cycle through node" convert -i "$tmp/h/cycle.onnx" -o "$tmp/out.onnx"
+refuse "contradicting dims" "cannot read model '$tmp/h/contradict.onnx': node 'sum' (Add): shapes \[2,3\] and \[2,5\] do not broadcast" \
+	run dedup -i "$tmp/h/contradict.onnx" -o "$tmp/out.onnx"
+mkdir "$tmp/unsound" && cp "$tmp/h/cycle.onnx" "$tmp/unsound/model.onnx"
+refuse "a cycle, in a recipe" "model.onnx': graph 'g' has a cycle" -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$tmp/unsound" -o "$tmp/out"
 check "valid external data loads" "$ONNXPASS" info "$tmp/h/ext-valid.onnx"
 
 refuse "missing file" "cannot read model '$tmp/nope.onnx': No such file" convert -i "$tmp/nope.onnx" -o "$tmp/out.onnx"

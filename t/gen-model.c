@@ -196,6 +196,75 @@ static void hostile(const char *path, struct pb *tensor)
 	free(model.p);
 }
 
+/* A float graph input or output (field 11 or 12 of GraphProto) [d0, d1]. */
+static void io_pb(struct pb *g, unsigned field, const char *name, int64_t d0, int64_t d1)
+{
+	struct pb vi = { 0 }, type = { 0 }, tt = { 0 }, shape = { 0 }, dim = { 0 };
+
+	pb_int(&tt, 1, ONNXPASS_DT_FLOAT);
+	pb_int(&dim, 1, (uint64_t)d0);
+	pb_msg(&shape, 1, &dim);
+	pb_int(&dim, 1, (uint64_t)d1);
+	pb_msg(&shape, 1, &dim);
+	pb_msg(&tt, 2, &shape);
+	pb_msg(&type, 1, &tt);
+	pb_str(&vi, 1, name, strlen(name));
+	pb_msg(&vi, 2, &type);
+	pb_msg(g, field, &vi);
+}
+
+static void node_pb(struct pb *g, const char *name, const char *op, const char *a, const char *b,
+		    const char *out)
+{
+	struct pb n = { 0 };
+
+	pb_str(&n, 1, a, strlen(a));
+	if (b)
+		pb_str(&n, 1, b, strlen(b));
+	pb_str(&n, 2, out, strlen(out));
+	pb_str(&n, 3, name, strlen(name));
+	pb_str(&n, 4, op, strlen(op));
+	pb_msg(g, 1, &n);
+}
+
+static void write_graph(const char *path, struct pb *graph)
+{
+	struct pb model = { 0 }, opset = { 0 };
+	FILE *f;
+
+	pb_str(graph, 2, "g", 1);
+	pb_int(&model, 1, 8);
+	pb_int(&opset, 2, 13);
+	pb_msg(&model, 8, &opset);
+	pb_msg(&model, 7, graph);
+	f = fopen(path, "wb");
+	if (!f || fwrite(model.p, 1, model.n, f) != model.n || fclose(f))
+		die("cannot write hostile model");
+	free(model.p);
+}
+
+/* Graphs ONNX Runtime refuses too: a cycle (x + c -> a -> b -> c), and an
+ * Add of [2, 3] and [2, 5]. */
+static void gen_unsound(const char *dir)
+{
+	struct pb g = { 0 };
+	char p[4096];
+
+	io_pb(&g, 11, "x", 2, 3);
+	node_pb(&g, "add", "Add", "x", "c", "a");
+	node_pb(&g, "relu", "Relu", "a", NULL, "b");
+	node_pb(&g, "neg", "Neg", "b", NULL, "c");
+	io_pb(&g, 12, "b", 2, 3);
+	snprintf(p, sizeof(p), "%s/cycle.onnx", dir);
+	write_graph(p, &g);
+	io_pb(&g, 11, "x", 2, 3);
+	io_pb(&g, 11, "y", 2, 5);
+	node_pb(&g, "sum", "Add", "x", "y", "z");
+	io_pb(&g, 12, "z", 2, 5);
+	snprintf(p, sizeof(p), "%s/contradict.onnx", dir);
+	write_graph(p, &g);
+}
+
 static void tensor_head(struct pb *t, const int64_t *dims, size_t rank)
 {
 	for (size_t i = 0; i < rank; i++)
@@ -237,6 +306,7 @@ static void gen_hostile(const char *dir)
 	pb_str(&t, 9, four, sizeof(four));
 	snprintf(p, sizeof(p), "%s/valid.onnx", dir);
 	hostile(p, &t);
+	gen_unsound(dir);
 	/* dims whose product overflows */
 	tensor_head(&t, big, 3);
 	pb_str(&t, 9, four, sizeof(four));
