@@ -67,6 +67,15 @@ static int64_t vals_room(struct rctx *r, const struct fact *o)
 	return n >= 0 && n <= engine_max_vals(r->s) ? n : -1;
 }
 
+/* Forgets o's values (an element the rule cannot compute); true. */
+static bool no_values(struct fact *o)
+{
+	o->n = -1;
+	o->i = NULL;
+	o->f = NULL;
+	return true;
+}
+
 static bool has_ints(const struct fact *f)
 {
 	return f && f->n >= 0 && f->i;
@@ -379,8 +388,7 @@ static void binary_values(struct rctx *r, enum elem_op e, struct fact *o, const 
 		for (int64_t k = 0; v && k < n; k++)
 			if (!int_elem(r, e, is_compare(e) ? a->dtype : o->dtype, a->i[bindex(a, o, k)],
 				      b->i[bindex(b, o, k)], &v[k])) {
-				o->n = -1;
-				o->i = NULL;
+				no_values(o);
 				return;
 			}
 	} else if (has_floats(a) && has_floats(b) && is_compare(e) && o->dtype == ONNXPASS_DT_BOOL) {
@@ -394,8 +402,7 @@ static void binary_values(struct rctx *r, enum elem_op e, struct fact *o, const 
 		for (int64_t k = 0; v && k < n; k++)
 			if (!float_elem(e, o->dtype == ONNXPASS_DT_FLOAT, a->f[bindex(a, o, k)], b->f[bindex(b, o, k)],
 					&v[k])) {
-				o->n = -1;
-				o->f = NULL;
+				no_values(o);
 				return;
 			}
 	}
@@ -532,9 +539,7 @@ static bool r_unary(struct rctx *r, size_t k, struct fact *o)
 			else if (!strcmp(r->op, "Not") && !is_sym(a))
 				v[j] = !a;
 			else {
-				o->n = -1;
-				o->i = NULL;
-				return true;
+				return no_values(o);
 			}
 			if (o->dtype == ONNXPASS_DT_INT32 && !is_sym(v[j]))
 				v[j] = (int32_t)v[j];
@@ -561,9 +566,7 @@ static bool r_unary(struct rctx *r, size_t k, struct fact *o)
 			else if (!strcmp(r->op, "Ceil"))
 				v[j] = ceil(a);
 			else {
-				o->n = -1;
-				o->f = NULL;
-				return true;
+				return no_values(o);
 			}
 		}
 	}
@@ -587,9 +590,7 @@ static bool r_cast(struct rctx *r, size_t k, struct fact *o)
 
 			if (o->dtype == ONNXPASS_DT_BOOL) {
 				if (is_sym(a)) {
-					o->n = -1;
-					o->i = NULL;
-					return true;
+					return no_values(o);
 				}
 				a = a != 0;
 			} else if (o->dtype == ONNXPASS_DT_INT32 && !is_sym(a)) {
@@ -605,9 +606,7 @@ static bool r_cast(struct rctx *r, size_t k, struct fact *o)
 			double d = x->f[j];
 
 			if (d != d || d >= 9.2e18 || d <= -9.2e18) {
-				o->n = -1;
-				o->i = NULL;
-				return true;
+				return no_values(o);
 			}
 			v[j] = o->dtype == ONNXPASS_DT_BOOL ? d != 0 : o->dtype == ONNXPASS_DT_INT32 ? (int32_t)(int64_t)d
 												  : (int64_t)d;
@@ -619,9 +618,7 @@ static bool r_cast(struct rctx *r, size_t k, struct fact *o)
 			double d;
 
 			if (x->i && is_sym(x->i[j])) {
-				o->n = -1;
-				o->f = NULL;
-				return true;
+				return no_values(o);
 			}
 			d = x->i ? (double)x->i[j] : x->f[j];
 			v[j] = o->dtype == ONNXPASS_DT_FLOAT ? (double)(float)d : d;

@@ -83,31 +83,33 @@ int64_t engine_max_vals(const struct onnxpass_shapes *s)
 	return s->max_vals;
 }
 
+/* Room for n values of 8 bytes, or NULL past the cap. */
+static void *values_room(struct onnxpass_shapes *s, int64_t n)
+{
+	return n < 0 || n > s->max_vals ? NULL : arena_alloc(s, (size_t)(n ? n : 1) * 8);
+}
+
 int64_t *fact_ints(struct onnxpass_shapes *s, struct fact *o, int64_t n)
 {
-	int64_t *p;
+	int64_t *p = values_room(s, n);
 
-	if (n < 0 || n > s->max_vals)
-		return NULL;
-	if (!(p = arena_alloc(s, (size_t)(n ? n : 1) * sizeof(int64_t))))
-		return NULL;
-	o->n = n;
-	o->i = p;
-	o->f = NULL;
+	if (p) {
+		o->n = n;
+		o->i = p;
+		o->f = NULL;
+	}
 	return p;
 }
 
 double *fact_floats(struct onnxpass_shapes *s, struct fact *o, int64_t n)
 {
-	double *p;
+	double *p = values_room(s, n);
 
-	if (n < 0 || n > s->max_vals)
-		return NULL;
-	if (!(p = arena_alloc(s, (size_t)(n ? n : 1) * sizeof(double))))
-		return NULL;
-	o->n = n;
-	o->f = p;
-	o->i = NULL;
+	if (p) {
+		o->n = n;
+		o->f = p;
+		o->i = NULL;
+	}
 	return p;
 }
 
