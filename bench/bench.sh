@@ -50,6 +50,45 @@ echo "fp32 restructure:        ${fp_s} s, output $fp_bytes bytes ($(echo "scale=
 echo "int4 recipe:             output $q_bytes bytes ($(echo "scale=3; $q_bytes / $t5_bytes" | bc)x of input)"
 echo "quantize throughput:     $(echo "scale=1; $qin / 1000000 / $qsec" | bc) MB of fp32 weights per second ($qin bytes in $qsec s, $(nproc) threads)"
 echo "peak RSS int4 recipe:    ${q_kb} kB  ratio to input: $(echo "scale=3; $q_kb * 1024 / $t5_bytes" | bc)x"
+# depth: each recipe's time on generated exports that differ only in depth
+# (tiny width, 2, 8 and 32 layers; the best of three runs).  The cost of a
+# layer must not grow with depth: the marginal seconds per layer from 8 to
+# 32 layers should match those from 2 to 8.
+best() {	# best of three: seconds
+	b=
+	for k in 1 2 3; do
+		x=$(t "$@")
+		if [ -z "$b" ] || [ "$(echo "$x < $b" | bc)" = 1 ]; then b=$x; fi
+	done
+	echo "$b"
+}
+for fr in t5:madlad-fp32 t5:madlad llama:hymt gemma:translategemma; do
+	fam=${fr%%:*} rec=${fr#*:}
+	line="depth $fam $rec.ini:"
+	prev_t= prev_l=
+	for L in 2 8 32; do
+		rm -rf "$dir/depth" && mkdir -p "$dir/depth"
+		if [ "$fam" = t5 ]; then
+			"$GEN" t5 "$dir/depth/in" tiny --layers $L
+		else
+			mkdir -p "$dir/depth/in" && "$GEN" $fam "$dir/depth/in/model.onnx" tiny --layers $L
+		fi
+		s=$(best sh -c "rm -rf '$dir/depth/out'; '$ONNXPASS' -q -r '$recipes/$rec.ini' -i '$dir/depth/in' -o '$dir/depth/out'")
+		line="$line $L layers ${s} s"
+		[ -n "$prev_t" ] && line="$line ($(echo "scale=4; ($s - $prev_t) / ($L - $prev_l)" | bc) s/layer)"
+		prev_t=$s prev_l=$L
+		line="$line,"
+	done
+	echo "${line%,}"
+done
+# the shape analysis alone on a graph of about 100,000 nodes (an 840-layer
+# Llama-like decoder): info --profile runs it, info does not
+"$GEN" llama "$dir/depth/deep.onnx" tiny --layers 840
+nodes=$("$ONNXPASS" info "$dir/depth/deep.onnx" | sed -n 's/^nodes: *\([0-9]*\).*/\1/p')
+load_s=$(best sh -c "'$ONNXPASS' info '$dir/depth/deep.onnx' >/dev/null")
+prof_s=$(best sh -c "'$ONNXPASS' info --profile '$dir/depth/deep.onnx' >/dev/null")
+echo "shape analysis:          $nodes nodes: info $load_s s, info --profile $prof_s s (analysis ~$(echo "$prof_s - $load_s" | bc) s; target about 1 s)"
+rm -rf "$dir/depth"
 # fusion: ONNX Runtime time of the generated encoder (d_model 1024, RMS
 # norms and residuals) before and after clean + fusion, same inputs, runs
 # interleaved, at ORT's "basic" level (no ORT fusions: what the fused ops
