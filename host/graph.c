@@ -227,8 +227,10 @@ struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *g
 	for (size_t i = 0; i < gp->n_input; i++) {
 		struct onnxpass_value *v;
 
-		if (!gp->input[i]->name)
-			continue;
+		if (!gp->input[i]->name || !*gp->input[i]->name) {
+			*why = "a graph input has no name";
+			return NULL;
+		}
 		v = graph_value_get(g, gp->input[i]->name);
 		if (!v)
 			return NULL;
@@ -282,8 +284,10 @@ struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *g
 	for (size_t i = 0; i < gp->n_output; i++) {
 		struct onnxpass_value *v;
 
-		if (!gp->output[i]->name)
-			continue;
+		if (!gp->output[i]->name || !*gp->output[i]->name) {
+			*why = "a graph output has no name";
+			return NULL;
+		}
 		v = graph_value_get(g, gp->output[i]->name);
 		if (!v)
 			return NULL;

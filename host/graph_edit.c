@@ -154,7 +154,7 @@ struct onnxpass_value *onnxpass_graph_add_input(struct onnxpass_graph *g, const 
 	Onnx__ValueInfoProto *vi;
 
 	model_changed(g->model);
-	if (!v || v->producer)
+	if (!v || v->producer || v->n_graph_inputs)	/* one input per name */
 		return NULL;
 	vi = vi_new(name);
 	if (!vi || vi_insert(&g->gp->input, &g->gp->n_input, vi, position)) {

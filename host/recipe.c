@@ -6,9 +6,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -25,11 +28,11 @@ struct parse {
 	bool continuation;	/* current line is an indented continuation */
 	char *err;
 	size_t errlen;
-	int rc;
-	/* sections seen, for duplicate detection */
+	int rc, err_line;
+	/* sections seen, for duplicate detection (sorted once at the end) */
 	char **sections;
 	int *section_lines;
-	size_t n_sections;
+	size_t n_sections, cap_sections, cap_lines, cap_steps;
 	bool in_recipe_section;
 	bool recipe_keys_seen[8];
 };
@@ -42,13 +45,14 @@ static int perr(struct parse *p, int line, const char *fmt, ...)
 	char msg[768];
 	va_list ap;
 
-	if (p->rc)
-		return 0;	/* keep the first error */
+	if (p->rc && (!line || !p->err_line || line >= p->err_line))
+		return 0;	/* keep the error of the earliest line */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	set_err(p->err, p->errlen, "%s:%d: %s", p->r->path, line, msg);
 	p->rc = ONNXPASS_EINVAL;
+	p->err_line = line;
 	return 0;
 }
 
@@ -64,6 +68,10 @@ static bool good_word(const char *s, size_t max)
 	return true;
 }
 
+/* What inih skips as white space (isspace): the reader must agree with
+ * it on what is indented and what starts a section. */
+#define INI_SPACE " \t\v\f\r"
+
 /* Reads one line for inih, tracking line numbers and refusing lines
  * inih would cut, and remembering section headers to find duplicates. */
 static char *reader(char *str, int num, void *stream)
@@ -75,6 +83,8 @@ static char *reader(char *str, int num, void *stream)
 	if (!fgets(str, num, p->f))
 		return NULL;
 	p->line++;
+	if (p->line == 1 && !strncmp(str, "\xEF\xBB\xBF", 3))	/* a UTF-8 byte-order mark */
+		memmove(str, str + 3, strlen(str + 3) + 1);
 	len = strlen(str);
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
 		int c;
@@ -85,10 +95,10 @@ static char *reader(char *str, int num, void *stream)
 		str[0] = '\0';
 		return str;
 	}
-	p->continuation = len > 0 && (str[0] == ' ' || str[0] == '\t') &&
-			  str[strspn(str, " \t\r\n")] != '\0' && str[strspn(str, " \t")] != ';' &&
-			  str[strspn(str, " \t")] != '#';
-	s = str + strspn(str, " \t");
+	p->continuation = len > 0 && strchr(INI_SPACE, str[0]) && str[0] &&
+			  str[strspn(str, INI_SPACE "\n")] != '\0' && str[strspn(str, INI_SPACE)] != ';' &&
+			  str[strspn(str, INI_SPACE)] != '#';
+	s = str + strspn(str, INI_SPACE);
 	if (*s == '[') {
 		const char *e = strchr(s, ']');
 		char *name;
@@ -98,16 +108,8 @@ static char *reader(char *str, int num, void *stream)
 		name = strndup(s + 1, (size_t)(e - s - 1));
 		if (!name)
 			return NULL;
-		for (size_t i = 0; i < p->n_sections; i++) {
-			if (!strcmp(p->sections[i], name)) {
-				perr(p, p->line, "section [%s] appears twice (first on line %d)", name,
-				     p->section_lines[i]);
-				break;
-			}
-		}
-		p->sections = realloc(p->sections, (p->n_sections + 1) * sizeof(char *));
-		p->section_lines = realloc(p->section_lines, (p->n_sections + 1) * sizeof(int));
-		if (!p->sections || !p->section_lines) {
+		if (grow(&p->sections, &p->cap_sections, p->n_sections + 1, sizeof(char *)) ||
+		    grow(&p->section_lines, &p->cap_lines, p->n_sections + 1, sizeof(int))) {
 			free(name);
 			return NULL;
 		}
@@ -225,29 +227,71 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 	return 1;
 }
 
+/* The step of the section whose keys inih is handing over: the last one
+ * made, or a new one (a section header appears once: duplicates are
+ * refused when the file has been read). */
 static struct step *step_for(struct parse *p, const char *section)
 {
 	const char *name = section + 4;
 	struct step *s;
 
-	name += strspn(name, " \t");
-	for (size_t i = 0; i < p->r->n_steps; i++)
-		if (!strcmp(p->r->steps[i].name, name))
-			return &p->r->steps[i];
+	name += strspn(name, INI_SPACE);
+	if (p->r->n_steps && !strcmp(p->r->steps[p->r->n_steps - 1].name, name))
+		return &p->r->steps[p->r->n_steps - 1];
 	if (!good_word(name, MAX_NAME)) {
 		perr(p, p->line, "bad step name '%s' (letters, digits, _ - . up to %d)", name,
 		     MAX_NAME);
 		return NULL;
 	}
-	s = realloc(p->r->steps, (p->r->n_steps + 1) * sizeof(*s));
-	if (!s)
+	if (grow(&p->r->steps, &p->cap_steps, p->r->n_steps + 1, sizeof(*s)))
 		return NULL;
-	p->r->steps = s;
-	s = &s[p->r->n_steps++];
+	s = &p->r->steps[p->r->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->name = strdup(name);
-	s->line = p->section_lines[p->n_sections - 1];
+	s->line = p->n_sections ? p->section_lines[p->n_sections - 1] : p->line;
 	return s;
+}
+
+static const struct parse *sort_parse;	/* (qsort has no context argument) */
+
+static int by_section(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_parse->sections[i], sort_parse->sections[j]);
+
+	return c ? c : sort_parse->section_lines[i] - sort_parse->section_lines[j];
+}
+
+/* A section header that appears twice: the earliest second one. */
+static int check_sections(struct parse *p)
+{
+	size_t *idx = malloc((p->n_sections ? p->n_sections : 1) * sizeof(size_t)), dup = 0;
+	bool found = false;
+
+	if (!idx)
+		return ONNXPASS_ENOMEM;
+	for (size_t i = 0; i < p->n_sections; i++)
+		idx[i] = i;
+	sort_parse = p;
+	qsort(idx, p->n_sections, sizeof(*idx), by_section);
+	for (size_t k = 1; k < p->n_sections; k++)
+		if (!strcmp(p->sections[idx[k]], p->sections[idx[k - 1]]) &&
+		    (!found || p->section_lines[idx[k]] < p->section_lines[dup])) {
+			/* idx[k - 1] is an earlier one of the same name */
+			dup = idx[k];
+			found = true;
+		}
+	if (found) {
+		int first = p->section_lines[dup];
+
+		for (size_t i = 0; i < p->n_sections; i++)
+			if (!strcmp(p->sections[i], p->sections[dup]) && p->section_lines[i] < first)
+				first = p->section_lines[i];
+		perr(p, p->section_lines[dup], "section [%s] appears twice (first on line %d)", p->sections[dup],
+		     first);
+	}
+	free(idx);
+	return 0;
 }
 
 static int parse_expect(struct parse *p, struct step *s, const char *op, const char *value)
@@ -398,14 +442,29 @@ int recipe_load(const char *path, const struct registry *reg, struct recipe **ou
 	p.reg = reg;
 	p.err = err;
 	p.errlen = errlen;
-	p.f = fopen(path, "r");
-	if (!p.f) {
-		set_err(err, errlen, "cannot read recipe '%s': %s", path, strerror(errno));
-		recipe_free(p.r);
-		return ONNXPASS_EIO;
+	/* a regular file only: a FIFO would block, /dev/zero never end */
+	{
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+
+		if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+			close(fd);
+			set_err(err, errlen, "cannot read recipe '%s': %s", path,
+				S_ISDIR(st.st_mode) ? "it is a folder" : "not a regular file");
+			recipe_free(p.r);
+			return ONNXPASS_EINVAL;
+		}
+		if (fd < 0 || !(p.f = fdopen(fd, "r"))) {
+			set_err(err, errlen, "cannot read recipe '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			recipe_free(p.r);
+			return ONNXPASS_EIO;
+		}
 	}
 	line = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
+	check_sections(&p);
 	if (!p.rc && line > 0)
 		perr(&p, line, "not a KEY = VALUE line or [section]");
 	else if (!p.rc && line < 0)

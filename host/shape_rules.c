@@ -29,8 +29,11 @@ static bool known(const struct fact *f)
 	return f && f->rank >= 0;
 }
 
+/* An axis counted from the end made positive; -1 when out of range. */
 static int norm_axis(int64_t a, int rank)
 {
+	if (a < -(int64_t)rank || a >= (int64_t)rank)
+		return -1;
 	return a < 0 ? (int)(a + rank) : (int)a;
 }
 
@@ -130,11 +133,9 @@ static int64_t product(struct rctx *r, const int64_t *d, int n)
 {
 	int64_t p = 1;
 
-	for (int i = 0; i < n; i++) {
-		if (is_sym(d[i]))
+	for (int i = 0; i < n; i++)
+		if (is_sym(d[i]) || __builtin_mul_overflow(p, d[i], &p))
 			return sym_fresh(r->s, true);
-		p *= d[i];
-	}
 	return p;
 }
 
@@ -704,6 +705,7 @@ static bool r_reshape(struct rctx *r, size_t k, struct fact *o)
 	const struct fact *x = IN(r, 0), *sh = IN(r, 1);
 	int64_t allowzero = 0, kin = 1, kout = 1, syms_in[SHP_MAX_RANK];
 	int n_in = 0, minus = -1;
+	bool big = false;	/* a product past int64: nothing can be said */
 
 	if (k > 0 || !sh || !has_ints(sh) || sh->n > SHP_MAX_RANK || sh->rank != 1)
 		return false;
@@ -732,7 +734,7 @@ static bool r_reshape(struct rctx *r, size_t k, struct fact *o)
 			if (is_sym(x->d[i]))
 				syms_in[n_in++] = x->d[i];
 			else
-				kin *= x->d[i];
+				big |= __builtin_mul_overflow(kin, x->d[i], &kin);
 		}
 	}
 	if (minus < 0) {
@@ -754,7 +756,7 @@ static bool r_reshape(struct rctx *r, size_t k, struct fact *o)
 		if (i == minus)
 			continue;
 		if (!is_sym(o->d[i])) {
-			kout *= o->d[i];
+			big |= __builtin_mul_overflow(kout, o->d[i], &kout);
 			continue;
 		}
 		for (j = 0; j < n_in && syms_in[j] != o->d[i]; j++)
@@ -765,7 +767,9 @@ static bool r_reshape(struct rctx *r, size_t k, struct fact *o)
 		}
 		syms_in[j] = syms_in[--n_in];
 	}
-	if (n_in == 0 && kout && kin % kout == 0) {
+	if (big) {
+		o->d[minus] = sym_fresh(r->s, true);
+	} else if (n_in == 0 && kout && kin % kout == 0) {
 		o->d[minus] = kin / kout;
 	} else if (n_in == 0 && kout) {
 		contradict(r, "cannot reshape %lld elements into blocks of %lld", (long long)kin, (long long)kout);
@@ -1021,7 +1025,8 @@ static bool r_concat(struct rctx *r, size_t k, struct fact *o)
 				contradict(r, "input %zu has %lld at axis %d where input 0 has %lld", i,
 					   (long long)h->d[d], d, (long long)first->d[d]);
 			}
-		sum = is_sym(sum) || is_sym(h->d[a]) ? sym_fresh(r->s, true) : sum + h->d[a];
+		if (is_sym(sum) || is_sym(h->d[a]) || __builtin_add_overflow(sum, h->d[a], &sum))
+			sum = sym_fresh(r->s, true);
 		vals &= h->n >= 0 && h->n == lit_numel(h) && (h->i ? int_type(o->dtype) : float_type(o->dtype));
 	}
 	o->d[a] = sum;
@@ -1093,7 +1098,7 @@ static bool r_slice(struct rctx *r, size_t k, struct fact *o)
 		int a = na > 0 ? norm_axis(ax[i], x->rank) : i;
 		int64_t step = nst > 0 ? sp[i] : 1, d, b, e;
 
-		if (a < 0 || a >= x->rank || step == 0)
+		if (a < 0 || a >= x->rank || step == 0 || step == INT64_MIN)
 			return false;
 		d = x->d[a];
 		if (is_sym(d)) {	/* the whole axis, or unknown */
@@ -1240,16 +1245,18 @@ static bool r_range(struct rctx *r, size_t k, struct fact *o)
 	if (k > 0 || !st || !l || !dl)
 		return false;
 	o->rank = 1;
-	if (lit) {
-		int64_t s0 = st->i[0], d = dl->i[0], len = (l->i[0] - s0 + d + (d > 0 ? -1 : 1)) / d, *v;
+	if (lit) {	/* in 128 bits: hostile bounds cannot overflow */
+		int64_t s0 = st->i[0], d = dl->i[0], *v;
+		__int128 len = ((__int128)l->i[0] - s0 + d + (d > 0 ? -1 : 1)) / d;
 
-		o->d[0] = len > 0 ? len : 0;
-		if ((v = fact_ints(r->s, o, o->d[0])))
+		o->d[0] = len <= 0 ? 0 : len > BIG ? sym_fresh(r->s, true) : (int64_t)len;
+		if (!is_sym(o->d[0]) && (v = fact_ints(r->s, o, o->d[0])))
 			for (int64_t j = 0; j < o->d[0]; j++)
-				v[j] = s0 + j * d;
+				v[j] = (int64_t)(s0 + (__int128)j * d);
 	} else if (has_ints(st) && st->n == 1 && st->i[0] == 0 && has_ints(dl) && dl->n == 1 && dl->i[0] == 1 &&
 		   has_ints(l) && l->n == 1) {
-		o->d[0] = l->i[0];	/* Range(0, n, 1): n elements, n a symbol too */
+		/* Range(0, n, 1): n elements, n a symbol too */
+		o->d[0] = !is_sym(l->i[0]) && l->i[0] < 0 ? 0 : l->i[0];
 	} else {
 		o->d[0] = sym_fresh(r->s, true);
 	}
@@ -1264,7 +1271,8 @@ static bool r_tile(struct rctx *r, size_t k, struct fact *o)
 		return false;
 	o->rank = x->rank;
 	for (int i = 0; i < x->rank; i++)
-		o->d[i] = is_sym(x->d[i]) || is_sym(y->i[i]) ? sym_fresh(r->s, true) : x->d[i] * y->i[i];
+		if (is_sym(x->d[i]) || is_sym(y->i[i]) || y->i[i] < 0 || __builtin_mul_overflow(x->d[i], y->i[i], &o->d[i]))
+			o->d[i] = sym_fresh(r->s, true);
 	return true;
 }
 
@@ -1300,11 +1308,17 @@ static bool r_conv(struct rctx *r, size_t k, struct fact *o)
 	o->d[0] = x->d[0];
 	o->d[1] = pool ? x->d[1] : w->d[0];
 	for (int i = 0; i < sp; i++) {
-		int64_t in = x->d[i + 2], ek = dl[i] * (ks[i] - 1) + 1;
+		int64_t in = x->d[i + 2], ek;
 
-		if (is_sym(in) || is_sym(ks[i]) || st[i] <= 0)
+		/* (sizes past 2^40 are hostile: no arithmetic on them) */
+		if (is_sym(in) || is_sym(ks[i]) || st[i] <= 0 || in > (1LL << 40) || ks[i] < 0 || ks[i] > (1LL << 40) ||
+		    dl[i] < 0 || dl[i] > (1LL << 20) || st[i] > (1LL << 40) || pd[i] < 0 || pd[i] > (1LL << 40) ||
+		    pd[i + sp] < 0 || pd[i + sp] > (1LL << 40)) {
 			o->d[i + 2] = sym_fresh(r->s, true);
-		else if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER"))
+			continue;
+		}
+		ek = dl[i] * (ks[i] - 1) + 1;
+		if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER"))
 			o->d[i + 2] = (in + st[i] - 1) / st[i];
 		else if (!strcmp(ap, "VALID"))
 			o->d[i + 2] = (in - ek) / st[i] + 1;

@@ -192,8 +192,17 @@ int64_t dim_param(struct onnxpass_shapes *s, const char *name)
 		while (*end == ' ')
 			end++;
 		if (!*end && end != op + 1 && bound(s, name, len, &v)) {
-			v = *op == '+' ? v + k : *op == '-' ? v - k : *op == '*' ? v * k : k ? v / k : -1;
-			if (v >= 0)
+			bool bad;
+
+			if (*op == '+')
+				bad = __builtin_add_overflow(v, k, &v);
+			else if (*op == '-')
+				bad = __builtin_sub_overflow(v, k, &v);
+			else if (*op == '*')
+				bad = __builtin_mul_overflow(v, k, &v);
+			else if (!(bad = !k || (v == INT64_MIN && k == -1)))
+				v /= k;
+			if (!bad && v >= 0 && !is_sym(v))
 				return v;
 		}
 	}

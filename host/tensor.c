@@ -41,7 +41,7 @@ int blob_map_file(const char *path, struct blob **out, char *err, size_t errlen)
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block */
 	if (fd < 0) {
 		set_err(err, errlen, "%s", strerror(errno));
 		return ONNXPASS_EIO;
@@ -514,8 +514,12 @@ struct onnxpass_tensor *onnxpass_tensor_map_file(const char *name, int dtype, si
 		return NULL;
 	}
 	len = (size_t)(offset - start) + t->nbytes;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st)) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 || fstat(fd, &st)) {
 		set_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "cannot read '%s': not a regular file", path);
 		goto fail;
 	}
 	if (offset > (uint64_t)st.st_size || t->nbytes > (uint64_t)st.st_size - offset) {

@@ -263,6 +263,16 @@ static void gen_unsound(const char *dir)
 	io_pb(&g, 12, "z", 2, 5);
 	snprintf(p, sizeof(p), "%s/contradict.onnx", dir);
 	write_graph(p, &g);
+	io_pb(&g, 11, "", 2, 3);
+	node_pb(&g, "relu", "Relu", "", NULL, "y");
+	io_pb(&g, 12, "y", 2, 3);
+	snprintf(p, sizeof(p), "%s/empty-input-name.onnx", dir);
+	write_graph(p, &g);
+	io_pb(&g, 11, "x", 2, 3);
+	node_pb(&g, "relu", "Relu", "x", NULL, "y");
+	io_pb(&g, 12, "", 2, 3);
+	snprintf(p, sizeof(p), "%s/empty-output-name.onnx", dir);
+	write_graph(p, &g);
 }
 
 static void tensor_head(struct pb *t, const int64_t *dims, size_t rank)
@@ -329,6 +339,10 @@ static void gen_hostile(const char *dir)
 	tensor_head(&t, d4, 1);
 	external(&t, "../w.data", "0", "16");
 	snprintf(p, sizeof(p), "%s/ext-dotdot.onnx", dir);
+	hostile(p, &t);
+	tensor_head(&t, d4, 1);	/* the tests make fifo.data a FIFO */
+	external(&t, "fifo.data", "0", "16");
+	snprintf(p, sizeof(p), "%s/ext-fifo.onnx", dir);
 	hostile(p, &t);
 	tensor_head(&t, d4, 1);
 	external(&t, "/etc/passwd", "0", "16");
