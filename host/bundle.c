@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -325,6 +326,99 @@ static void remove_tree_flat(const char *dir)
 	rmdir(dir);
 }
 
+/* Whether a file of an old output folder is one this program writes
+ * (models, data files, the manifest): those are replaced by the new
+ * run's; any other file the user put there is kept. */
+static bool ours(const char *name)
+{
+	return str_ends_with(name, ".onnx") || str_ends_with(name, ".data") ||
+	       !strcmp(name, "manifest.json");
+}
+
+/* Replaces the non-empty folder dir by tmp (the complete new output) in
+ * one rename, keeping the files of dir that are not ours: linked into
+ * tmp before, folders moved over after.  A crash leaves the old folder
+ * or the new one; the old one ends under tmp's name, a leftover the
+ * next run removes. */
+static int replace_folder(const char *dir, const char *tmp, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *old = tmp;
+	char *moved = NULL;
+	int rc = 0;
+
+	while (d && !rc && (de = readdir(d))) {
+		char *from, *to;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || ours(de->d_name))
+			continue;
+		from = path_join(dir, de->d_name);
+		to = path_join(tmp, de->d_name);
+		if (!from || !to)
+			rc = ONNXPASS_ENOMEM;
+		else if (!lstat(from, &st) && !S_ISDIR(st.st_mode) && access(to, F_OK) && link(from, to)) {
+			set_err(err, errlen, "cannot write bundle '%s': cannot keep '%s': %s", dir,
+				de->d_name, strerror(errno));
+			rc = ONNXPASS_EIO;
+		}
+		free(from);
+		free(to);
+	}
+	if (d)
+		closedir(d);
+	if (rc)
+		return rc;
+	fault_point();
+#ifdef HAVE_RENAMEAT2
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0)
+		goto swapped;
+	if (errno != ENOSYS && errno != EINVAL) {
+		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+		return ONNXPASS_EIO;
+	}
+#endif
+	/* no atomic exchange here: the old folder moves aside first */
+	moved = malloc(strlen(dir) + 16);
+	if (!moved)
+		return ONNXPASS_ENOMEM;
+	sprintf(moved, "%s.tmp.XXXXXX", dir);
+	if (!mkdtemp(moved) || rmdir(moved) || rename(dir, moved)) {
+		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+		free(moved);
+		return ONNXPASS_EIO;
+	}
+	fault_point();
+	if (rename(tmp, dir)) {
+		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
+		rename(moved, dir);
+		free(moved);
+		return ONNXPASS_EIO;
+	}
+	old = moved;
+#ifdef HAVE_RENAMEAT2
+swapped:
+#endif
+	/* the user's folders move over to the new output */
+	if ((d = opendir(old))) {
+		while ((de = readdir(d))) {
+			char *from = path_join(old, de->d_name), *to = path_join(dir, de->d_name);
+			struct stat st;
+
+			if (from && to && strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+			    !lstat(from, &st) && S_ISDIR(st.st_mode))
+				rename(from, to);
+			free(from);
+			free(to);
+		}
+		closedir(d);
+	}
+	remove_tree_flat(old);
+	free(moved);
+	return 0;
+}
+
 /* -1: does not exist, 0: empty folder, 1: non-empty folder, 2: not a folder */
 static int dir_state(const char *dir)
 {
@@ -384,7 +478,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 	struct onnxpass_model **models = NULL;
 	struct shared_table *shared = NULL;
 	const char *shared_file;
-	char *tmp = NULL;
+	char *tmp = NULL, *parent = path_dir(dir);
 	int state, rc = ONNXPASS_ENOMEM;
 
 	if (opts)
@@ -418,12 +512,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 		rc = ONNXPASS_EIO;
 		goto out;
 	}
-	{	/* mkdtemp makes it 0700; give it the mode mkdir would */
-		mode_t um = umask(0);
-
-		umask(um);
-		chmod(tmp, 0777 & ~um);
-	}
+	chmod(tmp, 0777 & ~process_umask());	/* mkdtemp makes it 0700; mkdir would not */
 	for (size_t i = 0; i < b->n; i++)
 		models[i] = b->e[i].model;
 	if (any_shared(b)) {
@@ -441,7 +530,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 			rc = ONNXPASS_ENOMEM;
 			goto out_rm;
 		}
-		rc = model_save_impl(b->e[i].model, p, &o.model, shared, err, errlen);
+		rc = model_save_impl(b->e[i].model, p, &o.model, shared, false, err, errlen);
 		free(p);
 		if (rc)
 			goto out_rm;
@@ -449,7 +538,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 	if (o.extra_file && o.extra_text) {
 		char *p = path_join(tmp, o.extra_file);
 		FILE *f = p && !strchr(o.extra_file, '/') ? fopen(p, "w") : NULL;
-		bool bad = !f || fputs(o.extra_text, f) < 0;
+		bool bad = !f || fputs(o.extra_text, f) < 0 || fflush(f) || fsync(fileno(f));
 
 		if (f && fclose(f))
 			bad = true;
@@ -460,44 +549,25 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 			goto out_rm;
 		}
 	}
-	/* move into place */
-	if (state == 0 && rmdir(dir)) {
+	/* commit: the new folder replaces the old one as a whole */
+	fault_point();
+	if ((errno = fsync_dir(tmp)) || (state == 0 && rmdir(dir))) {
 		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
 		rc = ONNXPASS_EIO;
 		goto out_rm;
 	}
 	if (state <= 0) {
+		fault_point();
 		if (rename(tmp, dir)) {
 			set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
 			rc = ONNXPASS_EIO;
 			goto out_rm;
 		}
-	} else {
-		DIR *d = opendir(tmp);
-		struct dirent *de;
-
-		rc = 0;
-		while (d && (de = readdir(d))) {
-			char *from, *to;
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			from = path_join(tmp, de->d_name);
-			to = path_join(dir, de->d_name);
-			if (!from || !to || rename(from, to)) {
-				set_err(err, errlen, "cannot write bundle '%s': %s", dir,
-					strerror(errno));
-				rc = ONNXPASS_EIO;
-			}
-			free(from);
-			free(to);
-		}
-		if (d)
-			closedir(d);
-		if (rc)
-			goto out_rm;
-		rmdir(tmp);
+	} else if ((rc = replace_folder(dir, tmp, err, errlen))) {
+		goto out_rm;
 	}
+	if (parent)
+		fsync_dir(parent);
 	rc = 0;
 	goto out;
 out_rm:
@@ -506,5 +576,6 @@ out:
 	shared_table_free(shared);
 	free(models);
 	free(tmp);
+	free(parent);
 	return rc;
 }

@@ -155,6 +155,18 @@ void info_value(FILE *out, struct onnxpass_value *v, bool json);
 /* "inputs": [...], "outputs": [...] of a graph. */
 void info_io_json(FILE *out, struct onnxpass_graph *g);
 
+/* output.c: one writer per output, and the leftovers of killed runs */
+#include <time.h>
+struct output_lock {
+	int fd;
+	char *path;
+};
+int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen);
+void output_unlock(struct output_lock *l);
+/* Removes the output's temporary files older than started; says so on
+ * stderr unless quiet.  Returns how many went. */
+int remove_leftovers(const char *out, time_t started, bool quiet);
+
 /* JSON string output (runner.c) */
 void json_str(FILE *f, const char *s);
 

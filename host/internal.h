@@ -204,9 +204,12 @@ bool wire_take_sentinel(Onnx__TensorProto *tp, uint64_t *off, uint64_t *len);
 
 /* io_write.c */
 struct shared_table;	/* bundle-level shared external data */
+/* alone: a model saved on its own, visible at path once committed (its
+ * data file is named by its content); else one of a bundle's files in
+ * the bundle's temporary folder. */
 int model_save_impl(struct onnxpass_model *m, const char *path,
 		    const struct onnxpass_save_options *opts,
-		    struct shared_table *shared, char *err, size_t errlen);
+		    struct shared_table *shared, bool alone, char *err, size_t errlen);
 struct shared_table *shared_table_new(void);
 void shared_table_free(struct shared_table *s);
 int shared_table_write(struct shared_table *s, struct onnxpass_model **models, size_t n,

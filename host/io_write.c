@@ -25,6 +25,7 @@ struct fwriter {
 	ProtobufCBuffer base;
 	struct blob *source;	/* mapped file whose pages may be dropped once written */
 	struct ptrmap *mapped;	/* inline bytes of mapped tensors -> their blob */
+	struct hash64 *hash;	/* if set, hashes what is written */
 	int fd;
 	uint8_t *buf;
 	size_t used, cap;
@@ -52,8 +53,10 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 static void fw_flush(struct fwriter *w)
 {
-	if (w->used && !w->err)
+	if (w->used && !w->err) {
+		fault_point();
 		w->err = write_all(w->fd, w->buf, w->used);
+	}
 	w->used = 0;
 }
 
@@ -62,10 +65,13 @@ static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 	w->offset += len;
 	if (w->err || len == 0)	/* an empty tensor may have no bytes at all */
 		return;
+	if (w->hash)
+		hash64_update(w->hash, data, len);
 	if (len >= w->cap) {	/* big tensors go straight from the mapping */
 		struct blob *b = w->mapped ? ptrmap_get(w->mapped, data) : NULL;
 
 		fw_flush(w);
+		fault_point();
 		if (!w->err)
 			w->err = write_all(w->fd, data, len);
 		blob_drop_pages(b ? b : w->source, data, len);
@@ -119,7 +125,7 @@ static int fw_open(struct fwriter *w, char *tmpl)
 		w->buf = NULL;
 		return errno;
 	}
-	fchmod(w->fd, 0644);
+	fchmod(w->fd, 0666 & ~process_umask());	/* mkstemp makes it 0600; open would not */
 	return 0;
 }
 
@@ -127,6 +133,7 @@ static int fw_open(struct fwriter *w, char *tmpl)
 static int fw_close(struct fwriter *w)
 {
 	fw_flush(w);
+	fault_point();
 	if (!w->err && fsync(w->fd))
 		w->err = errno;
 	if (close(w->fd) && !w->err)
@@ -392,15 +399,151 @@ static int sort_graphs(struct onnxpass_model *m, const char *path, char *err, si
 	return 0;
 }
 
+/* Points every external tensor of m stored in from at to instead. */
+static int retarget(struct onnxpass_model *m, const char *from, const char *to)
+{
+	struct onnxpass_graph *g;
+
+	model_for_each_graph(m, g, gi)
+		for (size_t i = 0; i < g->n_inits; i++) {
+			Onnx__TensorProto *tp = g->inits[i]->tp;
+
+			for (size_t k = 0; k < tp->n_external_data; k++) {
+				Onnx__StringStringEntryProto *e = tp->external_data[k];
+				char *v;
+
+				if (!e->key || strcmp(e->key, "location") || !e->value || strcmp(e->value, from))
+					continue;
+				if (!(v = strdup(to)))
+					return ONNXPASS_ENOMEM;
+				free(e->value);
+				e->value = v;
+			}
+		}
+	return 0;
+}
+
+/* Whether name is BASE.<16 hex digits>.data: a data file named by its
+ * content, for the model file BASE. */
+static bool content_named(const char *name, const char *base)
+{
+	size_t lb = strlen(base);
+
+	if (strlen(name) != lb + 22 || strncmp(name, base, lb) || name[lb] != '.' ||
+	    strcmp(name + lb + 17, ".data"))
+		return false;
+	for (size_t i = lb + 1; i < lb + 17; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	return true;
+}
+
+static bool model_reads(const struct onnxpass_model *m, const char *path)
+{
+	struct stat a, b;
+
+	if (stat(path, &a))
+		return false;
+	for (size_t k = 0; k < onnxpass_model_file_count(m); k++)
+		if (!stat(onnxpass_model_file(m, k), &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	return false;
+}
+
+/* After a commit: the data files of earlier saves of the same output
+ * (and of saves killed before their commit) go, except keep and any
+ * file the model read. */
+static void remove_stale_data(const struct onnxpass_model *m, const char *dir, const char *base,
+			      const char *keep)
+{
+	char **names = NULL;
+	size_t n = 0;
+
+	if (list_dir(dir, ".data", &names, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char *p;
+
+		if (!content_named(names[i], base) || (keep && !strcmp(names[i], keep)))
+			continue;
+		if ((p = path_join(dir, names[i])) && !model_reads(m, p))
+			unlink(p);
+		free(p);
+	}
+	free_names(names, n);
+}
+
+/* Commits a model written to tmp (and its data file written to data_tmp,
+ * if any) under path.  A data file named by its content (unique) gets
+ * its new name beside the old pair, so the rename of the model commits
+ * the new pair at once.  A fixed data file name cannot be committed at
+ * once: the old model goes first, so a crash leaves the old pair, no
+ * model, or the new pair, never a model beside another run's data. */
+static int commit(const struct onnxpass_model *m, const char *path, const char *tmp,
+		  const char *data_tmp, const char *data_path, bool unique, bool visible,
+		  char *err, size_t errlen)
+{
+	char *dir = path_dir(path);
+	int e;
+
+	if (!dir)
+		return ONNXPASS_ENOMEM;
+	if (data_tmp && !unique && visible && !access(path, F_OK)) {
+		fault_point();
+		if (unlink(path) && errno != ENOENT) {
+			set_err(err, errlen, "cannot write model '%s': %s", path, strerror(errno));
+			free(dir);
+			return ONNXPASS_EIO;
+		}
+		fsync_dir(dir);
+	}
+	if (data_tmp) {
+		struct stat have, made;
+
+		fault_point();
+		/* a file of the same content hash and size is this data already
+		 * (an earlier save, perhaps the file being read): kept as is */
+		if (unique && !stat(data_path, &have) && !stat(data_tmp, &made) && have.st_size == made.st_size &&
+		    S_ISREG(have.st_mode)) {
+			unlink(data_tmp);
+		} else if (rename(data_tmp, data_path)) {
+			set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(errno));
+			free(dir);
+			return ONNXPASS_EIO;
+		}
+	}
+	fault_point();
+	if (rename(tmp, path)) {
+		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(errno));
+		if (data_tmp && !model_reads(m, data_path))
+			unlink(data_path);
+		free(dir);
+		return ONNXPASS_EIO;
+	}
+	if (visible) {
+		fault_point();
+		if ((e = fsync_dir(dir))) {
+			set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
+			free(dir);
+			return ONNXPASS_EIO;
+		}
+		if (unique)
+			remove_stale_data(m, dir, path_base(path), data_tmp ? path_base(data_path) : NULL);
+	}
+	free(dir);
+	return 0;
+}
+
 int model_save_impl(struct onnxpass_model *m, const char *path,
 		    const struct onnxpass_save_options *opts, struct shared_table *shared,
-		    char *err, size_t errlen)
+		    bool alone, char *err, size_t errlen)
 {
 	struct onnxpass_save_options o = { sizeof(o), ONNXPASS_EXTERNAL_AUTO, 0, NULL };
 	char *dir = NULL, *data_name = NULL, *data_path = NULL, *data_tmp = NULL, *tmp = NULL;
 	struct fwriter dw, mw;
 	struct ptrmap mapped;
-	bool force_big = false, with_data, wrote = false;
+	struct hash64 hash;
+	bool force_big = false, with_data, wrote = false, unique = alone && !(opts && opts->data_file);
 	int rc = ONNXPASS_ENOMEM, e;
 
 	if (opts)
@@ -422,7 +565,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	dir = path_dir(path);
 	if (o.data_file)
 		data_name = strdup(o.data_file);
-	else if ((data_name = malloc(strlen(path_base(path)) + 6)))
+	else if ((data_name = malloc(strlen(path_base(path)) + 24)))	/* room for the hash */
 		sprintf(data_name, "%s.data", path_base(path));
 	tmp = tmp_name(path);
 	if (!dir || !data_name || !tmp)
@@ -449,10 +592,17 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 			rc = ONNXPASS_EIO;
 			goto out;
 		}
+		if (unique) {
+			hash64_init(&hash);
+			dw.hash = &hash;
+		}
 	}
 	rc = place_all(m, &o, shared, force_big, with_data ? &dw : NULL, data_name, &wrote);
 	if (with_data && (e = fw_close(&dw)) && !rc) {
-		set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(e));
+		if (unique)	/* its name is not known yet */
+			set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
+		else
+			set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(e));
 		rc = ONNXPASS_EIO;
 	}
 	if (rc) {
@@ -461,6 +611,17 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 				onnxpass_strerror(rc > 0 ? ONNXPASS_EINVAL : rc));
 		rc = rc > 0 ? ONNXPASS_EINVAL : rc;
 		goto out_unlink;
+	}
+	if (with_data && unique) {	/* the data file is named by its content */
+		char *old = strdup(data_name);
+
+		sprintf(data_name, "%s.%016llx.data", path_base(path), (unsigned long long)hash64_final(&hash));
+		free(data_path);
+		data_path = path_join(dir, data_name);
+		rc = !old || !data_path ? ONNXPASS_ENOMEM : retarget(m, old, data_name);
+		free(old);
+		if (rc)
+			goto out_unlink;
 	}
 	if ((e = fw_open(&mw, tmp))) {
 		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(e));
@@ -492,18 +653,9 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 		rc = ONNXPASS_EINVAL;
 		goto out_unlink;
 	}
-	if (with_data && rename(data_tmp, data_path)) {
-		set_err(err, errlen, "cannot write '%s': %s", data_path, strerror(errno));
-		rc = ONNXPASS_EIO;
+	rc = commit(m, path, tmp, with_data ? data_tmp : NULL, data_path, unique, alone, err, errlen);
+	if (rc)
 		goto out_unlink;
-	}
-	if (rename(tmp, path)) {
-		set_err(err, errlen, "cannot write model '%s': %s", path, strerror(errno));
-		rc = ONNXPASS_EIO;
-		if (with_data)
-			unlink(data_path);
-		goto out_unlink;
-	}
 	rc = 0;
 	goto out;
 out_unlink:
@@ -530,5 +682,5 @@ int onnxpass_model_save(struct onnxpass_model *m, const char *path,
 		set_err(err, errlen, "cannot write model '%s': it is the input file", path);
 		return ONNXPASS_EINVAL;
 	}
-	return model_save_impl(m, path, opts, NULL, err, errlen);
+	return model_save_impl(m, path, opts, NULL, true, err, errlen);
 }

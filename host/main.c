@@ -93,7 +93,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'r': o->recipe = optarg; break;
 		case 'i': o->input = optarg; break;
-		case 'o': o->output = optarg; break;
+		case 'o':	/* "out/" is the folder "out": its lock and temporary files go beside it */
+			for (size_t n = strlen(optarg); n > 1 && optarg[n - 1] == '/'; n--)
+				optarg[n - 1] = '\0';
+			o->output = optarg;
+			break;
 		case 'P':
 			o->plugin_dirs = realloc(o->plugin_dirs, (o->n_plugin_dirs + 1) * sizeof(char *));
 			if (!o->plugin_dirs)
@@ -229,6 +233,73 @@ static uint64_t disk_bytes(struct onnxpass_model *m)
 		if (onnxpass_tensor_is_external(onnxpass_graph_initializer_at(g, i)))
 			n += onnxpass_tensor_nbytes(onnxpass_graph_initializer_at(g, i));
 	return n;
+}
+
+/* Whether path is one of the files the inputs read (by device and inode:
+ * a renamed input still reads its old data file, a link is the same
+ * file); *which names it. */
+static bool input_reads(struct onnxpass_bundle *b, const char *path, const char **which)
+{
+	struct stat out, in;
+
+	if (stat(path, &out) || !S_ISREG(out.st_mode))
+		return false;
+	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
+		struct onnxpass_model *m = onnxpass_bundle_model(b, i);
+
+		for (size_t k = 0; k < onnxpass_model_file_count(m); k++)
+			if (!stat(onnxpass_model_file(m, k), &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+				*which = onnxpass_model_file(m, k);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* Before any work: no file the run writes (the model and its data file,
+ * what an output folder holds, the report) may be one the inputs read. */
+static int guard_inputs(const struct opts *o, struct onnxpass_bundle *b, bool to_file, char *err)
+{
+	char **names = NULL, *data = NULL;
+	const char *which;
+	size_t n = 0;
+	int rc = 0;
+
+	if (o->report && input_reads(b, o->report, &which)) {
+		set_err(err, ERRLEN, "cannot write report '%s': the input reads it ('%s')", o->report, which);
+		return ONNXPASS_EINVAL;
+	}
+	if (to_file) {
+		char *dir = path_dir(o->output);
+
+		if (o->data_file)
+			data = dir ? path_join(dir, o->data_file) : NULL;
+		else if ((data = malloc(strlen(o->output) + 6)))
+			sprintf(data, "%s.data", o->output);
+		free(dir);
+		if (!data)
+			return ONNXPASS_ENOMEM;
+		if (input_reads(b, o->output, &which) || input_reads(b, data, &which)) {
+			set_err(err, ERRLEN, "cannot write model '%s': the input reads '%s'", o->output, which);
+			rc = ONNXPASS_EINVAL;
+		}
+		free(data);
+		return rc;
+	}
+	if (is_dir(o->output) && list_dir(o->output, "", &names, &n) == 0) {
+		for (size_t i = 0; i < n && !rc; i++) {
+			char *p = path_join(o->output, names[i]);
+
+			if (p && input_reads(b, p, &which)) {
+				set_err(err, ERRLEN, "cannot write bundle '%s': it holds '%s', which the input reads",
+					o->output, which);
+				rc = ONNXPASS_EINVAL;
+			}
+			free(p);
+		}
+		free_names(names, n);
+	}
+	return rc;
 }
 
 static int load_inputs(const struct opts *o, const struct recipe *r, struct onnxpass_bundle *b,
@@ -379,6 +450,8 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 	struct onnxpass_bundle *b = onnxpass_bundle_new();
 	struct run_options ro = { o->verbosity, o->threads, o->quiet, NULL };
 	struct onnxpass_bundle_save_options so;
+	struct output_lock lock = { -1, NULL };
+	time_t started = time(NULL);
 	uint64_t out_bytes;
 	char h1[32], h2[32];
 	int rc = 0;
@@ -390,6 +463,10 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		rc = ONNXPASS_EINVAL;
 		goto out;
 	}
+	/* one writer per output; what a killed writer left goes */
+	if ((rc = output_lock(o->output, &lock, err, ERRLEN)))
+		goto out;
+	remove_leftovers(o->output, started, o->quiet);
 	/* spilled tensors go beside the output, on the disk it is written to */
 	{
 		char *od = path_dir(o->output);
@@ -417,14 +494,14 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		if (rc)
 			goto out;
 	}
+	rc = load_inputs(o, r, b, err, ERRLEN);
+	if (rc || (rc = guard_inputs(o, b, str_ends_with(o->output, ".onnx") && !is_dir(o->output), err)))
+		goto out;
 	if (o->report && !(ro.report = fopen(o->report, "w"))) {
 		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
 		rc = ONNXPASS_EIO;
 		goto out;
 	}
-	rc = load_inputs(o, r, b, err, ERRLEN);
-	if (rc)
-		goto out;
 	if (!o->quiet) {
 		uint64_t total = 0;
 
@@ -507,6 +584,7 @@ out:
 		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
 		rc = ONNXPASS_EIO;
 	}
+	output_unlock(&lock);
 	onnxpass_bundle_free(b);
 	return rc;
 }

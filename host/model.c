@@ -47,6 +47,21 @@ const char *onnxpass_model_path(const struct onnxpass_model *m)
 	return m->path;
 }
 
+size_t onnxpass_model_file_count(const struct onnxpass_model *m)
+{
+	return (m->path ? 1 : 0) + m->ext_files.count;
+}
+
+const char *onnxpass_model_file(const struct onnxpass_model *m, size_t i)
+{
+	if (m->path && i-- == 0)
+		return m->path;
+	for (size_t k = 0; k < m->ext_files.cap; k++)
+		if (m->ext_files.keys[k] && i-- == 0)
+			return m->ext_files.keys[k];
+	return NULL;
+}
+
 struct onnxpass_graph *onnxpass_model_graph(struct onnxpass_model *m)
 {
 	return m->graph;

@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 9
+plan 10
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -13,10 +13,16 @@ plan 9
 	ok "info counts ops and parameters" || not_ok "info: $(cat "$tmp/o")"
 "$ONNXPASS" info --json "$tmp/demo/encoder.onnx" >"$tmp/o" 2>&1 && grep -q '"ops": {"MatMul": 4' "$tmp/o" && ok "info --json" || not_ok "info --json: $(cat "$tmp/o")"
 "$ONNXPASS" convert -i "$tmp/demo/encoder.onnx" -o "$tmp/e.onnx" --external always --external-min-bytes 1000 2>/dev/null &&
-	[ -f "$tmp/e.onnx.data" ] && ok "convert to external data" || not_ok "convert to external data"
+	ls "$tmp"/e.onnx.*.data >/dev/null && ok "convert to external data" || not_ok "convert to external data"
 "$ONNXPASS" convert -i "$tmp/e.onnx" -o "$tmp/i.onnx" --external never 2>/dev/null && cmp -s "$tmp/demo/encoder.onnx" "$tmp/i.onnx" &&
 	ok "and back inline, byte-identical" || not_ok "back inline"
 "$ONNXPASS" run dedup cross_files=false -i "$tmp/demo" -o "$tmp/o1" --report "$tmp/r.json" 2>"$tmp/err" && grep -q '"shared_tensors": 0' "$tmp/r.json" &&
 	grep -q '^\[1/1\] dedup' "$tmp/err" && ok "run PASS KEY=VALUE, step line and JSON report" || not_ok "run: $(cat "$tmp/err")"
+# outputs are created like any tool creates files: 0666 and 0777 less the umask
+( umask 027 && "$ONNXPASS" -q run dedup -i "$tmp/demo" -o "$tmp/um" --report "$tmp/um.json" &&
+	"$ONNXPASS" -q convert --external always -i "$tmp/demo/encoder.onnx" -o "$tmp/um.onnx" ) 2>"$tmp/err"
+modes=$(cd "$tmp" && stat -c '%n %a' um um/* um.json um.onnx* | sort | tr '\n' ' ')
+echo "$modes" | grep -Eq '^um 750 um.json 640 um.onnx 640 um.onnx.*data 640 um/decoder.onnx 640 um/encoder.onnx 640 um/manifest.json 640 um/shared_weights.data 640 $' &&
+	ok "outputs follow the umask" || not_ok "modes under umask 027: $modes $(cat "$tmp/err")"
 "$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
 finish

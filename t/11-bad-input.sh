@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 45
+plan 64
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -55,11 +55,49 @@ refuse "external data with .." "external data '../w.data' of tensor 'W' leaves t
 refuse "external data with an absolute path" "leaves the model's folder" convert -i "$tmp/h/ext-absolute.onnx" -o "$tmp/out.onnx"
 refuse "external data through a symlink out" "resolves outside the model's folder" convert -i "$tmp/h/ext-symlink.onnx" -o "$tmp/out.onnx"
 refuse "external data past the end" "points past the end of 'w.data'" convert -i "$tmp/h/ext-past-end.onnx" -o "$tmp/out.onnx"
+if mkfifo "$tmp/h/fifo.data" 2>/dev/null; then
+	refuse "external data that is a FIFO, without blocking" "fifo.data" convert -i "$tmp/h/ext-fifo.onnx" -o "$tmp/out.onnx"
+else
+	skip "external data that is a FIFO" "mkfifo not allowed here"
+fi
+for c in "info" "info --json" "info --profile --json" "run fusion -o $tmp/out.onnx -i" "run clean -o $tmp/out.onnx -i"; do
+	# shellcheck disable=SC2086
+	refuse "graph input without a name: $c" "empty-input-name.onnx': a graph input has no name" $c "$tmp/h/empty-input-name.onnx"
+done
+refuse "graph output without a name" "empty-output-name.onnx': a graph output has no name" info "$tmp/h/empty-output-name.onnx"
 refuse "missing external data file" "external data file 'missing.data'" convert -i "$tmp/h/ext-missing.onnx" -o "$tmp/out.onnx"
 
 # outputs
 cp "$tmp/h/valid.onnx" "$tmp/in.onnx"
 refuse "output file equal to the input" "it is the input file" convert -i "$tmp/in.onnx" -o "$tmp/in.onnx" --force
+# a renamed input still reads its old data file: nothing the run writes
+# may be a file the input reads (by device and inode)
+mkdir "$tmp/ren" && "$ONNXPASS" -q convert --external always -i "$tmp/demo/encoder.onnx" -o "$tmp/ren/model.onnx" &&
+	mv "$tmp/ren/model.onnx" "$tmp/ren/old.onnx"
+data=$(cd "$tmp/ren" && ls | grep -v old.onnx)
+sum0=$(cat "$tmp/ren/old.onnx" "$tmp/ren/$data" | cksum)
+"$ONNXPASS" run dedup --force -i "$tmp/ren/old.onnx" -o "$tmp/ren/model.onnx" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$tmp/ren/old.onnx" "$tmp/ren/$data" | cksum)" = "$sum0" ] &&
+	"$ONNXPASS" info "$tmp/ren/old.onnx" >/dev/null && "$ONNXPASS" info "$tmp/ren/model.onnx" >/dev/null &&
+	ok "an output named like a renamed input's old name leaves the input's data file alone" ||
+	not_ok "renamed input (exit $rc): $(cat "$tmp/stderr"); $(ls "$tmp/ren")"
+rm -f "$tmp/ren/model.onnx"
+sum0=$(cat "$tmp/ren"/* | cksum)
+"$ONNXPASS" run dedup --data-file "$data" -i "$tmp/ren/old.onnx" -o "$tmp/ren/new.onnx" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "the input reads '.*$data'" "$tmp/stderr" && [ "$(cat "$tmp/ren"/* | cksum)" = "$sum0" ] &&
+	ok "--data-file naming the input's data file refused" || not_ok "--data-file (exit $rc): $(cat "$tmp/stderr")"
+"$ONNXPASS" run dedup --report "$tmp/ren/$data" -i "$tmp/ren/old.onnx" -o "$tmp/out.onnx" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cannot write report .*the input reads" "$tmp/stderr" && [ "$(cat "$tmp/ren"/* | cksum)" = "$sum0" ] &&
+	[ ! -e "$tmp/out.onnx" ] && ok "report over an input file refused" || not_ok "report (exit $rc): $(cat "$tmp/stderr")"
+mkdir -p "$tmp/linked" && ln "$tmp/demo/encoder.onnx" "$tmp/linked/encoder.onnx"
+sum0=$(cat "$tmp/demo"/* | cksum)
+"$ONNXPASS" run dedup --force -i "$tmp/demo" -o "$tmp/linked" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "holds '.*', which the input reads" "$tmp/stderr" && [ "$(cat "$tmp/demo"/* | cksum)" = "$sum0" ] &&
+	ok "output folder holding a hard link to an input refused" || not_ok "hard link (exit $rc): $(cat "$tmp/stderr")"
 refuse "output folder equal to the input folder" "it is the input folder" run dedup -i "$tmp/demo" -o "$tmp/demo" --force
 mkdir -p "$tmp/full" && touch "$tmp/full/x"
 "$ONNXPASS" run dedup -i "$tmp/demo" -o "$tmp/full" >/dev/null 2>"$tmp/stderr"
@@ -98,6 +136,28 @@ printf '[bogus]\nk = v\n' >"$r"
 refuse "unknown section" "r.ini:2: unknown section \[bogus\]" --check -r "$r"
 printf '[step a]\npass = dedup\nexpect.MatMul = lots\n' >"$r"
 refuse "bad expectation" "r.ini:3: bad expectation 'lots'" --check -r "$r"
+printf '\357\273\277[step a]\npass = nosuchpass\n' >"$r"
+refuse "recipe starting with a byte-order mark" "r.ini:2: unknown pass 'nosuchpass'" --check -r "$r"
+printf '\f[step a]\npass = nosuchpass\n' >"$r"
+refuse "form feed before a section" "r.ini:2: unknown pass 'nosuchpass'" --check -r "$r"
+printf '\v[step a]\npass = nosuchpass\n' >"$r"
+refuse "vertical tab before a section" "r.ini:2: unknown pass 'nosuchpass'" --check -r "$r"
+printf '[step a]\npass = dedup\n\fmin_bytes = 3\n' >"$r"
+refuse "form feed before a key: a continuation, said so" "r.ini:3" --check -r "$r"
+refuse "recipe that is a folder" "cannot read recipe '$tmp': it is a folder" --check -r "$tmp"
+refuse "recipe that is a device" "cannot read recipe '/dev/zero': not a regular file" --check -r /dev/zero
+if mkfifo "$tmp/fifo.ini" 2>/dev/null; then
+	refuse "recipe that is a FIFO, without blocking" "cannot read recipe '$tmp/fifo.ini': not a regular file" --check -r "$tmp/fifo.ini"
+else
+	skip "recipe that is a FIFO" "mkfifo not allowed here"
+fi
+# 100,000 steps are checked in linear time (a quadratic check takes
+# minutes); the bound is generous against machine noise
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "[step s%d]\npass = dedup\n", i }' >"$r"
+start=$(date +%s)
+"$ONNXPASS" --check -r "$r" >/dev/null 2>"$tmp/stderr"
+rc=$? took=$(( $(date +%s) - start ))
+[ $rc -eq 0 ] && [ $took -lt 20 ] && ok "100,000 steps checked in ${took} s" || not_ok "100,000 steps: exit $rc in $took s: $(head -2 "$tmp/stderr")"
 refuse "missing recipe" "cannot read recipe '$tmp/none.ini'" --check -r "$tmp/none.ini"
 printf '[recipe]\ninputs = enc:encoder.onnx dec:nothere.onnx\n[step a]\npass = dedup\n' >"$r"
 refuse "input missing from the export" "has no nothere.onnx (recipe '$r' needs it as role 'dec')" -r "$r" -i "$tmp/demo" -o "$tmp/out"

@@ -79,6 +79,10 @@ onnxpass_model_extract(struct onnxpass_model *src, const char *const *inputs, si
 
 /* File the model was loaded from (NULL for new models); borrowed. */
 ONNXPASS_API const char *onnxpass_model_path(const struct onnxpass_model *m);
+/* Every file the model reads: its own, then its external-data files
+ * (resolved paths); borrowed.  A writer checks its outputs against them. */
+ONNXPASS_API size_t onnxpass_model_file_count(const struct onnxpass_model *m);
+ONNXPASS_API const char *onnxpass_model_file(const struct onnxpass_model *m, size_t i);
 ONNXPASS_API struct onnxpass_graph *onnxpass_model_graph(struct onnxpass_model *m);
 ONNXPASS_API int64_t onnxpass_model_ir_version(const struct onnxpass_model *m);
 ONNXPASS_API void onnxpass_model_set_ir_version(struct onnxpass_model *m, int64_t v);
@@ -171,8 +175,9 @@ ONNXPASS_API int onnxpass_graph_remove_initializer(struct onnxpass_graph *g, con
 ONNXPASS_API struct onnxpass_tensor *onnxpass_graph_take_initializer(struct onnxpass_graph *g,
 								     const char *name);
 
-/* Graph inputs and outputs.  position -1 appends.  add_input fails if
- * the name is produced by a node; types are set with onnxpass_value_set_type. */
+/* Graph inputs and outputs.  position -1 appends.  add_input fails (NULL)
+ * if the name is empty, produced by a node or an input already; types are
+ * set with onnxpass_value_set_type. */
 ONNXPASS_API struct onnxpass_value *onnxpass_graph_add_input(struct onnxpass_graph *g,
 							     const char *name, int position);
 ONNXPASS_API int onnxpass_graph_remove_input(struct onnxpass_graph *g, const char *name);
