@@ -163,6 +163,8 @@ struct output_lock {
 };
 int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen);
 void output_unlock(struct output_lock *l);
+/* Removes the held lock file (async-signal-safe: for a fatal signal). */
+void output_lock_forget(void);
 /* Removes the output's temporary files older than started; says so on
  * stderr unless quiet.  Returns how many went. */
 int remove_leftovers(const char *out, time_t started, bool quiet);

@@ -17,7 +17,16 @@ struct blob {
 	uint8_t *base;
 	size_t len;
 	char *path;	/* mapped file, for messages; NULL for heap */
+	void *guard;	/* its mapguard entry */
 };
+
+/* mapguard.c: mapped ranges and their files, for the SIGBUS handler */
+void *mapguard_add(const void *base, size_t len, const char *path);
+void mapguard_remove(void *entry);
+/* A temporary file being written, unlinked if a bus error ends the
+ * process; returns a slot for mapguard_written (-1: not tracked). */
+int mapguard_writing(const char *path);
+void mapguard_written(int slot);
 
 struct blob *blob_new_heap(size_t len);	/* zero-filled, refs 1 */
 int blob_map_file(const char *path, struct blob **out, char *err, size_t errlen);
@@ -46,6 +55,8 @@ struct onnxpass_tensor {
 /* Wraps tp (taking ownership); checks dims and the byte count of the
  * data present.  blob/data/nbytes may describe borrowed raw bytes. */
 int tensor_wrap(Onnx__TensorProto *tp, struct onnxpass_tensor **out, const char **why);
+/* A loaded tensor with elements but no bytes anywhere. */
+bool tensor_lacks_data(const struct onnxpass_tensor *t);
 /* Frees the wrapper only (tp stays with its owner), detaching borrowed
  * raw bytes from tp first. */
 void tensor_release_wrapper(struct onnxpass_tensor *t);

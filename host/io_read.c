@@ -187,6 +187,11 @@ static int visit_tensor(ProtobufCMessage *msg, void *ctx)
 		tp->raw_data.len = len;
 	}
 	rc = tensor_wrap(tp, &t, &why);
+	if (!rc && tensor_lacks_data(t)) {	/* every save would fail on it */
+		tensor_release_wrapper(t);
+		rc = ONNXPASS_EFORMAT;
+		why = "has dimensions but no data";
+	}
 	if (rc) {
 		if (stripped) {
 			tp->raw_data.data = NULL;

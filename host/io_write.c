@@ -26,7 +26,7 @@ struct fwriter {
 	struct blob *source;	/* mapped file whose pages may be dropped once written */
 	struct ptrmap *mapped;	/* inline bytes of mapped tensors -> their blob */
 	struct hash64 *hash;	/* if set, hashes what is written */
-	int fd;
+	int fd, slot;	/* slot: its mapguard_writing entry */
 	uint8_t *buf;
 	size_t used, cap;
 	uint64_t offset;	/* bytes written so far, buffered included */
@@ -119,12 +119,14 @@ static int fw_open(struct fwriter *w, char *tmpl)
 	w->buf = malloc(w->cap);
 	if (!w->buf)
 		return ENOMEM;
+	w->slot = -1;
 	w->fd = mkstemp(tmpl);
 	if (w->fd < 0) {
 		free(w->buf);
 		w->buf = NULL;
 		return errno;
 	}
+	w->slot = mapguard_writing(tmpl);
 	fchmod(w->fd, 0666 & ~process_umask());	/* mkstemp makes it 0600; open would not */
 	return 0;
 }
@@ -254,11 +256,13 @@ int shared_table_write(struct shared_table *s, struct onnxpass_model **models, s
 		set_err(err, errlen, "cannot write '%s': %s", path, strerror(errno));
 		goto fail_unlink;
 	}
+	mapguard_written(w.slot);
 	free(tmp);
 	free(path);
 	return 0;
 fail_unlink:
 	unlink(tmp);
+	mapguard_written(w.slot);
 fail:
 	free(tmp);
 	free(path);
@@ -297,6 +301,73 @@ static bool has_typed_unmodified(const struct onnxpass_tensor *t)
 		tp->n_int32_data);
 }
 
+/* Regions of the data file already written, by the address their bytes
+ * were read from: tensors that are windows of one region of the input
+ * (ONNX lets any number share one) keep sharing one region. */
+struct regions {
+	struct ptrmap at;	/* bytes -> index + 1 */
+	uint64_t *off;
+	size_t *len, n, cap;
+};
+
+static int region_note(struct regions *r, const uint8_t *bytes, uint64_t off, size_t len)
+{
+	size_t cap = r->cap;
+
+	if (grow(&r->off, &cap, r->n + 1, sizeof(*r->off)) || grow(&r->len, &r->cap, r->n + 1, sizeof(*r->len)))
+		return ONNXPASS_ENOMEM;
+	r->off[r->n] = off;
+	r->len[r->n] = len;
+	if (ptrmap_put(&r->at, bytes, (void *)(uintptr_t)(r->n + 1)))
+		return ONNXPASS_ENOMEM;
+	r->n++;
+	return 0;
+}
+
+/* Puts one initializer in place (see place_all). */
+static int place_one(struct onnxpass_tensor *t, const struct onnxpass_save_options *o,
+		     struct shared_table *shared, bool force_big, struct fwriter *data,
+		     const char *data_name, bool *wrote_data, struct regions *reg)
+{
+	enum place p = decide(t, o, shared, force_big);
+	const uint8_t *bytes;
+	uintptr_t k;
+	int rc;
+
+	if (p == PLACE_INLINE) {
+		if (has_typed_unmodified(t))
+			return 0;
+		if ((rc = tensor_make_raw(t)) && t->tp->data_type != ONNXPASS_DT_STRING)
+			return rc;
+		return 0;
+	}
+	bytes = onnxpass_tensor_data(t);
+	if (!bytes)
+		return ONNXPASS_EFORMAT;
+	if (p == PLACE_SHARED) {
+		uintptr_t off = (uintptr_t)ptrmap_get(&shared->offsets, bytes);
+
+		return off ? tensor_make_external(t, shared->file, off - 1) : ONNXPASS_EINVAL;
+	}
+	if (!data)	/* first pass: only count */
+		return 1;
+	k = (uintptr_t)ptrmap_get(&reg->at, bytes);
+	if (k && reg->len[k - 1] == t->nbytes)	/* the same bytes, written already */
+		return tensor_make_external(t, data_name, reg->off[k - 1]);
+	fw_pad(data, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
+	k = data->offset;
+	rc = tensor_make_external(t, data_name, k);
+	/* the bytes may have moved (raw_data protobuf owned is freed once
+	 * copied out) */
+	if (!rc && !(bytes = onnxpass_tensor_data(t)))
+		rc = ONNXPASS_EFORMAT;
+	if (rc)
+		return rc;
+	fw_write_tensor(data, t, bytes);
+	*wrote_data = true;
+	return region_note(reg, bytes, k, t->nbytes);
+}
+
 /* Puts every live initializer in place: inline (raw bytes, or typed
  * fields as loaded), or external at the offsets the writer assigns. */
 static int place_all(struct onnxpass_model *m, const struct onnxpass_save_options *o,
@@ -304,45 +375,22 @@ static int place_all(struct onnxpass_model *m, const struct onnxpass_save_option
 		     const char *data_name, bool *wrote_data)
 {
 	struct onnxpass_graph *g;
-	int rc;
+	struct regions reg = { 0 };
+	int rc = 0;
 
+	ptrmap_init(&reg.at);
 	model_for_each_graph(m, g, gi) {
 		if (!graph_live(g))
 			continue;
-		for (size_t i = 0; i < g->n_inits; i++) {
-			struct onnxpass_tensor *t = g->inits[i];
-			enum place p = decide(t, o, shared, force_big);
-			const uint8_t *bytes;
-
-			if (p == PLACE_INLINE) {
-				if (has_typed_unmodified(t))
-					continue;
-				if ((rc = tensor_make_raw(t)) && t->tp->data_type != ONNXPASS_DT_STRING)
-					return rc;
-				continue;
-			}
-			bytes = onnxpass_tensor_data(t);
-			if (!bytes)
-				return ONNXPASS_EFORMAT;
-			if (p == PLACE_SHARED) {
-				uintptr_t off = (uintptr_t)ptrmap_get(&shared->offsets, bytes);
-
-				if (!off)
-					return ONNXPASS_EINVAL;
-				rc = tensor_make_external(t, shared->file, off - 1);
-			} else {
-				if (!data)	/* first pass: only count */
-					return 1;
-				fw_pad(data, t->nbytes >= PAGE_ALIGN ? PAGE_ALIGN : SMALL_ALIGN);
-				rc = tensor_make_external(t, data_name, data->offset);
-				fw_write_tensor(data, t, bytes);
-				*wrote_data = true;
-			}
-			if (rc)
-				return rc;
-		}
+		for (size_t i = 0; i < g->n_inits && !rc; i++)
+			rc = place_one(g->inits[i], o, shared, force_big, data, data_name, wrote_data, &reg);
+		if (rc)
+			break;
 	}
-	return 0;
+	ptrmap_release(&reg.at);
+	free(reg.off);
+	free(reg.len);
+	return rc;
 }
 
 static bool needs_data_file(struct onnxpass_model *m, const struct onnxpass_save_options *o,
@@ -544,6 +592,8 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	struct ptrmap mapped;
 	struct hash64 hash;
 	bool force_big = false, with_data, wrote = false, unique = alone && !(opts && opts->data_file);
+
+	dw.slot = mw.slot = -1;
 	int rc = ONNXPASS_ENOMEM, e;
 
 	if (opts)
@@ -664,6 +714,8 @@ out_unlink:
 		unlink(data_tmp);
 out:
 	(void)wrote;
+	mapguard_written(dw.slot);
+	mapguard_written(mw.slot);
 	free(dir);
 	free(data_name);
 	free(data_path);

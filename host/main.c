@@ -597,6 +597,7 @@ int main(int argc, char **argv)
 	char err[ERRLEN] = "";
 	int rc;
 
+	onnxpass_catch_bus_errors(output_lock_forget);	/* an input truncated under us: one line */
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;

@@ -19,6 +19,15 @@
  * flock: the kernel lets it go when the process dies, however it dies.
  * The file is removed by the run that holds it; a run that locked a
  * file someone has since removed tries again. */
+/* The lock file held, for a process ending in a signal handler. */
+static const char *volatile held;
+
+void output_lock_forget(void)
+{
+	if (held)
+		unlink(held);
+}
+
 int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen)
 {
 	char *dir = path_dir(out), *name;
@@ -56,8 +65,10 @@ int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen
 				e == EWOULDBLOCK ? "another onnxpass is writing it" : strerror(e));
 			return ONNXPASS_EINVAL;
 		}
-		if (!fstat(l->fd, &a) && !stat(l->path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		if (!fstat(l->fd, &a) && !stat(l->path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			held = l->path;
 			return 0;
+		}
 		close(l->fd);	/* removed by the run that held it: again */
 		l->fd = -1;
 	}
@@ -67,6 +78,7 @@ int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen
 
 void output_unlock(struct output_lock *l)
 {
+	held = NULL;
 	if (l->fd >= 0) {
 		unlink(l->path);
 		close(l->fd);

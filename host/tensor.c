@@ -71,6 +71,8 @@ int blob_map_file(const char *path, struct blob **out, char *err, size_t errlen)
 	b->base = p;
 	b->len = (size_t)st.st_size;
 	b->path = strdup(path);
+	if (p)
+		b->guard = mapguard_add(p, b->len, path);
 	*out = b;
 	return 0;
 }
@@ -105,6 +107,7 @@ void blob_unref(struct blob *b)
 {
 	if (!b || --b->refs > 0)
 		return;
+	mapguard_remove(b->guard);
 	if (b->mapped)
 		munmap(b->base, b->len);
 	else
@@ -231,6 +234,14 @@ int tensor_wrap(Onnx__TensorProto *tp, struct onnxpass_tensor **out, const char 
 	}
 	*out = t;
 	return 0;
+}
+
+bool tensor_lacks_data(const struct onnxpass_tensor *t)
+{
+	const Onnx__TensorProto *tp = t->tp;
+
+	return t->numel > 0 && tp->data_type != ONNXPASS_DT_STRING && !tp->segment && !t->external &&
+	       !tp->has_raw_data && !has_typed(tp);
 }
 
 static void detach_raw(struct onnxpass_tensor *t)
@@ -538,6 +549,8 @@ struct onnxpass_tensor *onnxpass_tensor_map_file(const char *name, int dtype, si
 	b->base = b->mapped ? p : NULL;
 	b->len = b->mapped ? len : 0;
 	b->path = strdup(path);
+	if (b->mapped)
+		b->guard = mapguard_add(p, len, path);
 	close(fd);
 	t->blob = b;
 	t->data = b->mapped ? b->base + (offset - start) : (const uint8_t *)"";
@@ -585,6 +598,7 @@ int tensor_spill(struct onnxpass_tensor *t, int fd, uint64_t offset, const char 
 	b->base = p;
 	b->len = t->nbytes;
 	b->path = strdup(path);
+	b->guard = mapguard_add(p, t->nbytes, path);
 	if (t->aligned) {
 		blob_unref(t->aligned);
 		t->aligned = NULL;

@@ -281,19 +281,32 @@ int fsync_dir(const char *dir)
  * write, sync or rename of a save kills the process as kill -9 would,
  * so the tests can check that every such point leaves the old output
  * or the new one, never a mix.  Unset, it costs one load per point. */
-static long kill_at = -1, kill_count;
+static long kill_at = -1, cut_at = -1, kill_count;
+static const char *cut_path;
 static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
 
 static void read_kill_at(void)
 {
-	const char *s = getenv("ONNXPASS_TEST_KILL_AT");
+	const char *s = getenv("ONNXPASS_TEST_KILL_AT"), *c = getenv("ONNXPASS_TEST_TRUNCATE");
+	char *end;
 
 	kill_at = s && *s ? strtol(s, NULL, 10) : 0;
+	/* ONNXPASS_TEST_TRUNCATE=N:FILE: at the Nth point, FILE is cut to
+	 * nothing, as if another program truncated an input being read */
+	cut_at = c && *c ? strtol(c, &end, 10) : 0;
+	cut_path = cut_at > 0 && *end == ':' ? end + 1 : NULL;
 }
 
 void fault_point(void)
 {
+	long n;
+
 	pthread_once(&kill_once, read_kill_at);
-	if (kill_at > 0 && __atomic_add_fetch(&kill_count, 1, __ATOMIC_SEQ_CST) == kill_at)
+	if (kill_at <= 0 && !cut_path)
+		return;
+	n = __atomic_add_fetch(&kill_count, 1, __ATOMIC_SEQ_CST);
+	if (n == kill_at)
+		raise(SIGKILL);
+	if (cut_path && n == cut_at && truncate(cut_path, 0))
 		raise(SIGKILL);
 }

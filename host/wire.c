@@ -33,9 +33,10 @@ struct filt {
 	size_t whylen;
 };
 
+/* b NULL: a walk that only checks (nothing is written) */
 static int wbuf_put(struct wbuf *b, const void *src, size_t n)
 {
-	if (n == 0)
+	if (n == 0 || !b)
 		return 0;
 	if (grow(&b->p, &b->cap, b->len + n, 1))
 		return -1;
@@ -86,10 +87,17 @@ static bool may_hold_tensor(const ProtobufCMessageDescriptor *d)
 	       d == &onnx__training_info_proto__descriptor;
 }
 
+/* Copies the message at start..end into out (NULL: only checks it),
+ * leaving the bytes of big raw_data behind a sentinel.  Every nested
+ * message is walked, so none is deeper than MAX_DEPTH: protobuf-c
+ * unpacks recursively (a TypeProto nested 5,000 deep overflowed the
+ * stack).  A tensor's raw_data given twice counts once, the last, as in
+ * protobuf. */
 static int filter_msg(struct filt *f, const ProtobufCMessageDescriptor *d, size_t start,
 		      size_t end, struct wbuf *out, int depth)
 {
-	size_t pos = start;
+	size_t pos = start, raw_at = SIZE_MAX, raw_len = 0;
+	bool raw;
 
 	if (depth > MAX_DEPTH) {
 		set_err(f->why, f->whylen, "messages nested deeper than %d at byte %zu", MAX_DEPTH,
@@ -102,6 +110,7 @@ static int filter_msg(struct filt *f, const ProtobufCMessageDescriptor *d, size_
 		uint32_t num;
 		const ProtobufCFieldDescriptor *fd;
 
+		raw = false;
 		if (!read_varint(f->base, end, &pos, &key))
 			goto truncated;
 		num = (uint32_t)(key >> 3);
@@ -131,14 +140,24 @@ static int filter_msg(struct filt *f, const ProtobufCMessageDescriptor *d, size_
 				goto truncated;
 			payload = pos;
 			pos += len;
+			raw = out && d == &onnx__tensor_proto__descriptor && num == 9;
+			if (raw && raw_at != SIZE_MAX) {	/* an earlier raw_data: dropped */
+				memmove(out->p + raw_at, out->p + raw_at + raw_len, out->len - raw_at - raw_len);
+				out->len -= raw_len;
+			}
+			if (raw)
+				raw_at = out->len;
 			if (num == SENTINEL_FIELD) {
 				set_err(f->why, f->whylen, "reserved field %u at byte %zu", num,
 					field_start);
 				return -1;
 			}
 			fd = protobuf_c_message_descriptor_get_field(d, num);
-			if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
-			    may_hold_tensor(fd->descriptor)) {
+			if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE && (!out || !may_hold_tensor(fd->descriptor))) {
+				/* checked, then copied verbatim below */
+				if (filter_msg(f, fd->descriptor, payload, pos, NULL, depth + 1))
+					return -1;
+			} else if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 				struct wbuf sub = { 0 };
 				int rc = filter_msg(f, fd->descriptor, payload, pos, &sub, depth + 1);
 
@@ -165,6 +184,7 @@ static int filter_msg(struct filt *f, const ProtobufCMessageDescriptor *d, size_
 					set_err(f->why, f->whylen, "out of memory");
 					return -1;
 				}
+				raw_len = out->len - raw_at;
 				continue;
 			}
 			break;
@@ -177,6 +197,8 @@ static int filter_msg(struct filt *f, const ProtobufCMessageDescriptor *d, size_
 			set_err(f->why, f->whylen, "out of memory");
 			return -1;
 		}
+		if (raw && (key & 7) == 2 && num == 9)
+			raw_len = out->len - raw_at;
 	}
 	return 0;
 truncated:

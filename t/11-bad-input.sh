@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 64
+plan 71
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -65,6 +65,26 @@ for c in "info" "info --json" "info --profile --json" "run fusion -o $tmp/out.on
 	refuse "graph input without a name: $c" "empty-input-name.onnx': a graph input has no name" $c "$tmp/h/empty-input-name.onnx"
 done
 refuse "graph output without a name" "empty-output-name.onnx': a graph output has no name" info "$tmp/h/empty-output-name.onnx"
+refuse "a type nested 5,000 deep (stack overflow before)" "deep-type.onnx': messages nested deeper than 100" info "$tmp/h/deep-type.onnx"
+refuse "a type nested 5,000 deep, in a run" "deep-type.onnx': messages nested deeper than 100" run clean -i "$tmp/h/deep-type.onnx" -o "$tmp/out.onnx"
+refuse "a tensor with dims and no data" "dims-no-data.onnx': tensor 'W': has dimensions but no data" run clean -i "$tmp/h/dims-no-data.onnx" -o "$tmp/out.onnx"
+# raw_data twice: the last counts (as protobuf and ONNX Runtime read it),
+# and the output reloads; small tensors moved to external data keep
+# their bytes
+for c in valid:1 raw-twice-short:2 raw-twice-long:2; do
+	f=${c%:*} want=${c#*:}
+	rm -rf "$tmp/rt" && mkdir "$tmp/rt"
+	"$ONNXPASS" -q convert --external always --external-min-bytes 1 -i "$tmp/h/$f.onnx" -o "$tmp/rt/o.onnx" 2>"$tmp/stderr" &&
+		got=$(od -An -tf4 -N4 "$tmp"/rt/o.onnx.*.data | tr -d ' ') && [ "$got" = "$want" ] &&
+		"$ONNXPASS" -q convert -i "$tmp/rt/o.onnx" -o "$tmp/rt/back.onnx" 2>>"$tmp/stderr" &&
+		ok "$f: the tensor reads $want, written out and read back" || not_ok "$f: got '${got:-}': $(cat "$tmp/stderr")"
+done
+rm -rf "$tmp/sr" && mkdir "$tmp/sr"
+"$ONNXPASS" -q convert -i "$tmp/h/shared-region.onnx" -o "$tmp/sr/o.onnx" 2>"$tmp/stderr" &&
+	size=$(cat "$tmp"/sr/o.onnx.*.data | wc -c) && [ "$size" -le 131072 ] &&
+	"$ONNXPASS" -q convert --external never -i "$tmp/sr/o.onnx" -o "$tmp/sr/a.onnx" &&
+	"$ONNXPASS" -q convert --external never -i "$tmp/h/shared-region.onnx" -o "$tmp/sr/b.onnx" && cmp -s "$tmp/sr/a.onnx" "$tmp/sr/b.onnx" &&
+	ok "100 tensors on one 64 kB region stay one region ($size bytes written)" || not_ok "shared region: ${size:-?} bytes; $(cat "$tmp/stderr")"
 refuse "missing external data file" "external data file 'missing.data'" convert -i "$tmp/h/ext-missing.onnx" -o "$tmp/out.onnx"
 
 # outputs

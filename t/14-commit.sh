@@ -8,7 +8,7 @@
 tmp=$(mktmp commit)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 11
+plan 12
 in_sum=$(cat "$tmp/demo"/* | cksum)
 
 # the inline form of a model file: the same bytes for the same model,
@@ -116,5 +116,14 @@ if unshare -rm sh -c "mount -t tmpfs -o size=640k none '$tmp/small'" 2>/dev/null
 else
 	skip "a full disk" "this machine does not let a user mount a tmpfs (unshare -rm)"
 fi
+# an input truncated by another program while it is read through its
+# mapping: one line naming it, not a bus error; nothing left behind
+"$TOP_BUILDDIR/t/gen-model" llama "$tmp/cut/model.onnx" tiny --layers 32 >/dev/null 2>&1
+rm -rf "$tmp/cutout" && mkdir "$tmp/cutout"
+ONNXPASS_TEST_TRUNCATE="1:$tmp/cut/model.onnx" "$ONNXPASS" -q convert --external always -i "$tmp/cut/model.onnx" -o "$tmp/cutout/out.onnx" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cannot read '$tmp/cut/model.onnx': the file was truncated" "$tmp/err" &&
+	[ -z "$(ls -A "$tmp/cutout")" ] && ok "an input truncated while read: one line, exit 1, nothing written" ||
+	not_ok "truncated input (exit $rc): $(cat "$tmp/err"); left: $(ls -A "$tmp/cutout")"
 [ "$(cat "$tmp/demo"/* | cksum)" = "$in_sum" ] && ok "the inputs are unchanged" || not_ok "inputs changed"
 finish

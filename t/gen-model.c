@@ -273,6 +273,29 @@ static void gen_unsound(const char *dir)
 	io_pb(&g, 12, "", 2, 3);
 	snprintf(p, sizeof(p), "%s/empty-output-name.onnx", dir);
 	write_graph(p, &g);
+	/* an output whose type is a sequence of sequences ... 5,000 deep
+	 * (35 kB): protobuf-c unpacks it recursively */
+	{
+		struct pb ty = { 0 }, seq = { 0 }, tt = { 0 };
+
+		pb_int(&tt, 1, ONNXPASS_DT_FLOAT);
+		pb_msg(&ty, 1, &tt);
+		for (int i = 0; i < 5000; i++) {
+			pb_msg(&seq, 1, &ty);
+			pb_msg(&ty, 4, &seq);
+		}
+		io_pb(&g, 11, "x", 2, 3);
+		node_pb(&g, "relu", "Relu", "x", NULL, "y");
+		{
+			struct pb vi = { 0 };
+
+			pb_str(&vi, 1, "y", 1);
+			pb_msg(&vi, 2, &ty);
+			pb_msg(&g, 12, &vi);
+		}
+		snprintf(p, sizeof(p), "%s/deep-type.onnx", dir);
+		write_graph(p, &g);
+	}
 }
 
 static void tensor_head(struct pb *t, const int64_t *dims, size_t rank)
@@ -322,6 +345,62 @@ static void gen_hostile(const char *dir)
 	pb_str(&t, 9, four, sizeof(four));
 	snprintf(p, sizeof(p), "%s/dims-overflow.onnx", dir);
 	hostile(p, &t);
+	/* dims and no data at all */
+	tensor_head(&t, d4, 1);
+	snprintf(p, sizeof(p), "%s/dims-no-data.onnx", dir);
+	hostile(p, &t);
+	/* raw_data given twice, short (copied) and long (left in the file):
+	 * the last counts, as in protobuf */
+	{
+		int64_t d32[1] = { 32 };
+		float ones[32], twos[32];
+
+		for (int i = 0; i < 32; i++) {
+			ones[i] = 1;
+			twos[i] = 2;
+		}
+		tensor_head(&t, d4, 1);
+		pb_str(&t, 9, ones, 16);
+		pb_str(&t, 9, twos, 16);
+		snprintf(p, sizeof(p), "%s/raw-twice-short.onnx", dir);
+		hostile(p, &t);
+		tensor_head(&t, d32, 1);
+		pb_str(&t, 9, ones, sizeof(ones));
+		pb_str(&t, 9, twos, sizeof(twos));
+		snprintf(p, sizeof(p), "%s/raw-twice-long.onnx", dir);
+		hostile(p, &t);
+	}
+	/* 100 tensors on one 64 kB region of shared.data: the output
+	 * must not hold it 100 times */
+	{
+		static float region[16384];
+		struct pb g = { 0 };
+		int64_t d[2] = { 128, 128 };
+
+		snprintf(p, sizeof(p), "%s/shared.data", dir);
+		for (int i = 0; i < 16384; i++)
+			region[i] = (float)i;
+		f = fopen(p, "wb");
+		if (!f || fwrite(region, 1, sizeof(region), f) != sizeof(region) || fclose(f))
+			die("cannot write data");
+		for (int i = 0; i < 100; i++) {
+			struct pb w = { 0 };
+			char name[16], out[16];
+
+			snprintf(name, sizeof(name), "W%d", i);
+			snprintf(out, sizeof(out), "Y%d", i);
+			for (int k = 0; k < 2; k++)
+				pb_int(&w, 1, (uint64_t)d[k]);
+			pb_int(&w, 2, ONNXPASS_DT_FLOAT);
+			pb_str(&w, 8, name, strlen(name));
+			external(&w, "shared.data", "0", "65536");
+			pb_msg(&g, 5, &w);
+			node_pb(&g, out, "Identity", name, NULL, out);
+			io_pb(&g, 12, out, 128, 128);
+		}
+		snprintf(p, sizeof(p), "%s/shared-region.onnx", dir);
+		write_graph(p, &g);
+	}
 	/* dims that need far more bytes than present */
 	tensor_head(&t, huge, 1);
 	pb_str(&t, 9, four, sizeof(four));

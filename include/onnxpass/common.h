@@ -37,6 +37,15 @@ enum onnxpass_error {
 /* A short lowercase description of an error code. */
 ONNXPASS_API const char *onnxpass_strerror(int err);
 
+/* For programs: turns the SIGBUS of a mapped model or data file that is
+ * truncated while it is read into one line on stderr naming the file,
+ * the removal of the temporary files of saves in progress, and exit
+ * status 1 (a process-wide SIGBUS handler; other bus errors still kill
+ * the process).  cleanup (may be NULL) runs just before the exit, in the
+ * signal handler: it may only call async-signal-safe functions.
+ * 0 or ONNXPASS_EIO. */
+ONNXPASS_API int onnxpass_catch_bus_errors(void (*cleanup)(void));
+
 /* Tensor element types, numbered as ONNX's TensorProto.DataType. */
 enum onnxpass_dtype {
 	ONNXPASS_DT_UNDEFINED = 0,
