@@ -79,6 +79,21 @@ static void note_symbol(struct prof *p, int64_t d)
 	p->n_syms++;
 }
 
+/* a * b for counts; -1 (unknown) when either is or the product
+ * overflows: a graph of 2^186 elements is not counted as 0 */
+static int64_t mul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+
+/* Sums saturate. */
+static uint64_t add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* Element count of v, -1 if any dim is unknown or symbolic. */
 static int64_t numel(struct prof *p, struct onnxpass_value *v, int64_t *dims, int *rank)
 {
@@ -96,7 +111,7 @@ static int64_t numel(struct prof *p, struct onnxpass_value *v, int64_t *dims, in
 			note_symbol(p, d[i]);
 			n = -1;
 		} else if (n >= 0) {
-			n *= d[i];
+			n = mul(n, d[i]);	/* too large to count: unknown */
 		}
 	}
 	return n;
@@ -114,24 +129,24 @@ static int64_t node_macs(struct prof *p, struct onnxpass_node *n)
 	    onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "DynamicQuantizeMatMul")) {
 		if (numel(p, onnxpass_node_input_value(n, 0), d, &r) < 0 || out < 0 || r < 1)
 			return -1;
-		return out * d[r - 1];
+		return mul(out, d[r - 1]);
 	}
 	if (onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "MatMulNBits"))
-		return out < 0 || onnxpass_node_attr_int(n, "K", &K) ? -1 : out * K;
+		return onnxpass_node_attr_int(n, "K", &K) ? -1 : mul(out, K);
 	if (onnxpass_node_is(n, NULL, "Gemm")) {
 		int64_t ta = 0;
 
 		onnxpass_node_attr_int(n, "transA", &ta);
 		if (numel(p, onnxpass_node_input_value(n, 0), d, &r) < 0 || out < 0 || r != 2)
 			return -1;
-		return out * d[ta ? 0 : 1];
+		return mul(out, d[ta ? 0 : 1]);
 	}
 	if (onnxpass_node_is(n, NULL, "Conv") || onnxpass_node_is(n, NULL, "ConvInteger")) {
 		int64_t w = numel(p, onnxpass_node_input_value(n, 1), d, &r);
 
 		if (w < 0 || out < 0 || r < 1 || d[0] <= 0)
 			return -1;
-		return out * (w / d[0]);
+		return mul(out, w / d[0]);
 	}
 	for (size_t i = 0; movers[i]; i++)
 		if (!*onnxpass_node_domain(n) && !strcmp(op, movers[i]))
@@ -165,13 +180,13 @@ static void profile_node(struct prof *p, struct onnxpass_node *n)
 		struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
 
 		if (t && counts_here(n, i, v))
-			r->params += (uint64_t)onnxpass_tensor_numel(t);
+			r->params = add(r->params, (uint64_t)onnxpass_tensor_numel(t));
 	}
 	macs = node_macs(p, n);
 	if (macs < 0) {
 		r->macs_unknown = unknown = true;
 	} else {
-		r->macs += (uint64_t)macs;
+		r->macs = add(r->macs, (uint64_t)macs);
 	}
 	for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
 		struct onnxpass_value *v = onnxpass_node_output_value(n, k);
@@ -180,11 +195,11 @@ static void profile_node(struct prof *p, struct onnxpass_node *n)
 
 		if (!v)
 			continue;
-		if (e < 0 || bits <= 0) {
+		if (e < 0 || bits <= 0 || (e = mul(e, bits)) < 0 || e > INT64_MAX - 7) {
 			r->act_unknown = unknown = true;
 			continue;
 		}
-		r->act += (uint64_t)(e * bits + 7) / 8;
+		r->act = add(r->act, (uint64_t)(e + 7) / 8);
 	}
 	if (unknown && p->unknown_nodes < 3)
 		snprintf(p->first_unknown[p->unknown_nodes], sizeof(p->first_unknown[0]), "%s%s%s '%s'",
@@ -245,9 +260,9 @@ int info_profile(const char *path, const char *const *names, const int64_t *valu
 		qsort(p.rows, p.n, sizeof(*p.rows), cmp_rows);
 	for (size_t i = 0; i < p.n; i++) {
 		total.nodes += p.rows[i].nodes;
-		total.params += p.rows[i].params;
-		total.macs += p.rows[i].macs;
-		total.act += p.rows[i].act;
+		total.params = add(total.params, p.rows[i].params);
+		total.macs = add(total.macs, p.rows[i].macs);
+		total.act = add(total.act, p.rows[i].act);
 		total.macs_unknown |= p.rows[i].macs_unknown;
 		total.act_unknown |= p.rows[i].act_unknown;
 	}

@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 71
+plan 72
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -85,6 +85,8 @@ rm -rf "$tmp/sr" && mkdir "$tmp/sr"
 	"$ONNXPASS" -q convert --external never -i "$tmp/sr/o.onnx" -o "$tmp/sr/a.onnx" &&
 	"$ONNXPASS" -q convert --external never -i "$tmp/h/shared-region.onnx" -o "$tmp/sr/b.onnx" && cmp -s "$tmp/sr/a.onnx" "$tmp/sr/b.onnx" &&
 	ok "100 tensors on one 64 kB region stay one region ($size bytes written)" || not_ok "shared region: ${size:-?} bytes; $(cat "$tmp/stderr")"
+"$ONNXPASS" info --profile "$tmp/h/huge-dims.onnx" >"$tmp/stdout" 2>&1 && grep -q "1 node(s) of unknown size" "$tmp/stdout" &&
+	! grep -q " 0 B" "$tmp/stdout" && ok "2^124 activations: too large to count, not 0 B" || not_ok "huge dims: $(cat "$tmp/stdout")"
 refuse "missing external data file" "external data file 'missing.data'" convert -i "$tmp/h/ext-missing.onnx" -o "$tmp/out.onnx"
 
 # outputs

@@ -273,6 +273,12 @@ static void gen_unsound(const char *dir)
 	io_pb(&g, 12, "", 2, 3);
 	snprintf(p, sizeof(p), "%s/empty-output-name.onnx", dir);
 	write_graph(p, &g);
+	/* activations of 2^124 elements: counted as too large, not as 0 */
+	io_pb(&g, 11, "x", 1LL << 62, 1LL << 62);
+	node_pb(&g, "relu", "Relu", "x", NULL, "y");
+	io_pb(&g, 12, "y", 1LL << 62, 1LL << 62);
+	snprintf(p, sizeof(p), "%s/huge-dims.onnx", dir);
+	write_graph(p, &g);
 	/* an output whose type is a sequence of sequences ... 5,000 deep
 	 * (35 kB): protobuf-c unpacks it recursively */
 	{
