@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -98,13 +100,36 @@ static bool desc_ok(const struct onnxpass_plugin *d, char *why, size_t whylen)
 	return true;
 }
 
+/* What the host trusts: a plugin's constructor runs at dlopen, before
+ * any check, so only files and folders that nobody but root and the
+ * user running onnxpass can change are loaded. */
+static const char *untrusted(const char *path, bool dir)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return NULL;	/* the caller reports what it cannot read */
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return dir ? "not a folder" : "not a regular file";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "owned by another user";
+	if (st.st_mode & S_IWOTH)
+		return "writable by everyone";
+	return NULL;
+}
+
 int registry_load_file(struct registry *r, const char *path, char *err, size_t errlen)
 {
 	void *h;
 	onnxpass_plugin_entry_fn entry;
 	const struct onnxpass_plugin *d;
 	char why[512];
+	const char *bad = untrusted(path, false);
 
+	if (bad) {
+		set_err(err, errlen, "refusing plugin '%s': %s", path, bad);
+		return ONNXPASS_EPLUGIN;
+	}
 	dlerror();
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
@@ -156,8 +181,14 @@ int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char
 {
 	char **names;
 	size_t n;
-	int rc = 0, e = list_dir(dir, ".so", &names, &n);
+	const char *bad = untrusted(dir, true);
+	int rc = 0, e;
 
+	if (bad) {
+		set_err(err, errlen, "refusing plugin folder '%s': %s", dir, bad);
+		return ONNXPASS_EPLUGIN;
+	}
+	e = list_dir(dir, ".so", &names, &n);
 	if (e) {
 		if (missing_ok && e == ENOENT)
 			return 0;
@@ -174,15 +205,24 @@ int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char
 	return rc;
 }
 
-static int load_path_list(struct registry *r, const char *list, char *err, size_t errlen)
+/* A colon-separated list from the environment: relative entries (which
+ * would load code from whatever folder onnxpass runs in) are ignored. */
+static int load_path_list(struct registry *r, const char *var, const char *list, char *err,
+			  size_t errlen)
 {
 	char *copy = strdup(list), *save = NULL, *dir;
 	int rc = 0;
 
 	if (!copy)
 		return ONNXPASS_ENOMEM;
-	for (dir = strtok_r(copy, ":", &save); dir && !rc; dir = strtok_r(NULL, ":", &save))
+	for (dir = strtok_r(copy, ":", &save); dir && !rc; dir = strtok_r(NULL, ":", &save)) {
+		if (dir[0] != '/') {
+			fprintf(stderr, "onnxpass: warning: ignoring the relative folder '%s' in $%s\n", dir,
+				var);
+			continue;
+		}
 		rc = registry_load_dir(r, dir, false, err, errlen);
+	}
 	free(copy);
 	return rc;
 }
@@ -197,9 +237,9 @@ int registry_load_default(struct registry *r, char **extra, size_t n_extra, char
 	if (!sys)
 		rc = registry_load_dir(r, ONNXPASS_PLUGIN_DIR, true, err, errlen);
 	else
-		rc = load_path_list(r, sys, err, errlen);
+		rc = load_path_list(r, "ONNXPASS_PLUGIN_SYSTEM_PATH", sys, err, errlen);
 	if (!rc && path && *path)
-		rc = load_path_list(r, path, err, errlen);
+		rc = load_path_list(r, "ONNXPASS_PLUGIN_PATH", path, err, errlen);
 	for (size_t i = 0; i < n_extra && !rc; i++)
 		rc = registry_load_dir(r, extra[i], false, err, errlen);
 	return rc;

@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 72
+plan 76
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -193,6 +193,29 @@ if [ -d "${TEST_PLUGINS:-}" ]; then
 	refuse "plugin with a bad default" "bad_param.so': 'badparam' parameter 'level' has a bad default: 99 is outside 0..10" -P "$TEST_PLUGINS" --list
 else
 	skip "plugin with a bad default" "test plugins not built"
+fi
+# what the host trusts: a constructor runs at dlopen, so plugins come only
+# from files and folders nobody but root and the user can change, and
+# never from relative entries of the search path
+if [ -f "${TEST_PLUGINS:-}/good.so" ]; then
+	mkdir -p "$tmp/ww" "$tmp/wf" "$tmp/rel" "$tmp/other" && cp "$TEST_PLUGINS/good.so" "$tmp/ww/" && chmod 777 "$tmp/ww" &&
+		cp "$TEST_PLUGINS/good.so" "$tmp/wf/" && chmod 666 "$tmp/wf/good.so" && cp "$TEST_PLUGINS/bad_param.so" "$tmp/rel/"
+	refuse "a plugin folder everyone can write" "refusing plugin folder '$tmp/ww': writable by everyone" -P "$tmp/ww" --list
+	refuse "a plugin file everyone can write" "refusing plugin '$tmp/wf/good.so': writable by everyone" -P "$tmp/wf" --list
+	cp "$TEST_PLUGINS/good.so" "$tmp/other/"
+	if [ "$(id -u)" -eq 0 ] && chown 65534 "$tmp/other/good.so" 2>/dev/null; then
+		refuse "a plugin file of another user" "refusing plugin '$tmp/other/good.so': owned by another user" -P "$tmp/other" --list
+	else
+		skip "a plugin file of another user" "needs root to give a file away"
+	fi
+	(cd "$tmp" && ONNXPASS_PLUGIN_PATH="rel:$ONNXPASS_PLUGIN_PATH" "$ONNXPASS" --list) >"$tmp/stdout" 2>"$tmp/stderr"
+	rc=$?
+	[ $rc -eq 0 ] && grep -q "ignoring the relative folder 'rel' in \$ONNXPASS_PLUGIN_PATH" "$tmp/stderr" && grep -q '^dedup ' "$tmp/stdout" &&
+		ok "a relative entry of \$ONNXPASS_PLUGIN_PATH is ignored, with a warning" || not_ok "relative entry (exit $rc): $(cat "$tmp/stderr")"
+else
+	for c in "folder everyone can write" "file everyone can write" "file of another user" "relative search path entry"; do
+		skip "plugin $c" "test plugins not built"
+	done
 fi
 refuse "plugin folder that does not exist" "cannot read plugin folder '$tmp/noplugins'" -P "$tmp/noplugins" --list
 refuse "unknown pass to run" "unknown pass 'frobnicate'" run frobnicate -i "$tmp/demo" -o "$tmp/out"
