@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# seeds.sh GEN-MODEL SRCDIR: regenerates the committed seed corpus of the
+# fuzz harnesses from the test generators and the shipped recipes:
+# hostile and valid small models (model, profile), recipes (recipe).
+set -eu
+gen=$1 src=$2
+out=$src/t/fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$out" && mkdir -p "$out/model" "$out/recipe" "$out/profile"
+"$gen" hostile "$tmp/h" >/dev/null
+"$gen" demo "$tmp/demo" >/dev/null
+"$gen" llama "$tmp/llama.onnx" tiny --layers 1 >/dev/null 2>&1 || true
+for f in "$tmp"/h/*.onnx; do
+	[ "$(wc -c <"$f")" -le 65536 ] || continue
+	cp "$f" "$out/model/"
+	cp "$f" "$out/profile/"
+done
+# small valid models of several shapes
+[ -f "$tmp/llama.onnx" ] && [ "$(wc -c <"$tmp/llama.onnx")" -le 1048576 ] && cp "$tmp/llama.onnx" "$out/profile/llama-1layer.onnx"
+for f in "$src"/recipes/*.ini; do
+	cp "$f" "$out/recipe/"
+done
+printf '\357\273\277[step a]\npass = dedup\n' >"$out/recipe/bom.ini"
+printf '[recipe]\nname = x\ninputs = a:a.onnx b:b.onnx\noutputs = a:x.onnx\n[step s]\npass = quantize\nmodels = a\nexpect.MatMulNBits = >=1\n' >"$out/recipe/full.ini"
+ls "$out"/* | wc -l
