@@ -111,7 +111,8 @@ static int int_list(struct rctx *r, const char *attr, size_t input, int64_t *out
 	const struct fact *h;
 
 	if (attr && !onnxpass_node_attr_ints(r->n, attr, &a, &cnt) && cnt <= (size_t)max) {
-		memcpy(out, a, cnt * sizeof(*a));
+		if (cnt)	/* an empty list may come as NULL */
+			memcpy(out, a, cnt * sizeof(*a));
 		return (int)cnt;
 	}
 	if ((h = IN(r, input)) && has_ints(h) && h->n <= max) {

@@ -10,6 +10,10 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 	build-essential autoconf automake libtool pkg-config bc time \
 	libprotobuf-c-dev protobuf-c-compiler libinih-dev libonnx-dev libonnx-testdata >/dev/null
+# the fuzz harnesses (./configure --enable-fuzz CC=clang) need clang and
+# its libFuzzer runtime; nothing else does
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang libclang-rt-dev >/dev/null ||
+	echo "install-deps: clang not installed: make fuzz-smoke will not build" >&2
 command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 cd "$(dirname "$0")/.."
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund

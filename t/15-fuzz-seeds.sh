@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The fuzz harnesses' committed seeds through the program itself (no
+# clang needed): every model and recipe gives a result or one line of
+# error, never a crash.  make fuzz-smoke mutates them under libFuzzer.
+. "$TOP_SRCDIR/t/lib.sh"
+tmp=$(mktmp seeds)
+trap 'rm -rf "$tmp"' EXIT
+seeds=$TOP_SRCDIR/t/fuzz/corpus
+[ -d "$seeds/model" ] || skip_all "no seed corpus in $seeds"
+plan 3
+# one: exit 0, or exit 1 with exactly one line on stderr
+one() {
+	"$@" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 0 ] || { [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; }
+}
+bad=""
+for f in "$seeds"/model/*.onnx; do
+	rm -rf "$tmp/o"
+	one "$ONNXPASS" -q convert -i "$f" -o "$tmp/o/m.onnx" || bad="$bad $(basename "$f"):$rc"
+done
+[ -z "$bad" ] && ok "model seeds: convert gives a model or one line" || not_ok "model seeds:$bad"
+bad=""
+for f in "$seeds"/profile/*.onnx; do
+	for c in "info --json" "info --profile --json" "info --nodes"; do
+		# shellcheck disable=SC2086
+		one "$ONNXPASS" $c "$f" || bad="$bad $(basename "$f")[$c]:$rc"
+	done
+done
+[ -z "$bad" ] && ok "profile seeds: info gives a report or one line" || not_ok "profile seeds:$bad"
+bad=""
+for f in "$seeds"/recipe/*.ini; do
+	one "$ONNXPASS" --check -r "$f" || bad="$bad $(basename "$f"):$rc"
+done
+[ -z "$bad" ] && ok "recipe seeds: --check accepts or gives one line" || not_ok "recipe seeds:$bad"
+finish
