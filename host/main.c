@@ -3,6 +3,7 @@
  * prints model info, lists and describes plugins. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -302,6 +303,65 @@ static int guard_inputs(const struct opts *o, struct onnxpass_bundle *b, bool to
 	return rc;
 }
 
+/* What can be known about the output before any work: an existing one
+ * without --force, a folder where a file is, several models for one
+ * file.  (The same checks run again when saving.) */
+static int check_output_early(const struct opts *o, const struct recipe *r, char *err)
+{
+	bool to_file = str_ends_with(o->output, ".onnx") && !is_dir(o->output);
+	struct stat st;
+
+	if (!strcmp(o->output, "-")) {
+		set_err(err, ERRLEN, "cannot write to '-': give a folder or a .onnx file");
+		return ONNXPASS_EINVAL;
+	}
+	if (to_file) {
+		size_t n = 0;
+
+		if (!o->force && !access(o->output, F_OK)) {
+			set_err(err, ERRLEN, "cannot write model '%s': file exists (use --force)", o->output);
+			return ONNXPASS_EINVAL;
+		}
+		/* passes add models (embedding-split), only a recipe's outputs
+		 * drop them */
+		if (r && r->n_outputs)
+			n = r->n_outputs;
+		else if (r && r->n_inputs)
+			n = r->n_inputs;
+		else if (is_dir(o->input)) {
+			char **names = NULL;
+
+			if (list_dir(o->input, ".onnx", &names, &n) == 0)
+				free_names(names, n);
+		}
+		if (n > 1) {
+			set_err(err, ERRLEN, "cannot write %zu models to the file '%s': give a folder", n, o->output);
+			return ONNXPASS_EINVAL;
+		}
+		return 0;
+	}
+	if (!stat(o->output, &st) && !S_ISDIR(st.st_mode)) {
+		set_err(err, ERRLEN, "cannot write bundle '%s': exists and is not a folder", o->output);
+		return ONNXPASS_EINVAL;
+	}
+	if (!o->force && is_dir(o->output)) {
+		DIR *d = opendir(o->output);
+		struct dirent *de;
+		size_t n = 0;
+
+		while (d && (de = readdir(d)))
+			n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+		if (d)
+			closedir(d);
+		if (n) {
+			set_err(err, ERRLEN, "cannot write bundle '%s': folder exists and is not empty (use --force)",
+				o->output);
+			return ONNXPASS_EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int load_inputs(const struct opts *o, const struct recipe *r, struct onnxpass_bundle *b,
 		       char *err, size_t errlen)
 {
@@ -463,6 +523,8 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		rc = ONNXPASS_EINVAL;
 		goto out;
 	}
+	if ((rc = check_output_early(o, r, err)))
+		goto out;
 	/* one writer per output; what a killed writer left goes */
 	if ((rc = output_lock(o->output, &lock, err, ERRLEN)))
 		goto out;

@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 76
+plan 80
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -123,8 +123,22 @@ rc=$?
 refuse "output folder equal to the input folder" "it is the input folder" run dedup -i "$tmp/demo" -o "$tmp/demo" --force
 mkdir -p "$tmp/full" && touch "$tmp/full/x"
 "$ONNXPASS" run dedup -i "$tmp/demo" -o "$tmp/full" >/dev/null 2>"$tmp/stderr"
-[ $? -eq 1 ] && grep -q "folder exists and is not empty (use --force)" "$tmp/stderr" && ok "non-empty output folder refused" ||
-	not_ok "non-empty output folder: $(cat "$tmp/stderr")"
+[ $? -eq 1 ] && grep -q "folder exists and is not empty (use --force)" "$tmp/stderr" && [ "$(wc -l <"$tmp/stderr")" -eq 1 ] &&
+	ok "non-empty output folder refused before any work" || not_ok "non-empty output folder: $(cat "$tmp/stderr")"
+refuse "two models for one file, before any work" "cannot write 2 models to the file '$tmp/out.onnx': give a folder" \
+	run dedup -i "$tmp/demo" -o "$tmp/out.onnx"
+refuse "output '-'" "cannot write to '-'" run dedup -i "$tmp/demo" -o -
+[ ! -e ./- ] && [ ! -e "$tmp/-" ] && ok "and no folder named '-'" || not_ok "a folder named '-' was made"
+if [ -w /dev/full ]; then
+	# the report is written last: the output is there, the exit says the report is not
+	"$ONNXPASS" -q run dedup -i "$tmp/demo" -o "$tmp/out" --report /dev/full 2>"$tmp/stderr"
+	rc=$?
+	[ $rc -eq 1 ] && [ "$(wc -l <"$tmp/stderr")" -eq 1 ] && grep -q "cannot write report '/dev/full': No space left on device" "$tmp/stderr" &&
+		ok "a report to a full disk: exit 1, one line" || not_ok "report to /dev/full (exit $rc): $(cat "$tmp/stderr")"
+	rm -rf "$tmp/out"
+else
+	skip "a report to a full disk" "no /dev/full"
+fi
 # a full disk: a file size limit makes writes fail part way
 ( ulimit -f 64 2>/dev/null; trap '' XFSZ; exec "$ONNXPASS" convert -i "$tmp/demo/encoder.onnx" -o "$tmp/out.onnx" ) >/dev/null 2>"$tmp/stderr"
 rc=$?
