@@ -447,6 +447,99 @@ static int sort_graphs(struct onnxpass_model *m, const char *path, char *err, si
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Structural validation before anything is written                    */
+
+struct scope {
+	struct strmap names;	/* values defined so far in this graph */
+	const struct scope *outer;
+};
+
+static bool in_scope(const struct scope *sc, const char *name)
+{
+	for (; sc; sc = sc->outer)
+		if (strmap_get(&sc->names, name))
+			return true;
+	return false;
+}
+
+static int define(struct scope *sc, const char *name, const char *what, const char *path,
+		  const struct onnxpass_node *n, char *err, size_t errlen)
+{
+	if (!*name)
+		return 0;
+	if (strmap_get(&sc->names, name)) {
+		if (n)
+			set_err(err, errlen, "cannot write model '%s': node '%s' (%s) writes '%s', which is already defined "
+				"(a bug of the pass that made it)", path, onnxpass_node_name(n), onnxpass_node_op_type(n), name);
+		else
+			set_err(err, errlen, "cannot write model '%s': %s '%s' is defined twice", path,
+				what ? what : "value", name);
+		return ONNXPASS_EINVAL;
+	}
+	return strmap_put(&sc->names, name, (void *)1) ? ONNXPASS_ENOMEM : 0;
+}
+
+/* The rules every reader of ONNX holds a graph to (the checker's): each
+ * value defined once, each read after its definition (here or in an
+ * enclosing graph), every output defined, every op's domain imported.
+ * A violation is a bug of a pass, reported instead of written. */
+static int validate_graph(struct onnxpass_model *m, struct onnxpass_graph *g, const struct scope *outer,
+			  const char *path, char *err, size_t errlen)
+{
+	struct scope sc = { .outer = outer };
+	int rc = 0;
+
+	strmap_init(&sc.names);
+	/* an initializer may also be listed as an input (IR < 4) */
+	for (size_t i = 0; i < onnxpass_graph_initializer_count(g) && !rc; i++)
+		rc = define(&sc, onnxpass_tensor_name(onnxpass_graph_initializer_at(g, i)), "initializer", path, NULL,
+			    err, errlen);
+	for (size_t i = 0; i < onnxpass_graph_input_count(g) && !rc; i++) {
+		const char *name = onnxpass_value_name(onnxpass_graph_input(g, i));
+
+		if (!strmap_get(&sc.names, name))
+			rc = define(&sc, name, "graph input", path, NULL, err, errlen);
+	}
+	for (size_t i = 0; i < onnxpass_graph_node_count(g) && !rc; i++) {
+		struct onnxpass_node *n = onnxpass_graph_node(g, i);
+		const char *dom = onnxpass_node_domain(n);
+
+		if (onnxpass_model_opset(m, !strcmp(dom, "ai.onnx") ? "" : dom) < 0) {
+			set_err(err, errlen, "cannot write model '%s': node '%s' (%s) is of domain '%s', which the model "
+				"does not import (a bug of the pass that made it)", path, onnxpass_node_name(n),
+				onnxpass_node_op_type(n), dom);
+			rc = ONNXPASS_EINVAL;
+			break;
+		}
+		for (size_t k = 0; k < onnxpass_node_input_count(n); k++) {
+			const char *v = onnxpass_node_input(n, k);
+
+			if (*v && !in_scope(&sc, v)) {
+				set_err(err, errlen, "cannot write model '%s': node '%s' (%s) reads '%s', which nothing "
+					"defines before it (a bug of the pass that made it)", path, onnxpass_node_name(n),
+					onnxpass_node_op_type(n), v);
+				rc = ONNXPASS_EINVAL;
+				break;
+			}
+		}
+		for (size_t k = 0; k < onnxpass_node_subgraph_count(n) && !rc; k++)
+			rc = validate_graph(m, onnxpass_node_subgraph(n, k), &sc, path, err, errlen);
+		for (size_t k = 0; k < onnxpass_node_output_count(n) && !rc; k++)
+			rc = define(&sc, onnxpass_node_output(n, k), NULL, path, n, err, errlen);
+	}
+	for (size_t i = 0; i < onnxpass_graph_output_count(g) && !rc; i++) {
+		const char *name = onnxpass_value_name(onnxpass_graph_output(g, i));
+
+		if (!in_scope(&sc, name)) {
+			set_err(err, errlen, "cannot write model '%s': graph output '%s' is not defined", path, name);
+			rc = ONNXPASS_EINVAL;
+		}
+	}
+	strmap_release(&sc.names);
+	return rc;
+}
+
 /* Points every external tensor of m stored in from at to instead. */
 static int retarget(struct onnxpass_model *m, const char *from, const char *to)
 {
@@ -598,7 +691,8 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 
 	if (opts)
 		memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size : sizeof(o));
-	if ((rc = sort_graphs(m, path, err, errlen)))
+	if ((rc = sort_graphs(m, path, err, errlen)) ||
+	    (rc = validate_graph(m, onnxpass_model_graph(m), NULL, path, err, errlen)))
 		return rc;
 	rc = ONNXPASS_ENOMEM;
 	model_sync(m);

@@ -25,6 +25,7 @@ struct opts {
 	enum onnxpass_external_mode external;
 	long long external_min;
 	const char *cmd;	/* run, info, convert or NULL */
+	int64_t opset;	/* --opset: raise the default domain to this */
 	char **args;
 	int n_args;
 	bool json, nodes, profile;
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 	      "  -j, --threads N          worker threads for passes (default: all cores)\n"
 	      "      --external MODE      auto (default), always or never: external data\n"
 	      "      --external-min-bytes N  smallest tensor put in external data (1024)\n"
+	      "      --opset N            raise the default-domain opset to N, converting ops\n"
 	      "      --report FILE        write a JSON report of every step\n"
 	      "      --check              validate the recipe and its parameters, then stop\n"
 	      "      --list               list the passes found\n"
@@ -72,7 +74,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
@@ -84,6 +86,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "external", required_argument, 0, O_EXTERNAL },
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
 		{ "data-file", required_argument, 0, O_DATA },
+		{ "opset", required_argument, 0, O_OPSET },
 		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES },
 		{ "profile", no_argument, 0, O_PROFILE }, { "dim", required_argument, 0, O_DIM }, { 0, 0, 0, 0 },
 	};
@@ -141,6 +144,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_DATA: o->data_file = optarg; break;
+		case O_OPSET: {
+			char *end = NULL;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (!end || *end || v < 1 || v > 1000) {
+				fprintf(stderr, "onnxpass: error: --opset wants a version number, not '%s'\n", optarg);
+				return 2;
+			}
+			o->opset = v;
+			break;
+		}
 		case O_EXTERNAL:
 			if (!strcmp(optarg, "auto"))
 				o->external = ONNXPASS_EXTERNAL_AUTO;
@@ -583,6 +597,14 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 			rc = apply_outputs(r, b, err, ERRLEN);
 		if (rc)
 			goto out;
+	}
+	for (size_t i = 0; o->opset && i < onnxpass_bundle_count(b); i++) {
+		char why[ERRLEN];
+
+		if ((rc = onnxpass_model_raise_opset(onnxpass_bundle_model(b, i), o->opset, why, sizeof(why)))) {
+			set_err(err, ERRLEN, "%s: %s", onnxpass_model_path(onnxpass_bundle_model(b, i)), why);
+			goto out;
+		}
 	}
 	memset(&so, 0, sizeof(so));
 	so.struct_size = sizeof(so);

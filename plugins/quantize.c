@@ -926,15 +926,22 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 		s.contrib = s.need_opset21 = false;
 		rc = quantize_graph(&s, onnxpass_model_graph(m));
-		if (rc < 0)
+		if (rc < 0) {
+			total = rc;
 			break;
+		}
 		total += rc;
 		if (s.contrib && onnxpass_model_opset(m, ONNXPASS_DOMAIN_MS) < 1)
 			onnxpass_model_set_opset(m, ONNXPASS_DOMAIN_MS, 1);
 		if (s.need_opset21) {
 			/* UINT4 tensors: IR 10 and opset 21, as ORT's quantizer sets */
-			if (onnxpass_model_opset(m, "") < 21)
-				onnxpass_model_set_opset(m, "", 21);
+			char why[512];
+
+			if (onnxpass_model_raise_opset(m, 21, why, sizeof(why))) {
+				total = onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED, "%s: 4-bit tensors need opset 21: %s",
+							  onnxpass_model_path(m) ? onnxpass_model_path(m) : "model", why);
+				break;
+			}
 			if (onnxpass_model_ir_version(m) < 10)
 				onnxpass_model_set_ir_version(m, 10);
 		}

@@ -47,7 +47,7 @@ while read -r m; do
 done <"$tmp/models"
 ort corpus "$list" >"$tmp/results" 2>"$tmp/ort-err" || true
 
-plan $((total + 2))
+plan $((total + 3))
 while read -r id why; do not_ok "$id: round trip failed: $why"; done <"$tmp/loadfail"
 skipped=0
 passed=0
@@ -77,6 +77,15 @@ done_n=$(wc -l <"$tmp/results")
 	not_ok "ORT judged $done_n of $(wc -l <"$list") models: $(head -c 300 "$tmp/ort-err")"
 [ "$stable" -eq "$(wc -l <"$list")" ] && ok "a second run changes no byte ($stable models)" ||
 	not_ok "a second run changed $(( $(wc -l <"$list") - stable )) models: $(head -5 "$tmp/unstable" | tr '\n' ' ')"
+# valid ONNX too: every output whose input the checker accepts
+while read -r id dir out; do echo "$dir/model.onnx $out"; done <"$list" >"$tmp/pairs"
+if ! have_checker; then
+	skip "the ONNX checker accepts every output" "python3-onnx not installed"
+elif ck=$(onnx_check --pairs "$tmp/pairs"); then
+	ok "the ONNX checker accepts every output whose input it accepts (${ck##*checked })"
+else
+	not_ok "the ONNX checker refuses outputs: $(printf '%s\n' "$ck" | head -5 | tr '\n' ' ')"
+fi
 diag "$total models: $passed run in ORT and match after the round trip, $skipped not runnable in their original form"
 [ -z "${CORPUS_PASS:-}" ] && diag "$same of $total written back byte-identical to the input"
 finish

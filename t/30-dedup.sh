@@ -8,7 +8,7 @@ need_ort
 tmp=$(mktmp dedup)
 trap 'rm -rf "$tmp"' EXIT
 t5=${FIXTURES:-}/optimum-tiny-t5
-plan 11
+plan 12
 
 size_of() { du -cb "$@" | tail -1 | cut -f1; }
 json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
@@ -61,4 +61,6 @@ check "t5: dedup of the output runs" "$ONNXPASS" -q run dedup -i "$tmp/t5-out" -
 	--report "$tmp/again.json"
 [ "$(json_num merged_tensors "$tmp/again.json")" = 0 ] && ok "t5: nothing left to merge" ||
 	not_ok "t5: second run merged $(json_num merged_tensors "$tmp/again.json")"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

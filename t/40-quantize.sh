@@ -12,7 +12,7 @@ need_ort
 tmp=$(mktmp quantize)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
-plan 20
+plan 21
 "$gen" matmul "$tmp" 80 24 || exit 1
 for cfg in "4 16 false 0.5" "4 32 true 1" "4 128 false 0.5" "8 16 false 0.5" "8 64 true 1" "4 64 false 0.5"; do
 	set -- $cfg
@@ -69,4 +69,6 @@ if [ -f "$m" ]; then
 else
 	skip "madlad-like decoder" "fixtures not found"
 fi
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -12,7 +12,7 @@ m=${FIXTURES:-}/optimum-tiny-bert/model.onnx
 [ -f "$m" ] || skip_all "fixtures not found"
 tmp=$(mktmp dynint8)
 trap 'rm -rf "$tmp"' EXIT
-plan 10
+plan 11
 for wt in qint8 quint8; do
 	for pc in false true; do
 		for rr in false true; do
@@ -35,4 +35,6 @@ dql=$(echo "$info" | sed -n 's/^ *DynamicQuantizeLinear *\([0-9]*\)/\1/p')
 before=$(du -b "$m" | cut -f1)
 after=$(du -b "$tmp/c.onnx" | cut -f1)
 [ "$after" -lt "$before" ] && ok "smaller: $before -> $after bytes" || not_ok "$before -> $after bytes"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -12,7 +12,7 @@ need_ort
 gen=$TOP_BUILDDIR/t/gen-model
 tmp=$(mktmp fp16)
 trap 'rm -rf "$tmp"' EXIT
-plan 18
+plan 19
 
 # out-of-range weights: reported by name, never silently clamped
 "$gen" matmul "$tmp/r" 64 32 100000
@@ -67,4 +67,6 @@ done
 "$ONNXPASS" -q run quantize mode=fp16 keep_io_types=false -i "$F/optimum-tiny-gpt2/model.onnx" -o "$tmp/io.onnx" --force &&
 	"$ONNXPASS" info "$tmp/io.onnx" | grep -q 'logits  *FLOAT16' && r=$(ort compare "$tmp/io.onnx" "$tmp/io.onnx" exact) &&
 	ok "keep_io_types=false: float16 logits, runs ($r)" || not_ok "keep_io_types=false: $r"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

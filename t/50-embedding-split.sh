@@ -9,7 +9,7 @@ need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp esplit)
 trap 'rm -rf "$tmp"' EXIT
-plan 17
+plan 18
 for f in madlad-like t5 mt5 bart marian; do
 	d=$FIXTURES/optimum-tiny-$f
 	mkdir -p "$tmp/$f"
@@ -39,4 +39,6 @@ mkdir -p "$tmp/w" && cp "$FIXTURES/optimum-tiny-whisper/encoder_model.onnx" "$tm
 "$ONNXPASS" run embedding-split -i "$tmp/w" -o "$tmp/w-out" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "encoder_model: no embedding lookup found" "$tmp/err" && [ ! -e "$tmp/w-out" ] &&
 	ok "whisper encoder (audio input): refused, nothing written" || not_ok "whisper: $(cat "$tmp/err")"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -11,7 +11,7 @@ need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp extract)
 trap 'rm -rf "$tmp"' EXIT
-plan 21
+plan 22
 for fm in madlad-like:12 t5:12 mt5:12 bart:16 marian:16 whisper:14; do
 	f=${fm%:*} want=${fm#*:}
 	mkdir -p "$tmp/$f"
@@ -40,4 +40,6 @@ done
 grep -q "no model 'nothere' to extract from" "$tmp/err" && ok "unknown source model refused" || not_ok "$(cat "$tmp/err")"
 "$ONNXPASS" run extract from=decoder_model 'outputs=nomatch.*' inputs=encoder_hidden_states as=z -i "$tmp/t5" -o "$tmp/bad" 2>"$tmp/err"
 grep -q "no output of decoder_model matches 'nomatch.\*'" "$tmp/err" && ok "outputs matching nothing refused" || not_ok "$(cat "$tmp/err")"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

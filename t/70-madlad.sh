@@ -15,7 +15,7 @@ need_ort
 tmp=$(mktmp madlad)
 trap 'rm -rf "$tmp"' EXIT
 dec() { s2s "$@"; }
-plan 22
+plan 23
 for f in madlad-like t5 mt5; do
 	x=$FIXTURES/optimum-tiny-$f
 	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" -i "$x" -o "$tmp/$f-fp32"; then
@@ -70,4 +70,6 @@ mkdir "$tmp/partial" && cp "$FIXTURES/optimum-tiny-t5/encoder_model.onnx" "$FIXT
 	[ ! -e "$tmp/bad" ] && ok "an export missing a file: one line, nothing written" || not_ok "missing file: $(cat "$tmp/err")"
 "$ONNXPASS" -q --check -r "$TOP_SRCDIR/recipes/madlad.ini" && "$ONNXPASS" -q --check -r "$TOP_SRCDIR/recipes/madlad-fp32.ini" &&
 	ok "both recipes pass --check" || not_ok "--check"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -9,7 +9,7 @@ need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp int8rec)
 trap 'rm -rf "$tmp"' EXIT
-plan 9
+plan 10
 for f in bert albert distilbert; do
 	m=$FIXTURES/optimum-tiny-$f/model.onnx
 	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/bert-int8.ini" -i "$m" -o "$tmp/$f.onnx" &&
@@ -35,4 +35,6 @@ for f in t5 bart marian; do
 		not_ok "seq2seq-int8 on $f: $r"
 	fi
 done
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

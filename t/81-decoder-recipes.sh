@@ -21,7 +21,7 @@ F=${FIXTURES:-}
 [ -d "$F/optimum-tiny-llama" ] || skip_all "fixtures not found"
 tmp=$(mktmp decoder)
 trap 'rm -rf "$tmp"' EXIT
-plan 12
+plan 13
 decode() { causal "$@" --batch 2 --steps 12; }
 count() { "$ONNXPASS" info "$1" | sed -n "s/^ *$2  *\([0-9]*\)$/\1/p"; }
 
@@ -57,4 +57,6 @@ for m in llama mistral; do
 	n4=$("$ONNXPASS" info --nodes "$tmp/g/translate_gemma_decoder_4bit.onnx" | grep -c "MatMulNBits '.*_Q4'")
 	[ "$n4" = "$q" ] && ok "$m translategemma.ini: $q 4-bit MatMulNBits" || not_ok "$m translategemma.ini: $n4 of $q _Q4"
 done
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

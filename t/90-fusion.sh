@@ -13,7 +13,7 @@ need_ort
 tmp=$(mktmp fusion)
 field() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2"; }
 trap 'rm -rf "$tmp"' EXIT
-plan 15
+plan 16
 # name: LayerNormalization Gelu FastGelu bias-folded SkipLayerNormalization
 for fc in "bert:5 2 0 2 5" "distilbert:5 2 0 2 5" "albert:10 0 5 5 9" "gpt2:5 0 2 0 5"; do
 	f=${fc%%:*} want=${fc#*:}
@@ -46,4 +46,6 @@ for fc in t5/decoder_with_past_model:7:6 llama/model:5:4 mistral/model:5:4; do
 done
 "$ONNXPASS" -q run fusion patterns=gelu -i "$FIXTURES/optimum-tiny-bert/model.onnx" -o "$tmp/g.onnx" --report "$tmp/g.json"
 [ "$(field layernorm "$tmp/g.json") $(field gelu "$tmp/g.json")" = "0 2" ] && ok "patterns= picks the fusions" || not_ok "patterns=gelu: $(cat "$tmp/g.json")"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -16,7 +16,7 @@ tmp=$(mktmp genfusion)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
-plan 10
+plan 11
 "$gen" bert "$tmp/bert.onnx" && "$gen" llama "$tmp/llama.onnx" || exit 1
 for m in bert llama; do
 	"$ONNXPASS" -q run clean -i "$tmp/$m.onnx" -o "$tmp/$m-c.onnx" &&
@@ -51,4 +51,6 @@ r=$(causal "$tmp/llama.onnx" "$tmp/llama-f.onnx" --batch 2 --steps 8 --max-diff 
 	not_ok "llama, no gqa: $(ops "$tmp/llama-m.onnx" com.microsoft:MultiHeadAttention) MultiHeadAttention"
 r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-m.onnx" maxrel=1e-4 noopt padmask) &&
 	ok "llama, no gqa: padded masks: $r" || not_ok "llama, no gqa: padded masks: $r"
+# every model this test wrote (and read) is valid ONNX
+checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -332,6 +332,122 @@ static void external(struct pb *t, const char *loc, const char *off, const char 
 	pb_int(t, 14, 1);
 }
 
+/* ---- models of old opsets, whose attributes became inputs later ---- */
+
+struct attr {
+	const char *name;
+	int kind;	/* 'i' int, 'f' float, 'l' ints */
+	int64_t i;
+	float f;
+	const int64_t *l;
+	size_t n;
+};
+
+static void node_attrs(struct pb *g, const char *op, const char **in, size_t n_in, const char **out,
+		       size_t n_out, const struct attr *a, size_t n_a)
+{
+	struct pb n = { 0 };
+
+	for (size_t k = 0; k < n_in; k++)
+		pb_str(&n, 1, in[k], strlen(in[k]));
+	for (size_t k = 0; k < n_out; k++)
+		pb_str(&n, 2, out[k], strlen(out[k]));
+	pb_str(&n, 3, out[0], strlen(out[0]));
+	pb_str(&n, 4, op, strlen(op));
+	for (size_t k = 0; k < n_a; k++) {
+		struct pb at = { 0 };
+
+		pb_str(&at, 1, a[k].name, strlen(a[k].name));
+		if (a[k].kind == 'i') {
+			pb_int(&at, 3, (uint64_t)a[k].i);
+			pb_int(&at, 20, 2);
+		} else if (a[k].kind == 'f') {
+			pb_key(&at, 2, 5);
+			pb_bytes(&at, &a[k].f, 4);
+			pb_int(&at, 20, 1);
+		} else {
+			for (size_t j = 0; j < a[k].n; j++)
+				pb_int(&at, 8, (uint64_t)a[k].l[j]);
+			pb_int(&at, 20, 7);
+		}
+		pb_msg(&n, 5, &at);
+	}
+	pb_msg(g, 1, &n);
+}
+
+static void write_opset(const char *path, struct pb *graph, int opset)
+{
+	struct pb model = { 0 }, op = { 0 };
+	FILE *f;
+
+	pb_str(graph, 2, "g", 1);
+	pb_int(&model, 1, 6);
+	pb_int(&op, 2, (uint64_t)opset);
+	pb_msg(&model, 8, &op);
+	pb_msg(&model, 7, graph);
+	f = fopen(path, "wb");
+	if (!f || fwrite(model.p, 1, model.n, f) != model.n || fclose(f))
+		die("cannot write model");
+	free(model.p);
+}
+
+/* opset10.onnx: Clip, Pad, ReduceMean, ReduceSum, Squeeze, Unsqueeze and
+ * Split with their attribute forms; opset9.onnx: Slice and TopK.  Same
+ * math after `convert --opset 21`, which must move them to inputs. */
+static void gen_old_opsets(const char *dir)
+{
+	static const int64_t ax1[] = { 1 }, ax0[] = { 0 }, split[] = { 2, 4 }, pads[] = { 0, 1, 0, 2 };
+	static const int64_t st[] = { 0, 1 }, en[] = { 2, 5 }, sax[] = { 0, 1 };
+	const char *x[] = { "x" };
+	struct pb g = { 0 };
+	char p[4096];
+
+	io_pb(&g, 11, "x", 2, 6);
+	node_attrs(&g, "Clip", x, 1, (const char *[]){ "c" }, 1,
+		   (struct attr[]){ { "min", 'f', 0, -0.25f, NULL, 0 }, { "max", 'f', 0, 0.25f, NULL, 0 } }, 2);
+	node_attrs(&g, "Pad", x, 1, (const char *[]){ "p" }, 1,
+		   (struct attr[]){ { "pads", 'l', 0, 0, pads, 4 }, { "value", 'f', 0, 1.5f, NULL, 0 } }, 2);
+	node_attrs(&g, "ReduceMean", x, 1, (const char *[]){ "rm" }, 1,
+		   (struct attr[]){ { "axes", 'l', 0, 0, ax1, 1 }, { "keepdims", 'i', 1, 0, NULL, 0 } }, 2);
+	node_attrs(&g, "ReduceSum", x, 1, (const char *[]){ "rs" }, 1,
+		   (struct attr[]){ { "axes", 'l', 0, 0, ax0, 1 }, { "keepdims", 'i', 0, 0, NULL, 0 } }, 2);
+	node_attrs(&g, "Unsqueeze", (const char *[]){ "rs" }, 1, (const char *[]){ "us" }, 1,
+		   (struct attr[]){ { "axes", 'l', 0, 0, ax0, 1 } }, 1);
+	node_attrs(&g, "Squeeze", (const char *[]){ "us" }, 1, (const char *[]){ "sq" }, 1,
+		   (struct attr[]){ { "axes", 'l', 0, 0, ax0, 1 } }, 1);
+	node_attrs(&g, "Split", x, 1, (const char *[]){ "s1", "s2" }, 2,
+		   (struct attr[]){ { "axis", 'i', 1, 0, NULL, 0 }, { "split", 'l', 0, 0, split, 2 } }, 2);
+	io_pb(&g, 12, "c", 2, 6);
+	io_pb(&g, 12, "p", 2, 9);
+	io_pb(&g, 12, "rm", 2, 1);
+	{	/* sq is [6]: a rank-1 output */
+		struct pb vi = { 0 }, type = { 0 }, tt = { 0 }, shape = { 0 }, dim = { 0 };
+
+		pb_int(&tt, 1, ONNXPASS_DT_FLOAT);
+		pb_int(&dim, 1, 6);
+		pb_msg(&shape, 1, &dim);
+		pb_msg(&tt, 2, &shape);
+		pb_msg(&type, 1, &tt);
+		pb_str(&vi, 1, "sq", 2);
+		pb_msg(&vi, 2, &type);
+		pb_msg(&g, 12, &vi);
+	}
+	io_pb(&g, 12, "s1", 2, 2);
+	io_pb(&g, 12, "s2", 2, 4);
+	snprintf(p, sizeof(p), "%s/opset10.onnx", dir);
+	write_opset(p, &g, 10);
+	io_pb(&g, 11, "x", 2, 6);
+	node_attrs(&g, "Slice", x, 1, (const char *[]){ "sl" }, 1,
+		   (struct attr[]){ { "starts", 'l', 0, 0, st, 2 }, { "ends", 'l', 0, 0, en, 2 },
+				    { "axes", 'l', 0, 0, sax, 2 } }, 3);
+	node_attrs(&g, "TopK", x, 1, (const char *[]){ "tv", "ti" }, 2,
+		   (struct attr[]){ { "k", 'i', 3, 0, NULL, 0 }, { "axis", 'i', 1, 0, NULL, 0 } }, 2);
+	io_pb(&g, 12, "sl", 2, 4);
+	io_pb(&g, 12, "tv", 2, 3);
+	snprintf(p, sizeof(p), "%s/opset9.onnx", dir);
+	write_opset(p, &g, 9);
+}
+
 static void gen_hostile(const char *dir)
 {
 	char p[4096];
@@ -674,7 +790,12 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | matmul FILE K N\n"
+	if (argc >= 3 && !strcmp(argv[1], "old-opsets")) {
+		mkdir(argv[2], 0755);
+		gen_old_opsets(argv[2]);
+		return 0;
+	}
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | old-opsets DIR | matmul FILE K N\n"
 			"       gen-model t5 DIR [tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [tiny|mid|hymt-1.8b] [--layers N]\n"

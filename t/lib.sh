@@ -33,6 +33,23 @@ last_line() {
 s2s() { last_line "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@"; }
 causal() { last_line "$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$@"; }
 
+# The ONNX checker of Debian's python3-onnx (t/onnx-check.py): every
+# written model must be valid ONNX, not only loadable by ONNX Runtime.
+PYONNX=${PYONNX:-/usr/bin/python3}
+have_checker() { "$PYONNX" -c 'import onnx.checker' 2>/dev/null; }
+onnx_check() { "$PYONNX" "$TOP_SRCDIR/t/onnx-check.py" "$@"; }
+# checked DESCRIPTION FILE...: one test line, skipped without the checker
+checked() {
+	ck_d=$1; shift
+	if ! have_checker; then
+		skip "$ck_d: the ONNX checker accepts them" "python3-onnx not installed"
+	elif ck_out=$(onnx_check "$@"); then
+		ok "$ck_d: the ONNX checker accepts them (${ck_out##*checked })"
+	else
+		not_ok "$ck_d: the ONNX checker refuses: $(printf '%s\n' "$ck_out" | head -5 | tr '\n' ' ')"
+	fi
+}
+
 # A fresh folder under the build tree, removed by the caller's trap.
 mktmp() {
 	d="$TOP_BUILDDIR/t/tmp/$1.$$"

@@ -92,6 +92,14 @@ ONNXPASS_API void onnxpass_model_set_ir_version(struct onnxpass_model *m, int64_
 ONNXPASS_API int64_t onnxpass_model_opset(const struct onnxpass_model *m, const char *domain);
 ONNXPASS_API int onnxpass_model_set_opset(struct onnxpass_model *m, const char *domain,
 					  int64_t version);
+/* Raises the default-domain opset to version, converting the ops whose
+ * attributes became inputs on the way (Slice, TopK, Pad, Clip, Dropout,
+ * ReduceSum, Squeeze, Unsqueeze, Split, the other Reduce ops at 18) in
+ * every graph; EUNSUPPORTED with one line in err for an op it cannot
+ * carry over (Upsample, Scatter, an old Resize).  Nothing to do when the
+ * opset is already as high.  set_opset only writes the number. */
+ONNXPASS_API int onnxpass_model_raise_opset(struct onnxpass_model *m, int64_t version, char *err,
+					    size_t errlen);
 ONNXPASS_API size_t onnxpass_model_opset_count(const struct onnxpass_model *m);
 ONNXPASS_API int64_t onnxpass_model_opset_at(const struct onnxpass_model *m, size_t i,
 					     const char **domain);
