@@ -710,8 +710,16 @@ int main(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (o.list) {
+		const char *sys = getenv("ONNXPASS_PLUGIN_SYSTEM_PATH"), *more = getenv("ONNXPASS_PLUGIN_PATH");
+
 		for (size_t i = 0; i < reg.n; i++)
 			printf("%-20s %s\n", reg.p[i].desc->name, reg.p[i].desc->summary);
+		if (!reg.n) {	/* say where it looked (an uninstalled build: use -P plugins/.libs) */
+			set_err(err, sizeof(err), "no plugins found in %s%s%s%s", sys ? sys : ONNXPASS_PLUGIN_DIR,
+				more && *more ? ", " : "", more ? more : "",
+				o.n_plugin_dirs ? " or the -P folders" : " (a build tree's are in plugins/.libs: -P)");
+			rc = ONNXPASS_ENOTFOUND;
+		}
 		goto out;
 	}
 	if (o.describe) {

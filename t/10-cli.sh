@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 10
+plan 11
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -24,5 +24,8 @@ plan 10
 modes=$(cd "$tmp" && stat -c '%n %a' um um/* um.json um.onnx* | sort | tr '\n' ' ')
 echo "$modes" | grep -Eq '^um 750 um.json 640 um.onnx 640 um.onnx.*data 640 um/decoder.onnx 640 um/encoder.onnx 640 um/manifest.json 640 um/shared_weights.data 640 $' &&
 	ok "outputs follow the umask" || not_ok "modes under umask 027: $modes $(cat "$tmp/err")"
+ONNXPASS_PLUGIN_PATH= "$ONNXPASS" --list >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 1 ] && [ ! -s "$tmp/o" ] && grep -q "no plugins found in .*plugins/.libs: -P" "$tmp/err" &&
+	ok "--list without plugins says where it looked" || not_ok "--list without plugins: $(cat "$tmp/err")"
 "$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
 finish
