@@ -227,20 +227,25 @@ static void node_pb(struct pb *g, const char *name, const char *op, const char *
 	pb_msg(g, 1, &n);
 }
 
-static void write_graph(const char *path, struct pb *graph)
+static void write_model(const char *path, struct pb *graph, int ir, int opset)
 {
-	struct pb model = { 0 }, opset = { 0 };
+	struct pb model = { 0 }, op = { 0 };
 	FILE *f;
 
 	pb_str(graph, 2, "g", 1);
-	pb_int(&model, 1, 8);
-	pb_int(&opset, 2, 13);
-	pb_msg(&model, 8, &opset);
+	pb_int(&model, 1, (uint64_t)ir);
+	pb_int(&op, 2, (uint64_t)opset);
+	pb_msg(&model, 8, &op);
 	pb_msg(&model, 7, graph);
 	f = fopen(path, "wb");
 	if (!f || fwrite(model.p, 1, model.n, f) != model.n || fclose(f))
-		die("cannot write hostile model");
+		die("cannot write model");
 	free(model.p);
+}
+
+static void write_graph(const char *path, struct pb *graph)
+{
+	write_model(path, graph, 8, 13);
 }
 
 /* Graphs ONNX Runtime refuses too: a cycle (x + c -> a -> b -> c), and an
@@ -375,21 +380,6 @@ static void node_attrs(struct pb *g, const char *op, const char **in, size_t n_i
 	pb_msg(g, 1, &n);
 }
 
-static void write_opset(const char *path, struct pb *graph, int opset)
-{
-	struct pb model = { 0 }, op = { 0 };
-	FILE *f;
-
-	pb_str(graph, 2, "g", 1);
-	pb_int(&model, 1, 6);
-	pb_int(&op, 2, (uint64_t)opset);
-	pb_msg(&model, 8, &op);
-	pb_msg(&model, 7, graph);
-	f = fopen(path, "wb");
-	if (!f || fwrite(model.p, 1, model.n, f) != model.n || fclose(f))
-		die("cannot write model");
-	free(model.p);
-}
 
 /* opset10.onnx: Clip, Pad, ReduceMean, ReduceSum, Squeeze, Unsqueeze and
  * Split with their attribute forms; opset9.onnx: Slice and TopK.  Same
@@ -435,7 +425,7 @@ static void gen_old_opsets(const char *dir)
 	io_pb(&g, 12, "s1", 2, 2);
 	io_pb(&g, 12, "s2", 2, 4);
 	snprintf(p, sizeof(p), "%s/opset10.onnx", dir);
-	write_opset(p, &g, 10);
+	write_model(p, &g, 6, 10);
 	io_pb(&g, 11, "x", 2, 6);
 	node_attrs(&g, "Slice", x, 1, (const char *[]){ "sl" }, 1,
 		   (struct attr[]){ { "starts", 'l', 0, 0, st, 2 }, { "ends", 'l', 0, 0, en, 2 },
@@ -445,7 +435,7 @@ static void gen_old_opsets(const char *dir)
 	io_pb(&g, 12, "sl", 2, 4);
 	io_pb(&g, 12, "tv", 2, 3);
 	snprintf(p, sizeof(p), "%s/opset9.onnx", dir);
-	write_opset(p, &g, 9);
+	write_model(p, &g, 6, 9);
 }
 
 static void gen_hostile(const char *dir)
