@@ -134,7 +134,7 @@ static int first_round(struct fuse *f, struct onnxpass_graph *g, struct onnxpass
 {
 	if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
 		return layernorm(f, g, n, opset);
-	if (onnxpass_node_is(n, NULL, "Pow") && want(p, "rmsnorm"))
+	if ((onnxpass_node_is(n, NULL, "Pow") || onnxpass_node_is(n, NULL, "Mul")) && want(p, "rmsnorm"))
 		return rmsnorm(f, g, n, opset);
 	if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
 		return gelu(f, g, n);
@@ -303,8 +303,9 @@ static const struct onnxpass_plugin plugin = {
 	.run = run,
 	.description =
 		"layernorm: ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul[/Add] over the last axis\n"
-		"-> LayerNormalization (opset-aware reduction axes).  rmsnorm: Pow/ReduceMean/Add/\n"
-		"Sqrt/Div(1, .)/Mul/Mul(w) or x / Sqrt(...) * w -> SimplifiedLayerNormalization.\n"
+		"-> LayerNormalization (opset-aware reduction axes).  rmsnorm: Pow(2) or Mul(x, x)/\n"
+		"ReduceMean/Add/Sqrt/Div(1, .) or Reciprocal, or Pow(-0.5)/Mul/Mul(w), or x / Sqrt(...) * w\n"
+		"-> SimplifiedLayerNormalization.\n"
 		"gelu: x * 0.5 * (1 + erf(x / sqrt 2)) -> com.microsoft Gelu; fastgelu:\n"
 		"x * 0.5 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) -> com.microsoft FastGelu\n"
 		"(both recognised in any arrangement of Add/Sub/Mul/Div/Pow with scalar\n"

@@ -163,27 +163,35 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 }
 
 /*
- * RMSNorm (T5, Llama, Mistral exports):
+ * RMSNorm (T5, Llama, Mistral, Gemma exports):
  *
  *   x -> Pow(2) -> ReduceMean(-1) -> Add(eps) -> Sqrt -> Div(1, .) -+
  *   |                                                               v
  *   +------------------------------------------------------------> Mul -> [Cast] -> Mul(w) -> y
  *
  * becomes SimplifiedLayerNormalization(x, w, axis=-1, epsilon=eps) (an ORT
- * operator of the default domain).
+ * operator of the default domain).  Exporters write the same math in
+ * several forms, all matched: the square as Pow(x, 2) or Mul(x, x); the
+ * inverse root as Div(1, Sqrt), Reciprocal(Sqrt) (torch's dynamo
+ * exporter, for rsqrt) or Pow(., -0.5), or x / Sqrt directly; every Add
+ * and Mul with its operands in either order.
  */
 int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 		   int64_t opset)
 {
 	struct onnxpass_value *x = onnxpass_node_input_value(pw, 0), *w;
-	struct onnxpass_node *r, *ad, *sq, *dv, *m1, *m2, *sn, *cast = NULL;
+	struct onnxpass_node *r, *ad, *sq, *dv = NULL, *m1, *m2, *sn, *cast = NULL, *inv = NULL;
 	float two, eps, one;
 	int in;
 	char *out, *xname, *wname, *name;
 	const char *ins[2];
 
-	if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f)
+	if (onnxpass_node_is(pw, NULL, "Mul")) {	/* x * x */
+		if (!x || onnxpass_node_input_value(pw, 1) != x)
+			return 0;
+	} else if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f) {
 		return 0;
+	}
 	r = only_use(onnxpass_node_output_value(pw, 0), &in);
 	if (!r || !onnxpass_node_is(r, NULL, "ReduceMean"))
 		return 0;
@@ -198,19 +206,28 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 	    !const_float(other(ad, onnxpass_node_output_value(r, 0)), &eps))
 		return reject(f, pw, "RMSNorm", "no constant epsilon"), 0;
 	sq = only_use(onnxpass_node_output_value(ad, 0), &in);
-	if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt"))
+	if (sq && onnxpass_node_is(sq, NULL, "Pow") && in == 0 &&
+	    const_float(onnxpass_node_input_value(sq, 1), &one) && one == -0.5f) {
+		inv = sq;	/* (mean square + eps) ^ -0.5 */
+	} else if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt")) {
 		return reject(f, pw, "RMSNorm", "no Sqrt of the mean square"), 0;
-	dv = only_use(onnxpass_node_output_value(sq, 0), &in);
-	if (dv && onnxpass_node_is(dv, NULL, "Div") && in == 1 && onnxpass_node_input_value(dv, 0) == x) {
-		m1 = dv;	/* x / sqrt(mean square + eps) */
-		dv = NULL;
-	} else if (!dv || !onnxpass_node_is(dv, NULL, "Div") || in != 1 ||
-		   !const_float(onnxpass_node_input_value(dv, 0), &one) || one != 1.0f) {
-		return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps) nor x / sqrt(...)"), 0;
 	} else {
-		m1 = only_use(onnxpass_node_output_value(dv, 0), &in);
-		if (!m1 || !onnxpass_node_is(m1, NULL, "Mul") ||
-		    other(m1, onnxpass_node_output_value(dv, 0)) != x)
+		dv = only_use(onnxpass_node_output_value(sq, 0), &in);
+		if (dv && onnxpass_node_is(dv, NULL, "Div") && in == 1 && onnxpass_node_input_value(dv, 0) == x) {
+			m1 = dv;	/* x / sqrt(mean square + eps) */
+			dv = NULL;
+		} else if (dv && onnxpass_node_is(dv, NULL, "Reciprocal")) {
+			inv = dv;
+		} else if (dv && onnxpass_node_is(dv, NULL, "Div") && in == 1 &&
+			   const_float(onnxpass_node_input_value(dv, 0), &one) && one == 1.0f) {
+			inv = dv;
+		} else {
+			return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps) nor x / sqrt(...)"), 0;
+		}
+	}
+	if (inv) {
+		m1 = only_use(onnxpass_node_output_value(inv, 0), &in);
+		if (!m1 || !onnxpass_node_is(m1, NULL, "Mul") || other(m1, onnxpass_node_output_value(inv, 0)) != x)
 			return reject(f, pw, "RMSNorm", "x is not scaled by the inverse norm"), 0;
 	}
 	m2 = only_use(onnxpass_node_output_value(m1, 0), &in);
@@ -234,7 +251,7 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 	onnxpass_graph_remove_node(g, r);
 	onnxpass_graph_remove_node(g, ad);
 	onnxpass_graph_remove_node(g, sq);
-	if (dv)
+	if (dv && dv != m1)
 		onnxpass_graph_remove_node(g, dv);
 	onnxpass_graph_remove_node(g, m1);
 	if (cast)

@@ -16,7 +16,7 @@ tmp=$(mktmp genfusion)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
-plan 11
+plan 15
 "$gen" bert "$tmp/bert.onnx" && "$gen" llama "$tmp/llama.onnx" || exit 1
 for m in bert llama; do
 	"$ONNXPASS" -q run clean -i "$tmp/$m.onnx" -o "$tmp/$m-c.onnx" &&
@@ -51,6 +51,21 @@ r=$(causal "$tmp/llama.onnx" "$tmp/llama-f.onnx" --batch 2 --steps 8 --max-diff 
 	not_ok "llama, no gqa: $(ops "$tmp/llama-m.onnx" com.microsoft:MultiHeadAttention) MultiHeadAttention"
 r=$(ort compare "$tmp/llama.onnx" "$tmp/llama-m.onnx" maxrel=1e-4 noopt padmask) &&
 	ok "llama, no gqa: padded masks: $r" || not_ok "llama, no gqa: padded masks: $r"
+# the same RMSNorm as exporters write it (Div(1, Sqrt), the dynamo
+# exporter's Reciprocal(Sqrt) with Mul(x, x) and swapped operands,
+# Pow(-0.5), x / Sqrt), 32 layers deep: hymt.ini fuses every norm (65: two
+# per layer and the final one) and the outputs stay the export's
+for form in div1 reciprocal pow div; do
+	"$gen" llama "$tmp/nf-$form.onnx" tiny --layers 32 --norm-form "$form" &&
+		"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$tmp/nf-$form.onnx" -o "$tmp/nf-$form" 2>"$tmp/err" &&
+		"$ONNXPASS" -q run fusion -i "$tmp/nf-$form.onnx" -o "$tmp/nf-$form-f.onnx" 2>>"$tmp/err"
+	r=; n=$(( $(ops "$tmp/nf-$form-f.onnx" SimplifiedLayerNormalization) + $(ops "$tmp/nf-$form-f.onnx" com.microsoft:SkipSimplifiedLayerNormalization) ))
+	if [ "$n" -eq 65 ] && ls "$tmp/nf-$form"/*.onnx >/dev/null 2>&1 && r=$(ort compare "$tmp/nf-$form.onnx" "$tmp/nf-$form-f.onnx" maxrel=1e-4 noopt); then
+		ok "RMSNorm written as $form: 65 norms fused, hymt.ini runs: $r"
+	else
+		not_ok "RMSNorm written as $form: $n norms fused; $(head -2 "$tmp/err") ${r:-}"
+	fi
+done
 # every model this test wrote (and read) is valid ONNX
 checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

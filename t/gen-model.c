@@ -675,21 +675,21 @@ struct preset {
 
 static const struct preset presets[] = {
 	/* MADLAD's pattern at toy size; big: about 1 GB in external data */
-	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0 }, false },
-	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0 }, true },
+	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0, 0 }, false },
+	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0, 0 }, true },
 	/* MADLAD-400 3B: 32 + 32 layers, about 20 GB */
-	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0 }, true },
+	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0, 0 }, true },
 	/* mid: BERT-base wide (768, 12 heads, 3072) with 4 layers */
-	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0 }, false },
-	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0 }, false },
+	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0, 0 }, false },
+	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0, 0 }, false },
 	/* mid: 1024 wide, 16 heads over 4 KV heads of 64, 2816 in the MLP */
-	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2 }, false },
-	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4 }, false },
+	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2, 0 }, false },
+	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4, 0 }, false },
 	/* HY-MT 1.5 1.8B: 2048 wide, 16 heads over 4 KV heads of 128 */
-	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4 }, true },
+	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4, 0 }, true },
 	/* Gemma 3 4B (TranslateGemma): 8 heads over 4 KV heads of 256 */
-	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2 }, false },
-	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4 }, true },
+	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0 }, false },
+	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0 }, true },
 };
 
 static bool family(const char *name)
@@ -707,6 +707,7 @@ static int generate(int argc, char **argv)
 	const struct preset *p = NULL;
 	struct t5_config c;
 	long layers = 0;
+	int form = 0;
 
 	for (int i = 3; i < argc; i++) {
 		char *end;
@@ -715,10 +716,17 @@ static int generate(int argc, char **argv)
 			layers = strtol(argv[++i], &end, 10);
 			if (*end || layers < 1 || layers > 100000)
 				die("--layers takes a count from 1 to 100000");
+		} else if (!strcmp(argv[i], "--norm-form") && i + 1 < argc) {
+			const char *f = argv[++i];
+
+			form = !strcmp(f, "div1") ? 0 : !strcmp(f, "reciprocal") ? 1 : !strcmp(f, "pow") ? 2
+			     : !strcmp(f, "div") ? 3 : -1;
+			if (form < 0)
+				die("--norm-form takes div1, reciprocal, pow or div");
 		} else if (argv[i][0] != '-') {
 			name = argv[i];
 		} else {
-			die("unknown option (FAMILY PATH [PRESET] [--layers N])");
+			die("unknown option (FAMILY PATH [PRESET] [--layers N] [--norm-form F])");
 		}
 	}
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]) && !p; i++)
@@ -729,6 +737,7 @@ static int generate(int argc, char **argv)
 		return 2;
 	}
 	c = p->c;
+	c.norm_form = form;
 	if (layers)
 		c.layers = (int)layers;
 	if (!strcmp(p->family, "t5"))
@@ -789,6 +798,7 @@ int main(int argc, char **argv)
 			"       gen-model t5 DIR [tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [tiny|mid|hymt-1.8b] [--layers N]\n"
+			"                 [--norm-form div1|reciprocal|pow|div]  (t5, llama, gemma)\n"
 			"       gen-model gemma FILE [tiny|translategemma-4b] [--layers N]\n");
 	return 2;
 }

@@ -221,14 +221,27 @@ static const char *cat4(struct b *b, const char *a, const char *c, const char *d
 
 static const char *rms_norm(struct b *b, const char *x, const char *w)
 {
-	const char *p = op(b, "Pow", x, scalar_f(b, 2.0f), NULL);
+	int form = b->c->norm_form;
+	const char *p = form == 1 ? op(b, "Mul", x, x, NULL) : op(b, "Pow", x, scalar_f(b, 2.0f), NULL);
 	const char *m = op(b, "ReduceMean", p, NULL, NULL);
-	const char *s;
+	const char *v, *s;
 
 	attr_is(b, "axes", 1, (int64_t[]){ -1 });
 	attr_i(b, "keepdims", 1);
-	s = op(b, "Sqrt", op(b, "Add", m, scalar_f(b, 1e-6f), NULL), NULL, NULL);
-	return op(b, "Mul", w, op(b, "Mul", x, op(b, "Div", scalar_f(b, 1.0f), s, NULL), NULL), NULL);
+	v = form == 1 ? op(b, "Add", scalar_f(b, 1e-6f), m, NULL) : op(b, "Add", m, scalar_f(b, 1e-6f), NULL);
+	switch (form) {
+	case 1:
+		s = op(b, "Reciprocal", op(b, "Sqrt", v, NULL, NULL), NULL, NULL);
+		return op(b, "Mul", op(b, "Mul", s, x, NULL), w, NULL);
+	case 2:
+		s = op(b, "Pow", v, scalar_f(b, -0.5f), NULL);
+		return op(b, "Mul", w, op(b, "Mul", x, s, NULL), NULL);
+	case 3:
+		return op(b, "Mul", w, op(b, "Div", x, op(b, "Sqrt", v, NULL, NULL), NULL), NULL);
+	default:
+		s = op(b, "Sqrt", v, NULL, NULL);
+		return op(b, "Mul", w, op(b, "Mul", x, op(b, "Div", scalar_f(b, 1.0f), s, NULL), NULL), NULL);
+	}
 }
 
 /* [B, S, H*dk] -> [B, H, S, dk], batch read off `batch_from` */

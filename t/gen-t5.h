@@ -11,6 +11,11 @@ struct t5_config {
 	int layers;
 	uint64_t seed;
 	int64_t kv_heads;	/* llama: grouped KV heads */
+	/* how RMSNorm's 1/sqrt is written, as exporters differ: 0 Pow(2)
+	 * and Div(1, Sqrt) (optimum's torch.onnx); 1 Mul(x, x), Add(eps, .)
+	 * and Reciprocal(Sqrt) with the Muls' operands swapped (the dynamo
+	 * exporter's rsqrt); 2 Pow(., -0.5); 3 Div(x, Sqrt) */
+	int norm_form;
 };
 
 /* Writes encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx
