@@ -540,6 +540,37 @@ static int validate_graph(struct onnxpass_model *m, struct onnxpass_graph *g, co
 	return rc;
 }
 
+/* IR 3 and older require every initializer of the main graph to be a
+ * graph input too: a pass that turns constants into initializers (clean)
+ * lists them. */
+static int ir3_inputs(struct onnxpass_model *m)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(m);
+	struct strmap inputs;
+	int rc = 0;
+
+	if (onnxpass_model_ir_version(m) >= 4)
+		return 0;
+	strmap_init(&inputs);
+	for (size_t i = 0; i < onnxpass_graph_input_count(g) && !rc; i++)
+		rc = strmap_put(&inputs, onnxpass_value_name(onnxpass_graph_input(g, i)), (void *)1) ? ONNXPASS_ENOMEM : 0;
+	for (size_t i = 0; i < onnxpass_graph_initializer_count(g) && !rc; i++) {
+		struct onnxpass_tensor *t = onnxpass_graph_initializer_at(g, i);
+		struct onnxpass_value *v;
+		int64_t dims[64];
+		size_t r = onnxpass_tensor_rank(t);
+
+		if (strmap_get(&inputs, onnxpass_tensor_name(t)) || r > 64)
+			continue;
+		for (size_t k = 0; k < r; k++)
+			dims[k] = onnxpass_tensor_dim(t, k);
+		v = onnxpass_graph_add_input(g, onnxpass_tensor_name(t), -1);
+		rc = !v || onnxpass_value_set_type(v, onnxpass_tensor_dtype(t), (int)r, dims, NULL) ? ONNXPASS_ENOMEM : 0;
+	}
+	strmap_release(&inputs);
+	return rc;
+}
+
 /* Points every external tensor of m stored in from at to instead. */
 static int retarget(struct onnxpass_model *m, const char *from, const char *to)
 {
@@ -691,7 +722,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 
 	if (opts)
 		memcpy(&o, opts, opts->struct_size < sizeof(o) ? opts->struct_size : sizeof(o));
-	if ((rc = sort_graphs(m, path, err, errlen)) ||
+	if ((rc = sort_graphs(m, path, err, errlen)) || (rc = ir3_inputs(m)) ||
 	    (rc = validate_graph(m, onnxpass_model_graph(m), NULL, path, err, errlen)))
 		return rc;
 	rc = ONNXPASS_ENOMEM;
