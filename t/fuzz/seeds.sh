@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# seeds.sh GEN-MODEL SRCDIR: regenerates the committed seed corpus of the
-# fuzz harnesses from the test generators and the shipped recipes:
-# hostile and valid small models (model, profile), recipes (recipe).
+# seeds.sh GEN-MODEL SRCDIR OUT: writes the seed corpus of the fuzz
+# harnesses into OUT (in the build tree) from the test generators and the
+# shipped recipes: hostile and valid small models (model, profile),
+# recipes (recipe).
 set -eu
-gen=$1 src=$2
-out=$src/t/fuzz/corpus
+gen=$1 src=$2 out=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out" && mkdir -p "$out/model" "$out/recipe" "$out/profile"
@@ -24,4 +24,3 @@ for f in "$src"/recipes/*.ini; do
 done
 printf '\357\273\277[step a]\npass = dedup\n' >"$out/recipe/bom.ini"
 printf '[recipe]\nname = x\ninputs = a:a.onnx b:b.onnx\noutputs = a:x.onnx\n[step s]\npass = quantize\nmodels = a\nexpect.MatMulNBits = >=1\n' >"$out/recipe/full.ini"
-ls "$out"/* | wc -l
