@@ -25,7 +25,7 @@ struct fwriter {
 	ProtobufCBuffer base;
 	struct blob *source;	/* mapped file whose pages may be dropped once written */
 	struct ptrmap *mapped;	/* inline bytes of mapped tensors -> their blob */
-	struct hash64 *hash;	/* if set, hashes what is written */
+	uint64_t *hash;	/* if set, hashes what is written (chained onnxpass_hash64) */
 	int fd, slot;	/* slot: its mapguard_writing entry */
 	uint8_t *buf;
 	size_t used, cap;
@@ -66,7 +66,7 @@ static void fw_write(struct fwriter *w, const uint8_t *data, size_t len)
 	if (w->err || len == 0)	/* an empty tensor may have no bytes at all */
 		return;
 	if (w->hash)
-		hash64_update(w->hash, data, len);
+		*w->hash = onnxpass_hash64(data, len, *w->hash);
 	if (len >= w->cap) {	/* big tensors go straight from the mapping */
 		struct blob *b = w->mapped ? ptrmap_get(w->mapped, data) : NULL;
 
@@ -714,7 +714,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	char *dir = NULL, *data_name = NULL, *data_path = NULL, *data_tmp = NULL, *tmp = NULL;
 	struct fwriter dw, mw;
 	struct ptrmap mapped;
-	struct hash64 hash;
+	uint64_t hash = 0;
 	bool force_big = false, with_data, wrote = false, unique = alone && !(opts && opts->data_file);
 
 	dw.slot = mw.slot = -1;
@@ -767,10 +767,8 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 			rc = ONNXPASS_EIO;
 			goto out;
 		}
-		if (unique) {
-			hash64_init(&hash);
+		if (unique)
 			dw.hash = &hash;
-		}
 	}
 	rc = place_all(m, &o, shared, force_big, with_data ? &dw : NULL, data_name, &wrote);
 	if (with_data && (e = fw_close(&dw)) && !rc) {
@@ -790,7 +788,7 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	if (with_data && unique) {	/* the data file is named by its content */
 		char *old = strdup(data_name);
 
-		sprintf(data_name, "%s.%016llx.data", path_base(path), (unsigned long long)hash64_final(&hash));
+		sprintf(data_name, "%s.%016llx.data", path_base(path), (unsigned long long)hash);
 		free(data_path);
 		data_path = path_join(dir, data_name);
 		rc = !old || !data_path ? ONNXPASS_ENOMEM : retarget(m, old, data_name);

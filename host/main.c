@@ -285,16 +285,15 @@ static int guard_inputs(const struct opts *o, struct onnxpass_bundle *b, bool to
 		return ONNXPASS_EINVAL;
 	}
 	if (to_file) {
+		/* the data file: a fixed name, or one named by its content
+		 * (which leaves an input's file of other content alone) */
 		char *dir = path_dir(o->output);
 
-		if (o->data_file)
-			data = dir ? path_join(dir, o->data_file) : NULL;
-		else if ((data = malloc(strlen(o->output) + 6)))
-			sprintf(data, "%s.data", o->output);
+		data = o->data_file && dir ? path_join(dir, o->data_file) : NULL;
 		free(dir);
-		if (!data)
+		if (o->data_file && !data)
 			return ONNXPASS_ENOMEM;
-		if (input_reads(b, o->output, &which) || input_reads(b, data, &which)) {
+		if (input_reads(b, o->output, &which) || (data && input_reads(b, data, &which))) {
 			set_err(err, ERRLEN, "cannot write model '%s': the input reads '%s'", o->output, which);
 			rc = ONNXPASS_EINVAL;
 		}
@@ -519,6 +518,21 @@ static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
 	return text;
 }
 
+/* Bytes of a written model and the data files it reads (named by their
+ * content, so read back from the model). */
+static uint64_t written_bytes(const char *path)
+{
+	struct onnxpass_model *m = NULL;
+	uint64_t n = 0;
+
+	if (onnxpass_model_load(path, &m, NULL, 0))
+		return file_size(path);
+	for (size_t k = 0; k < onnxpass_model_file_count(m); k++)
+		n += file_size(onnxpass_model_file(m, k));
+	onnxpass_model_free(m);
+	return n;
+}
+
 static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char *err)
 {
 	struct onnxpass_bundle *b = onnxpass_bundle_new();
@@ -628,14 +642,10 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		}
 		rc = onnxpass_model_save(onnxpass_bundle_model(b, 0), o->output, &so.model, err, ERRLEN);
 		if (!rc && !o->quiet) {
-			char *d = malloc(strlen(o->output) + 6);
-
-			sprintf(d, "%s.data", o->output);
-			out_bytes = file_size(o->output) + (o->data_file ? 0 : file_size(d));
+			out_bytes = written_bytes(o->output);
 			fprintf(stderr, "wrote %s: %s (input %s)\n", o->output,
 				human_bytes(out_bytes, h1, sizeof(h1)),
 				human_bytes(input_bytes(b), h2, sizeof(h2)));
-			free(d);
 		}
 	} else {
 		char *man = manifest(r, b);

@@ -209,62 +209,6 @@ unsigned process_umask(void)
 	return umask_value;
 }
 
-/* One lane of a 64-bit multiply-rotate hash over 8-byte words (in the
- * manner of xxHash's round), with a final avalanche: names files by
- * their content, so an accidental collision is out of the question. */
-#define H_P1 0x9E3779B185EBCA87ull
-#define H_P2 0xC2B2AE3D27D4EB4Full
-
-static uint64_t h_round(uint64_t h, uint64_t w)
-{
-	h += w * H_P2;
-	h = (h << 31) | (h >> 33);
-	return h * H_P1;
-}
-
-void hash64_init(struct hash64 *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->h = H_P1 ^ 0x27D4EB2F165667C5ull;
-}
-
-void hash64_update(struct hash64 *s, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t w;
-
-	s->n += len;
-	while (s->nt && len) {
-		s->tail[s->nt++] = *p++;
-		len--;
-		if (s->nt == 8) {
-			memcpy(&w, s->tail, 8);
-			s->h = h_round(s->h, w);
-			s->nt = 0;
-		}
-	}
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		s->h = h_round(s->h, w);
-	}
-	memcpy(s->tail, p, len);
-	s->nt = (unsigned)len;
-}
-
-uint64_t hash64_final(const struct hash64 *s)
-{
-	uint64_t h = s->h, w = 0;
-
-	memcpy(&w, s->tail, s->nt);
-	h = h_round(h, w ^ ((uint64_t)s->nt << 56)) ^ s->n;
-	h ^= h >> 33;
-	h *= H_P2;
-	h ^= h >> 29;
-	h *= 0x165667B19E3779F9ull;
-	h ^= h >> 32;
-	return h;
-}
-
 int fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = 0;

@@ -36,15 +36,6 @@ double now_seconds(void);
 int list_dir(const char *dir, const char *suffix, char ***names, size_t *n);
 void free_names(char **names, size_t n);
 
-/* Content hash for naming files (not cryptographic). */
-struct hash64 {
-	uint64_t h, n;
-	uint8_t tail[8];
-	unsigned nt;
-};
-void hash64_init(struct hash64 *s);
-void hash64_update(struct hash64 *s, const void *data, size_t len);
-uint64_t hash64_final(const struct hash64 *s);
 /* fsync of a folder, so the renames in it are durable; 0 or an errno. */
 int fsync_dir(const char *dir);
 /* A write, sync or rename point of a save (crash injection for tests). */
