@@ -8,7 +8,7 @@ tmp=$(mktmp seeds)
 trap 'rm -rf "$tmp"' EXIT
 seeds=$tmp/seeds
 sh "$TOP_SRCDIR/t/fuzz/seeds.sh" "$TOP_BUILDDIR/t/gen-model" "$TOP_SRCDIR" "$seeds" || exit 1
-plan 3
+plan 5
 # one: exit 0, or exit 1 with exactly one line on stderr
 one() {
 	"$@" >/dev/null 2>"$tmp/err"
@@ -34,4 +34,15 @@ for f in "$seeds"/recipe/*.ini; do
 	one "$ONNXPASS" --check -r "$f" || bad="$bad $(basename "$f"):$rc"
 done
 [ -z "$bad" ] && ok "recipe seeds: --check accepts or gives one line" || not_ok "recipe seeds:$bad"
+# the valid seeds are the generated families at micro width: real models
+checked "micro seeds" "$seeds"/profile/micro-*.onnx
+if [ -n "${NODE:-}" ] && "$NODE" -e "require('onnxruntime-node')" 2>/dev/null; then
+	bad=""
+	for f in "$seeds"/profile/micro-*.onnx; do
+		ort compare "$f" "$f" exact >/dev/null 2>&1 || bad="$bad $(basename "$f")"
+	done
+	[ -z "$bad" ] && ok "micro seeds run in ONNX Runtime" || not_ok "micro seeds ORT refuses:$bad"
+else
+	skip "micro seeds run in ONNX Runtime" "onnxruntime-node not installed"
+fi
 finish

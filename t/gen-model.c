@@ -676,19 +676,24 @@ struct preset {
 static const struct preset presets[] = {
 	/* MADLAD's pattern at toy size; big: about 1 GB in external data */
 	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0, 0 }, false },
+	/* micro (every family): a few kB, the fuzzers' seeds */
+	{ "t5", "micro", { 8, 4, 2, 16, 128, 8, 16, 1, 11, 0, 0 }, false },
 	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0, 0 }, true },
 	/* MADLAD-400 3B: 32 + 32 layers, about 20 GB */
 	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0, 0 }, true },
 	/* mid: BERT-base wide (768, 12 heads, 3072) with 4 layers */
 	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0, 0 }, false },
+	{ "bert", "micro", { 8, 4, 2, 16, 128, 0, 0, 1, 5, 0, 0 }, false },
 	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0, 0 }, false },
 	/* mid: 1024 wide, 16 heads over 4 KV heads of 64, 2816 in the MLP */
 	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2, 0 }, false },
+	{ "llama", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 7, 1, 0 }, false },
 	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4, 0 }, false },
 	/* HY-MT 1.5 1.8B: 2048 wide, 16 heads over 4 KV heads of 128 */
 	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4, 0 }, true },
 	/* Gemma 3 4B (TranslateGemma): 8 heads over 4 KV heads of 256 */
 	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0 }, false },
+	{ "gemma", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 13, 1, 0 }, false },
 	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0 }, true },
 };
 
@@ -795,10 +800,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | old-opsets DIR | matmul FILE K N\n"
-			"       gen-model t5 DIR [tiny|big|madlad-3b] [--layers N]\n"
-			"       gen-model bert FILE [tiny|mid] [--layers N]\n"
-			"       gen-model llama FILE [tiny|mid|hymt-1.8b] [--layers N]\n"
+			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
+			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
+			"       gen-model llama FILE [micro|tiny|mid|hymt-1.8b] [--layers N]\n"
 			"                 [--norm-form div1|reciprocal|pow|div]  (t5, llama, gemma)\n"
-			"       gen-model gemma FILE [tiny|translategemma-4b] [--layers N]\n");
+			"       gen-model gemma FILE [micro|tiny|translategemma-4b] [--layers N]\n");
 	return 2;
 }

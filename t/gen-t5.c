@@ -841,7 +841,7 @@ void llama_generate(const struct t5_config *c, const char *path, bool external, 
 	const char *p2[2] = { "batch_size", "sequence_length" };
 	const char *pm[2] = { "batch_size", "past_sequence_length + 1" };
 	const char *pl[3] = { "batch_size", "sequence_length", NULL };
-	const int64_t max_pos = 2048, hid = c->heads * c->d_kv, kvh = c->kv_heads * c->d_kv;
+	const int64_t max_pos = c->max_distance ? c->max_distance : 2048, hid = c->heads * c->d_kv, kvh = c->kv_heads * c->d_kv;
 	const float min = -3.4028234663852886e38f, zero = 0.0f;
 	const char *x, *past_len, *q_len, *q_pos, *k_pos, *later, *pad, *bias, *rc[2], *rs[2], *embed;
 	char *dir = strdup(path), *slash = strrchr(dir, '/');

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 struct t5_config {
+	/* max_distance: T5's relative bucket range; the decoders' rotary
+	 * table length (0: 2048) */
 	int64_t d_model, d_kv, heads, d_ff, vocab, buckets, max_distance;
 	int layers;
 	uint64_t seed;

@@ -11,14 +11,21 @@ trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out" && mkdir -p "$out/model" "$out/recipe" "$out/profile"
 "$gen" hostile "$tmp/h" >/dev/null
 "$gen" demo "$tmp/demo" >/dev/null
-"$gen" llama "$tmp/llama.onnx" tiny --layers 1 >/dev/null 2>&1 || true
+for f in llama gemma bert; do
+	"$gen" $f "$tmp/$f.onnx" micro >/dev/null
+done
+"$gen" t5 "$tmp/t5" micro >/dev/null
 for f in "$tmp"/h/*.onnx; do
 	[ "$(wc -c <"$f")" -le 65536 ] || continue
 	cp "$f" "$out/model/"
 	cp "$f" "$out/profile/"
 done
-# small valid models of several shapes
-[ -f "$tmp/llama.onnx" ] && [ "$(wc -c <"$tmp/llama.onnx")" -le 1048576 ] && cp "$tmp/llama.onnx" "$out/profile/llama-1layer.onnx"
+# small valid models of every generated family: a few kB each, so that
+# every execution stays fast
+for f in "$tmp"/llama.onnx "$tmp"/gemma.onnx "$tmp"/bert.onnx "$tmp"/t5/*.onnx; do
+	cp "$f" "$out/profile/micro-$(basename "$f")"
+	cp "$f" "$out/model/micro-$(basename "$f")"
+done
 for f in "$src"/recipes/*.ini; do
 	cp "$f" "$out/recipe/"
 done
