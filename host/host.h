@@ -20,6 +20,9 @@ struct plugin {
 struct registry {
 	struct plugin *p;
 	size_t n, cap;
+	/* plugins that failed to load, skipped with a warning: "FILE: why" */
+	char **skipped;
+	size_t n_skipped, cap_skipped;
 };
 
 /* Loads every *.so of dir; a missing dir is fine when missing_ok. */
@@ -28,8 +31,16 @@ int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char
 int registry_load_file(struct registry *r, const char *path, char *err, size_t errlen);
 /* The standard search: system dir (or $ONNXPASS_PLUGIN_SYSTEM_PATH),
  * $ONNXPASS_PLUGIN_PATH, then extra dirs (-P). */
+/* The build tree's plugin folder when this program runs uninstalled from
+ * its build tree (plugin_loader.c). */
+bool build_tree_plugins(char *dir, size_t len);
 int registry_load_default(struct registry *r, char **extra, size_t n_extra, char *err,
 			  size_t errlen);
+/* Why pass is missing: the load error of a skipped plugin file named for
+ * it ("embedding_split.so" for embedding-split), or NULL. */
+const char *registry_why_missing(const struct registry *r, const char *pass);
+/* "unknown pass 'X' (see onnxpass --list)", or the skipped plugin's error. */
+void registry_missing_msg(const struct registry *r, const char *pass, char *err, size_t errlen);
 const struct plugin *registry_find(const struct registry *r, const char *name);
 /* Closes the plugins; only after every model they touched is freed. */
 void registry_release(struct registry *r);
@@ -50,12 +61,23 @@ void params_free(struct onnxpass_params *p);
 /* Sets key; on a bad key or value writes the reason to why. */
 int params_set(struct onnxpass_params *p, const char *key, const char *value, int line,
 	       char *why, size_t whylen);
+/* An indented line continuing a LIST parameter set above: its words are
+ * added.  1 when key is not a LIST set before (the line cannot continue). */
+int params_continue(struct onnxpass_params *p, const char *key, const char *value);
 /* Applies defaults, checks required ones. */
 int params_finish(struct onnxpass_params *p, char *why, size_t whylen);
 /* Checks a value against one table entry. */
 bool param_value_ok(const struct onnxpass_param *d, const char *value, char *why, size_t whylen);
 /* The closest parameter name (for "did you mean"), or NULL. */
 const char *params_suggest(const struct onnxpass_plugin *desc, const char *key);
+bool param_declared(const struct onnxpass_plugin *desc, const char *key);
+/* Edit distance of two words, case ignored; the candidate within 2 edits
+ * of w closest to it, or NULL. */
+size_t word_distance(const char *a, const char *b);
+const char *closest_word(const char *w, const char *const *cands, size_t n);
+/* opnames.c: op types of ONNX and of ONNX Runtime's contrib ops */
+bool op_type_known(const char *op);
+const char *op_type_suggest(const char *op);
 
 /* ------------------------------------------------------------------ */
 /* Recipes (recipe.c)                                                  */
@@ -74,6 +96,7 @@ struct step {
 	const struct plugin *plugin;
 	char **models;	/* roles; none = every model */
 	size_t n_models;
+	int models_line;
 	struct onnxpass_params *params;
 	struct expect *expects;
 	size_t n_expects;

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,7 +212,8 @@ static void describe(const struct plugin *p)
 		static const char *tn[] = { "", "bool", "int", "float", "string", "enum", "list" };
 
 		printf("  %-20s %-6s %s\n", q->name, tn[q->type], q->help);
-		if (q->type == ONNXPASS_PARAM_ENUM)
+		if (q->type == ONNXPASS_PARAM_ENUM ||
+		    (q->type == ONNXPASS_PARAM_INT && q->choices && *q->choices))
 			printf("  %-20s        one of: %s\n", "", q->choices);
 		if ((q->type == ONNXPASS_PARAM_INT || q->type == ONNXPASS_PARAM_FLOAT) &&
 		    (q->min != 0 || q->max != 0))
@@ -721,11 +723,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (o.list) {
 		const char *sys = getenv("ONNXPASS_PLUGIN_SYSTEM_PATH"), *more = getenv("ONNXPASS_PLUGIN_PATH");
+		char tree[PATH_MAX];
 
 		for (size_t i = 0; i < reg.n; i++)
 			printf("%-20s %s\n", reg.p[i].desc->name, reg.p[i].desc->summary);
 		if (!reg.n) {	/* say where it looked (an uninstalled build: use -P plugins/.libs) */
-			set_err(err, sizeof(err), "no plugins found in %s%s%s%s", sys ? sys : ONNXPASS_PLUGIN_DIR,
+			set_err(err, sizeof(err), "no plugins found in %s%s%s%s",
+				sys ? sys : build_tree_plugins(tree, sizeof(tree)) ? tree : ONNXPASS_PLUGIN_DIR,
 				more && *more ? ", " : "", more ? more : "",
 				o.n_plugin_dirs ? " or the -P folders" : " (a build tree's are in plugins/.libs: -P)");
 			rc = ONNXPASS_ENOTFOUND;
@@ -736,7 +740,7 @@ int main(int argc, char **argv)
 		const struct plugin *p = registry_find(&reg, o.describe);
 
 		if (!p) {
-			set_err(err, sizeof(err), "unknown pass '%s' (see onnxpass --list)", o.describe);
+			registry_missing_msg(&reg, o.describe, err, sizeof(err));
 			rc = ONNXPASS_ENOTFOUND;
 		} else {
 			describe(p);
@@ -753,7 +757,7 @@ int main(int argc, char **argv)
 		}
 		p = registry_find(&reg, o.args[0]);
 		if (!p) {
-			set_err(err, sizeof(err), "unknown pass '%s' (see onnxpass --list)", o.args[0]);
+			registry_missing_msg(&reg, o.args[0], err, sizeof(err));
 			rc = ONNXPASS_ENOTFOUND;
 			goto out;
 		}

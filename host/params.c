@@ -3,6 +3,7 @@
  * and the typed getters plugins call. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -98,6 +99,10 @@ bool param_value_ok(const struct onnxpass_param *d, const char *v, char *why, si
 			set_err(why, whylen, "%s is outside %.0f..%.0f", v, d->min, d->max);
 			return false;
 		}
+		if (d->choices && *d->choices && !in_choices(d->choices, v)) {
+			set_err(why, whylen, "%s is not one of %s", v, d->choices);
+			return false;
+		}
 		return true;
 	case ONNXPASS_PARAM_FLOAT:
 		if (!parse_float(v, &f)) {
@@ -167,7 +172,13 @@ static ssize_t find(const struct onnxpass_plugin *d, const char *key)
 	return -1;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+bool param_declared(const struct onnxpass_plugin *desc, const char *key)
+{
+	return find(desc, key) >= 0;
+}
+
+/* Edit distance between two words, case ignored (capped for long words). */
+size_t word_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), prev[65], cur[65];
 
@@ -179,7 +190,8 @@ static size_t edit_distance(const char *a, const char *b)
 		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t del = prev[j] + 1, ins = cur[j - 1] + 1,
-			       sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			       sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
+						    tolower((unsigned char)b[j - 1]));
 
 			cur[j] = del < ins ? (del < sub ? del : sub) : (ins < sub ? ins : sub);
 		}
@@ -188,13 +200,29 @@ static size_t edit_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
+const char *closest_word(const char *w, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = word_distance(w, cands[i]);
+
+		if (d < bd) {
+			bd = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
 const char *params_suggest(const struct onnxpass_plugin *desc, const char *key)
 {
 	const char *best = NULL;
 	size_t bd = 3;
 
 	for (size_t i = 0; i < desc->n_params; i++) {
-		size_t d = edit_distance(key, desc->params[i].name);
+		size_t d = word_distance(key, desc->params[i].name);
 
 		if (d < bd) {
 			bd = d;
@@ -232,6 +260,25 @@ static int split_list(struct onnxpass_params *p, size_t i)
 		s += len;
 	}
 	return 0;
+}
+
+int params_continue(struct onnxpass_params *p, const char *key, const char *value)
+{
+	ssize_t i = find(p->desc, key);
+	size_t a, b;
+	char *v;
+
+	if (i < 0 || p->desc->params[i].type != ONNXPASS_PARAM_LIST || !p->values[i])
+		return 1;
+	a = strlen(p->values[i]);
+	b = strlen(value);
+	v = realloc(p->values[i], a + b + 2);
+	if (!v)
+		return ONNXPASS_ENOMEM;
+	v[a] = ' ';
+	memcpy(v + a + 1, value, b + 1);
+	p->values[i] = v;
+	return split_list(p, (size_t)i);
 }
 
 int params_set(struct onnxpass_params *p, const char *key, const char *value, int line,

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,20 @@ int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *path = path_join(dir, names[i]);
 
-		rc = path ? registry_load_file(r, path, err, errlen) : ONNXPASS_ENOMEM;
+		if (!path) {
+			rc = ONNXPASS_ENOMEM;
+		} else if ((bad = untrusted(path, false))) {
+			set_err(err, errlen, "refusing plugin '%s': %s", path, bad);
+			rc = ONNXPASS_EPLUGIN;
+		} else if ((rc = registry_load_file(r, path, err, errlen)) == ONNXPASS_EPLUGIN) {
+			/* one broken plugin does not stop the others: it is
+			 * named once, and only what needs its pass fails */
+			fprintf(stderr, "onnxpass: warning: skipping a plugin: %s\n", err);
+			rc = grow(&r->skipped, &r->cap_skipped, r->n_skipped + 1, sizeof(char *));
+			if (!rc && !(r->skipped[r->n_skipped++] = strdup(err)))
+				rc = ONNXPASS_ENOMEM;
+			err[0] = '\0';
+		}
 		free(path);
 	}
 	free_names(names, n);
@@ -227,14 +241,48 @@ static int load_path_list(struct registry *r, const char *var, const char *list,
 	return rc;
 }
 
+/* The plugins of the build tree this program was built in, when it runs
+ * from there uninstalled (libtool puts the real binary in .libs/, beside
+ * the tree's config.status): found from the executable's own path, so no
+ * build path is compiled in.  Writes the folder to dir; false otherwise. */
+bool build_tree_plugins(char *dir, size_t len)
+{
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	struct stat st;
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return false;
+	*slash = '\0';
+	if (strcmp(path_base(exe), ".libs"))
+		return false;
+	*strrchr(exe, '/') = '\0';	/* the build tree */
+	snprintf(probe, sizeof(probe), "%s/config.status", exe);
+	if (stat(probe, &st) || !S_ISREG(st.st_mode))
+		return false;
+	snprintf(probe, sizeof(probe), "%s/plugins/.libs", exe);
+	if (stat(probe, &st) || !S_ISDIR(st.st_mode) || strlen(probe) >= len)
+		return false;
+	memcpy(dir, probe, strlen(probe) + 1);
+	return true;
+}
+
 int registry_load_default(struct registry *r, char **extra, size_t n_extra, char *err,
 			  size_t errlen)
 {
+	char tree[PATH_MAX];
+
 	const char *sys = getenv("ONNXPASS_PLUGIN_SYSTEM_PATH");
 	const char *path = getenv("ONNXPASS_PLUGIN_PATH");
 	int rc;
 
-	if (!sys)
+	if (!sys && build_tree_plugins(tree, sizeof(tree)))
+		rc = registry_load_dir(r, tree, true, err, errlen);
+	else if (!sys)
 		rc = registry_load_dir(r, ONNXPASS_PLUGIN_DIR, true, err, errlen);
 	else
 		rc = load_path_list(r, "ONNXPASS_PLUGIN_SYSTEM_PATH", sys, err, errlen);
@@ -243,6 +291,41 @@ int registry_load_default(struct registry *r, char **extra, size_t n_extra, char
 	for (size_t i = 0; i < n_extra && !rc; i++)
 		rc = registry_load_dir(r, extra[i], false, err, errlen);
 	return rc;
+}
+
+const char *registry_why_missing(const struct registry *r, const char *pass)
+{
+	for (size_t i = 0; i < r->n_skipped; i++) {
+		/* "cannot load plugin 'DIR/NAME.so': ..." */
+		const char *q = strchr(r->skipped[i], '\''), *e = q ? strstr(q + 1, ".so'") : NULL;
+		const char *b = e ? e : NULL;
+		size_t k = 0, len = strlen(pass);
+
+		if (!e)
+			continue;
+		while (b > q + 1 && b[-1] != '/')
+			b--;
+		if ((size_t)(e - b) != len)
+			continue;
+		for (k = 0; k < len && (b[k] == pass[k] || (b[k] == '_' && pass[k] == '-')); k++)
+			;
+		if (k == len)
+			return r->skipped[i];
+	}
+	return NULL;
+}
+
+void registry_missing_msg(const struct registry *r, const char *pass, char *err, size_t errlen)
+{
+	const char *why = registry_why_missing(r, pass);
+
+	if (why)
+		set_err(err, errlen, "pass '%s' is not available: %s", pass, why);
+	else if (r->n_skipped)
+		set_err(err, errlen, "unknown pass '%s' (see onnxpass --list; %zu plugin%s could not be loaded: "
+			"see the warnings above)", pass, r->n_skipped, r->n_skipped == 1 ? "" : "s");
+	else
+		set_err(err, errlen, "unknown pass '%s' (see onnxpass --list)", pass);
 }
 
 const struct plugin *registry_find(const struct registry *r, const char *name)
@@ -260,5 +343,8 @@ void registry_release(struct registry *r)
 		free(r->p[i].path);
 	}
 	free(r->p);
+	for (size_t i = 0; i < r->n_skipped; i++)
+		free(r->skipped[i]);
+	free(r->skipped);
 	memset(r, 0, sizeof(*r));
 }

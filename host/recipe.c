@@ -34,6 +34,7 @@ struct parse {
 	int *section_lines;
 	size_t n_sections, cap_sections, cap_lines, cap_steps;
 	bool in_recipe_section;
+	int outputs_line;
 	bool recipe_keys_seen[8];
 };
 
@@ -119,6 +120,14 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* An indented line continues the value of the key above it (inih's
+ * multi-line values); only some keys take several lines. */
+static int indented(struct parse *p, const char *name, const char *value)
+{
+	return perr(p, p->line, "this line is indented, so it continues '%s' from the line above, "
+		    "which takes one line: unindent '%s'", name, value);
+}
+
 /* Splits "role:file role:file" into pairs. */
 static int parse_pairs(struct parse *p, const char *value, struct role_file **arr, size_t *n)
 {
@@ -185,6 +194,8 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 			    name);
 	if (p->recipe_keys_seen[k] && !p->continuation)
 		return perr(p, p->line, "key '%s' is set twice in [recipe]", name);
+	if (p->continuation && (k == 0 || k == 4))
+		return indented(p, name, value);
 	p->recipe_keys_seen[k] = true;
 	switch (k) {
 	case 0:
@@ -194,6 +205,17 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		r->name = strdup(value);
 		break;
 	case 1:
+		if (p->continuation && r->summary) {	/* one line of text, joined */
+			size_t a = strlen(r->summary);
+			char *s = realloc(r->summary, a + strlen(value) + 2);
+
+			if (!s)
+				return 0;
+			s[a] = ' ';
+			strcpy(s + a + 1, value);
+			r->summary = s;
+			break;
+		}
 		free(r->summary);
 		r->summary = strdup(value);
 		break;
@@ -201,6 +223,8 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		parse_pairs(p, value, &r->inputs, &r->n_inputs);
 		break;
 	case 3:
+		if (!p->outputs_line)
+			p->outputs_line = p->line;
 		parse_pairs(p, value, &r->outputs, &r->n_outputs);
 		break;
 	case 4:
@@ -303,6 +327,23 @@ static int parse_expect(struct parse *p, struct step *s, const char *op, const c
 
 	if (!*op)
 		return perr(p, p->line, "expect.<OpType> needs an op type");
+	{	/* an op of ONNX or of ONNX Runtime's contrib ops, unless the
+		 * expectation names another domain: expect.DOMAIN/OP (inih
+		 * takes ':' for '=') */
+		const char *colon = strrchr(op, '/'), *type = colon ? colon + 1 : op;
+		size_t dl = colon ? (size_t)(colon - op) : 0;
+		bool std = !colon || !dl || (dl == 7 && !strncmp(op, "ai.onnx", 7)) ||
+			   (dl == 10 && !strncmp(op, "ai.onnx.ml", 10)) ||
+			   (dl == 13 && !strncmp(op, "com.microsoft", 13));
+
+		if (std && !op_type_known(type)) {
+			const char *best = op_type_suggest(type);
+
+			return perr(p, p->line, "expect.%s: no op '%s' in ONNX or ONNX Runtime's contrib ops%s%s%s "
+				    "(an op of another domain is written expect.DOMAIN/OP)", op, type,
+				    best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+		}
+	}
 	if (!strncmp(v, ">=", 2) || !strncmp(v, "<=", 2) || !strncmp(v, "==", 2)) {
 		memcpy(e.cmp, v, 2);
 		v += 2;
@@ -317,6 +358,8 @@ static int parse_expect(struct parse *p, struct step *s, const char *op, const c
 	if (errno || end == v || *end || e.n < 0)
 		return perr(p, p->line, "bad expectation '%s' (want N, >=N, <=N, >N or <N)", value);
 	e.op = strdup(op);
+	if (e.op && strchr(e.op, '/'))
+		*strrchr(e.op, '/') = ':';	/* the runner's "domain:Op" */
 	e.line = p->line;
 	arr = realloc(s->expects, (s->n_expects + 1) * sizeof(*arr));
 	if (!arr || !e.op) {
@@ -361,13 +404,24 @@ static int step_key(struct parse *p, const char *section, const char *name, cons
 
 	if (!s)
 		return 0;
+	if (p->continuation && strcmp(name, "models")) {
+		int rc = s->params ? params_continue(s->params, name, value) : 1;
+
+		if (rc < 0)
+			return perr(p, p->line, "out of memory");
+		return rc ? indented(p, name, value) : 1;
+	}
 	if (!strcmp(name, "pass")) {
 		if (s->pass)
 			return perr(p, p->line, "step '%s' names its pass twice", s->name);
 		s->pass = strdup(value);
 		s->plugin = registry_find(p->reg, value);
-		if (!s->plugin)
-			return perr(p, p->line, "unknown pass '%s' (see onnxpass --list)", value);
+		if (!s->plugin) {
+			char msg[640];
+
+			registry_missing_msg(p->reg, value, msg, sizeof(msg));
+			return perr(p, p->line, "%s", msg);
+		}
 		s->params = params_new(s->plugin->desc);
 		return 1;
 	}
@@ -376,6 +430,8 @@ static int step_key(struct parse *p, const char *section, const char *name, cons
 			return perr(p, p->line, "step '%s' sets models twice", s->name);
 		if (add_roles(s, value))
 			return perr(p, p->line, "bad role name in models");
+		if (!s->models_line)
+			s->models_line = p->line;
 		return 1;
 	}
 	if (!strncmp(name, "expect.", 7))
@@ -404,6 +460,70 @@ static int handler(void *user, const char *section, const char *name, const char
 	return perr(p, p->line, "unknown section [%s] (want [recipe] or [step NAME])", section);
 }
 
+/* With the recipe's inputs declared, the roles each step names must exist
+ * by then: the inputs', and those added by earlier steps (a pass that adds
+ * a model takes its role in a parameter named 'as'); the outputs' roles
+ * must exist after the last step. */
+static int check_roles(struct parse *p)
+{
+	struct recipe *r = p->r;
+	const char **known;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!r->n_inputs)
+		return 0;	/* the roles come from the input folder */
+	known = calloc(r->n_inputs + r->n_steps + 1, sizeof(*known));
+	if (!known)
+		return perr(p, 1, "out of memory");
+	for (size_t i = 0; i < r->n_inputs; i++)
+		known[n++] = r->inputs[i].role;
+	for (size_t i = 0; i < r->n_steps && !rc; i++) {
+		const struct step *s = &r->steps[i];
+		const char *as;
+
+		for (size_t k = 0; k < s->n_models && !rc; k++) {
+			const char *best;
+			char have[512] = "";
+			bool found = false;
+
+			for (size_t j = 0; j < n && !found; j++)
+				found = !strcmp(known[j], s->models[k]);
+			if (found)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				snprintf(have + strlen(have), sizeof(have) - strlen(have), "%s%s", j ? ", " : "",
+					 known[j]);
+			best = closest_word(s->models[k], known, n);
+			perr(p, s->models_line ? s->models_line : s->line,
+			     "step '%s': no model has role '%s' at this step (roles: %s)%s%s%s", s->name,
+			     s->models[k], have, best ? " (did you mean '" : "", best ? best : "",
+			     best ? "'?)" : "");
+			rc = ONNXPASS_EINVAL;
+		}
+		as = s->plugin && param_declared(s->plugin->desc, "as") ?
+		     onnxpass_params_string(s->params, "as") : NULL;
+		if (as)
+			known[n++] = as;
+	}
+	for (size_t i = 0; i < r->n_outputs && !rc; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n && !found; j++)
+			found = !strcmp(known[j], r->outputs[i].role);
+		if (!found) {
+			const char *best = closest_word(r->outputs[i].role, known, n);
+
+			perr(p, p->outputs_line, "output role '%s' is not a model after the last step%s%s%s",
+			     r->outputs[i].role, best ? " (did you mean '" : "", best ? best : "",
+			     best ? "'?)" : "");
+			rc = ONNXPASS_EINVAL;
+		}
+	}
+	free(known);
+	return rc;
+}
+
 static int finish(struct parse *p)
 {
 	struct recipe *r = p->r;
@@ -419,6 +539,8 @@ static int finish(struct parse *p)
 		if (params_finish(s->params, why, sizeof(why)))
 			return perr(p, s->line, "step '%s': %s", s->name, why);
 	}
+	if (check_roles(p))
+		return p->rc;
 	if (!r->name) {
 		const char *b = path_base(r->path);
 		size_t n = strcspn(b, ".");

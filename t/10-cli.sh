@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 11
+plan 12
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -27,5 +27,9 @@ echo "$modes" | grep -Eq '^um 750 um.json 640 um.onnx 640 um.onnx.*data 640 um/d
 ONNXPASS_PLUGIN_PATH= "$ONNXPASS" --list >"$tmp/o" 2>"$tmp/err"
 [ $? -eq 1 ] && [ ! -s "$tmp/o" ] && grep -q "no plugins found in .*plugins/.libs: -P" "$tmp/err" &&
 	ok "--list without plugins says where it looked" || not_ok "--list without plugins: $(cat "$tmp/err")"
+# uninstalled, the program finds the plugins of the tree it was built in
+(unset ONNXPASS_PLUGIN_SYSTEM_PATH; ONNXPASS_PLUGIN_PATH= "$ONNXPASS" --list) >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q '^quantize ' "$tmp/o" && ok "a build tree's program finds the tree's plugins" ||
+	not_ok "build tree plugins: $(cat "$tmp/err")"
 "$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
 finish

@@ -22,7 +22,8 @@ extern "C" {
 
 enum onnxpass_param_type {
 	ONNXPASS_PARAM_BOOL = 1,	/* true/false, yes/no, on/off, 1/0 */
-	ONNXPASS_PARAM_INT = 2,	/* decimal integer within [min, max] */
+	ONNXPASS_PARAM_INT = 2,	/* decimal integer within [min, max], and one of
+				 * choices ("4|8") when choices is set */
 	ONNXPASS_PARAM_FLOAT = 3,	/* number within [min, max] */
 	ONNXPASS_PARAM_STRING = 4,	/* any text */
 	ONNXPASS_PARAM_ENUM = 5,	/* one of choices ("a|b|c") */
@@ -35,7 +36,7 @@ struct onnxpass_param {
 	const char *default_value;	/* NULL: unset unless the recipe sets it */
 	const char *help;	/* one line */
 	double min, max;	/* INT/FLOAT range; min == max == 0: unbounded */
-	const char *choices;	/* ENUM: "a|b|c" */
+	const char *choices;	/* ENUM: "a|b|c"; INT: the allowed values, or NULL */
 	bool required;	/* the recipe must set it */
 };
 
