@@ -121,6 +121,13 @@ struct recipe {
 	size_t n_steps;
 };
 
+/* recipe_find.c: the recipe file for -r ARG: ARG itself when it is a path
+ * or a file here, else NAME[.ini] in the installed recipe folder (the
+ * build tree's recipes/ when run uninstalled), then the current folder. */
+int recipe_find(const char *arg, char *path, size_t len, char *err, size_t errlen);
+/* Prints every recipe found there with its summary; ENOTFOUND if none. */
+int recipe_list(const struct registry *reg, FILE *out);
+
 /* Parses and validates path against the registry; err gets FILE:LINE. */
 int recipe_load(const char *path, const struct registry *reg, struct recipe **out, char *err,
 		size_t errlen);

@@ -20,7 +20,7 @@ struct opts {
 	const char *recipe, *input, *output, *report, *describe, *data_file;
 	char **plugin_dirs;
 	size_t n_plugin_dirs;
-	bool list, check, force;
+	bool list, list_recipes, check, force;
 	int verbosity, threads;
 	bool quiet;
 	enum onnxpass_external_mode external;
@@ -42,13 +42,14 @@ static void usage(FILE *f)
 	      "       onnxpass convert -i IN -o OUT [--external MODE]\n"
 	      "       onnxpass info [--json | --nodes] MODEL\n"
 	      "       onnxpass info --profile [--json] [--dim NAME=N ...] MODEL\n"
-	      "       onnxpass --list | --describe PASS | --check -r RECIPE\n"
+	      "       onnxpass --list | --list-recipes | --describe PASS | --check -r RECIPE\n"
 	      "\n"
 	      "IN is a model file or a folder holding a bundle (every .onnx in it, or the\n"
 	      "files the recipe names).  OUT is a folder, or a .onnx file for one model.\n"
 	      "\n"
 	      "options:\n"
-	      "  -r, --recipe FILE        recipe to run (INI)\n"
+	      "  -r, --recipe RECIPE      recipe to run: an INI file, or the name of an\n"
+	      "                           installed one (see --list-recipes)\n"
 	      "  -i, --input PATH         input model or folder (never modified)\n"
 	      "  -o, --output PATH        output folder or .onnx file\n"
 	      "  -P, --plugin-dir DIR     also load plugins from DIR (repeatable)\n"
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 	      "      --report FILE        write a JSON report of every step\n"
 	      "      --check              validate the recipe and its parameters, then stop\n"
 	      "      --list               list the passes found\n"
+	      "      --list-recipes       list the installed recipes\n"
 	      "      --describe PASS      show a pass's parameters\n"
 	      "      --profile            info: parameters, MACs, activations per op type\n"
 	      "      --dim NAME=N         info --profile: give symbolic dim NAME the size N\n"
@@ -75,14 +77,15 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
 		{ "force", no_argument, 0, 'f' }, { "threads", required_argument, 0, 'j' },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' },
-		{ "list", no_argument, 0, O_LIST }, { "describe", required_argument, 0, O_DESCRIBE },
+		{ "list", no_argument, 0, O_LIST }, { "list-recipes", no_argument, 0, O_LIST_RECIPES },
+		{ "describe", required_argument, 0, O_DESCRIBE },
 		{ "check", no_argument, 0, O_CHECK }, { "report", required_argument, 0, O_REPORT },
 		{ "external", required_argument, 0, O_EXTERNAL },
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
@@ -122,6 +125,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("onnxpass %s (plugin ABI %u)\n", PACKAGE_VERSION, ONNXPASS_ABI_VERSION); exit(0);
 		case O_LIST: o->list = true; break;
+		case O_LIST_RECIPES: o->list_recipes = true; break;
 		case O_DESCRIBE: o->describe = optarg; break;
 		case O_CHECK: o->check = true; break;
 		case O_REPORT: o->report = optarg; break;
@@ -690,7 +694,7 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct registry reg = { 0 };
 	struct recipe *r = NULL;
-	char err[ERRLEN] = "";
+	char err[ERRLEN] = "", recipe_path[PATH_MAX];
 	int rc;
 
 	onnxpass_catch_bus_errors(output_lock_forget);	/* an input truncated under us: one line */
@@ -721,6 +725,12 @@ int main(int argc, char **argv)
 	rc = registry_load_default(&reg, o.plugin_dirs, o.n_plugin_dirs, err, sizeof(err));
 	if (rc)
 		goto out;
+	if (o.list_recipes) {
+		rc = recipe_list(&reg, stdout);
+		if (rc)
+			set_err(err, sizeof(err), "no recipes found (installed ones are in %s)", ONNXPASS_RECIPE_DIR);
+		goto out;
+	}
 	if (o.list) {
 		const char *sys = getenv("ONNXPASS_PLUGIN_SYSTEM_PATH"), *more = getenv("ONNXPASS_PLUGIN_PATH");
 		char tree[PATH_MAX];
@@ -771,6 +781,10 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_noerr;
 	}
+	rc = recipe_find(o.recipe, recipe_path, sizeof(recipe_path), err, sizeof(err));
+	if (rc)
+		goto out;
+	o.recipe = recipe_path;
 	rc = recipe_load(o.recipe, &reg, &r, err, sizeof(err));
 	if (rc)
 		goto out;

@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 12
+plan 16
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -31,5 +31,20 @@ ONNXPASS_PLUGIN_PATH= "$ONNXPASS" --list >"$tmp/o" 2>"$tmp/err"
 (unset ONNXPASS_PLUGIN_SYSTEM_PATH; ONNXPASS_PLUGIN_PATH= "$ONNXPASS" --list) >"$tmp/o" 2>"$tmp/err"
 [ $? -eq 0 ] && grep -q '^quantize ' "$tmp/o" && ok "a build tree's program finds the tree's plugins" ||
 	not_ok "build tree plugins: $(cat "$tmp/err")"
+# recipes by name: the installed ones (here: the source tree's), then the
+# current folder
+"$ONNXPASS" --list-recipes >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q '^madlad  *MADLAD/T5 export' "$tmp/o" && [ "$(grep -c '^[a-z]' "$tmp/o")" -eq "$(ls "$TOP_SRCDIR"/recipes/*.ini | wc -l)" ] &&
+	ok "--list-recipes lists every shipped recipe with its summary" || not_ok "--list-recipes: $(cat "$tmp/o" "$tmp/err")"
+(cd "$tmp" && "$ONNXPASS" --check -r madlad) >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q "recipes/madlad.ini: recipe 'madlad' is valid" "$tmp/o" && ok "-r NAME finds the installed recipe" ||
+	not_ok "-r madlad: $(cat "$tmp/err")"
+printf '[step a]\npass = dedup\n' >"$tmp/mine.ini"
+(cd "$tmp" && "$ONNXPASS" --check -r mine) >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q "^./mine.ini: recipe 'mine' is valid" "$tmp/o" && ok "-r NAME finds NAME.ini in the current folder" ||
+	not_ok "-r mine: $(cat "$tmp/o" "$tmp/err")"
+(cd "$tmp" && "$ONNXPASS" --check -r madlab) >"$tmp/o" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "cannot find recipe 'madlab' (looked in .*recipes, .; onnxpass --list-recipes lists them)" "$tmp/err" &&
+	ok "an unknown recipe name says where it looked" || not_ok "-r madlab: $(cat "$tmp/err")"
 "$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
 finish
