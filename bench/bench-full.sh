@@ -45,8 +45,8 @@ one() {	# name recipe generator-args...
 	echo "  peak RSS ${rss_kb} kB = $(echo "scale=3; $rss_kb / 1048576" | bc) GiB (target <= 1 GiB)"
 	echo "  output $out_bytes bytes = $(echo "scale=3; $out_bytes / $in_bytes" | bc)x of the export"
 	printf '  steps:'
-	grep -o '"step": "[^"]*"\|"seconds": [0-9.]*' "$dir/report.json" | sed 's/"step": //;s/"seconds": //;s/"//g' |
-		paste -d' ' - - | while read -r st sec; do printf ' %s %s s,' "$st" "$sec"; done
+	python3 -c 'import json, sys
+print(",".join(" %s %s s" % (s["step"], s["seconds"]) for s in json.load(open(sys.argv[1]))["steps"]), end="")' "$dir/report.json"
 	echo
 	rm -rf "$dir"
 }

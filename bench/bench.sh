@@ -43,8 +43,12 @@ fp_s=$(t "$ONNXPASS" -q -r "$recipes/madlad-fp32.ini" -i "$dir/t5" -o "$dir/t5-f
 fp_bytes=$(du -cb "$dir"/t5-fp32/* | tail -1 | cut -f1)
 q_kb=$(/usr/bin/time -f %M "$ONNXPASS" -q -r "$recipes/madlad.ini" -i "$dir/t5" -o "$dir/t5-int4" --report "$dir/int4.json" 2>&1 >/dev/null | tail -1)
 q_bytes=$(du -cb "$dir"/t5-int4/* | tail -1 | cut -f1)
-qin=$(sed -n 's/.*"step": "int4".*"weight_bytes_before": \([0-9]*\).*/\1/p' "$dir/int4.json")
-qsec=$(sed -n 's/.*"step": "int4".*"seconds": \([0-9.]*\).*/\1/p' "$dir/int4.json")
+step_field() { # step_field REPORT STEP KEY
+	python3 -c 'import json, sys
+print(next(s[sys.argv[3]] for s in json.load(open(sys.argv[1]))["steps"] if s["step"] == sys.argv[2]))' "$@"
+}
+qin=$(step_field "$dir/int4.json" int4 weight_bytes_before)
+qsec=$(step_field "$dir/int4.json" int4 seconds)
 echo "madlad-shaped export:    $t5_bytes bytes in 3 files"
 echo "fp32 restructure:        ${fp_s} s, output $fp_bytes bytes ($(echo "scale=3; $fp_bytes / $t5_bytes" | bc)x of input)"
 echo "int4 recipe:             output $q_bytes bytes ($(echo "scale=3; $q_bytes / $t5_bytes" | bc)x of input)"

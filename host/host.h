@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <onnxpass/onnxpass.h>
 #include "util.h"
+#include "json.h"
 
 /* ------------------------------------------------------------------ */
 /* Plugin registry (plugin_loader.c)                                   */
@@ -160,11 +161,37 @@ struct onnxpass_ctx {
 };
 
 
+/* report.c: the --report document (see there) */
+struct report {
+	const char *path;	/* NULL: no report */
+	char *text;
+	size_t len;
+	FILE *f;
+	struct jw w;
+	double t0;
+	int stage;	/* sections written: 1 inputs, 2 steps open, 3 closed, 4 outputs */
+	const char *failed_step;
+};
+int report_open(struct report *rp, const char *path, const char *command, const struct recipe *r,
+		const char *input, const char *output);
+void report_inputs(struct report *rp, struct onnxpass_bundle *b);
+/* The writer positioned in the "steps" array (NULL without a report). */
+struct jw *report_steps(struct report *rp);
+void report_failed_step(struct report *rp, const char *step);
+void report_output(struct report *rp, const char *role, const char *path, uint64_t bytes);
+/* Drops the document unwritten. */
+void report_discard(struct report *rp);
+/* Ends the document (status, and the error when rc != 0) and writes it. */
+int report_close(struct report *rp, int rc, const char *msg, char *err, size_t errlen);
+uint64_t file_size(const char *p);
+/* The .onnx file plus the external data its main graph reads. */
+uint64_t model_disk_bytes(struct onnxpass_model *m);
+
 struct run_options {
 	int verbosity;	/* 0 error .. 3 debug; 1 = default */
 	int threads;
 	bool quiet;	/* no step lines */
-	FILE *report;	/* JSON report, or NULL */
+	struct report *report;	/* or NULL */
 };
 
 /* Runs every step on the bundle, printing one line per step. */
@@ -180,10 +207,10 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 int info_profile(const char *path, const char *const *names, const int64_t *values, size_t n_bind,
 		 bool json, FILE *out, char *err, size_t errlen);
 
-/* One value's name, type and shape, as a JSON object or a text line. */
-void info_value(FILE *out, struct onnxpass_value *v, bool json);
-/* "inputs": [...], "outputs": [...] of a graph. */
-void info_io_json(FILE *out, struct onnxpass_graph *g);
+/* "inputs": [...], "outputs": [...] of a graph: each value's name, type
+ * and shape. */
+struct jw;
+void info_io_json(struct jw *w, struct onnxpass_graph *g);
 
 /* output.c: one writer per output, and the leftovers of killed runs */
 #include <time.h>
@@ -200,6 +227,5 @@ void output_lock_forget(void);
 int remove_leftovers(const char *out, time_t started, bool quiet);
 
 /* JSON string output (runner.c) */
-void json_str(FILE *f, const char *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "json.h"
 
 struct opcount {
 	char *key;	/* "domain:Op" or "Op" */
@@ -69,43 +70,52 @@ static int cmp_ops(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-void info_value(FILE *out, struct onnxpass_value *v, bool json)
+static void info_value(FILE *out, struct onnxpass_value *v)
 {
 	int rank = onnxpass_value_rank(v);
 
-	if (json) {
-		fprintf(out, "{\"name\": ");
-		json_str(out, onnxpass_value_name(v));
-		fprintf(out, ", \"type\": ");
-		json_str(out, onnxpass_dtype_name(onnxpass_value_dtype(v)));
-		fprintf(out, ", \"shape\": ");
-		if (rank < 0)
-			fprintf(out, "null");
-	} else {
-		fprintf(out, "    %-40s %-8s ", onnxpass_value_name(v),
-			onnxpass_dtype_name(onnxpass_value_dtype(v)));
-		if (rank < 0)
-			fprintf(out, "?");
+	fprintf(out, "    %-40s %-8s ", onnxpass_value_name(v), onnxpass_dtype_name(onnxpass_value_dtype(v)));
+	if (rank < 0)
+		fputc('?', out);
+	for (int d = 0; d < rank; d++) {
+		int64_t dv;
+		const char *param;
+
+		onnxpass_value_dim(v, d, &dv, &param);
+		fputs(d ? ", " : "[", out);
+		if (dv >= 0)
+			fprintf(out, "%lld", (long long)dv);
+		else
+			fputs(param ? param : "?", out);
 	}
-	if (rank >= 0) {
-		fputc('[', out);
+	fputs(rank > 0 ? "]\n" : rank == 0 ? "[]\n" : "\n", out);
+}
+
+/* {"name", "type", "shape": [size or symbol, ...] or null} */
+static void value_json(struct jw *w, struct onnxpass_value *v)
+{
+	int rank = onnxpass_value_rank(v);
+
+	jw_object(w, NULL);
+	jw_str(w, "name", onnxpass_value_name(v));
+	jw_str(w, "type", onnxpass_dtype_name(onnxpass_value_dtype(v)));
+	if (rank < 0) {
+		jw_null(w, "shape");
+	} else {
+		jw_array(w, "shape");
 		for (int d = 0; d < rank; d++) {
 			int64_t dv;
 			const char *param;
 
 			onnxpass_value_dim(v, d, &dv, &param);
-			if (d)
-				fputs(", ", out);
 			if (dv >= 0)
-				fprintf(out, "%lld", (long long)dv);
-			else if (json)
-				json_str(out, param ? param : "?");
+				jw_int(w, NULL, dv);
 			else
-				fputs(param ? param : "?", out);
+				jw_str(w, NULL, param ? param : "?");
 		}
-		fputc(']', out);
+		jw_end(w);
 	}
-	fputs(json ? "}" : "\n", out);
+	jw_end(w);
 }
 
 static void print_nodes(FILE *out, struct onnxpass_graph *g, int depth)
@@ -127,19 +137,16 @@ static void print_nodes(FILE *out, struct onnxpass_graph *g, int depth)
 	}
 }
 
-void info_io_json(FILE *out, struct onnxpass_graph *g)
+void info_io_json(struct jw *w, struct onnxpass_graph *g)
 {
-	fprintf(out, "\"inputs\": [");
-	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
-		fprintf(out, "%s", i ? ", " : "");
-		info_value(out, onnxpass_graph_input(g, i), true);
-	}
-	fprintf(out, "], \"outputs\": [");
-	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
-		fprintf(out, "%s", i ? ", " : "");
-		info_value(out, onnxpass_graph_output(g, i), true);
-	}
-	fputc(']', out);
+	jw_array(w, "inputs");
+	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++)
+		value_json(w, onnxpass_graph_input(g, i));
+	jw_end(w);
+	jw_array(w, "outputs");
+	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++)
+		value_json(w, onnxpass_graph_output(g, i));
+	jw_end(w);
 }
 
 int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen)
@@ -157,33 +164,34 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 	if (s.n_ops)
 		qsort(s.ops, s.n_ops, sizeof(*s.ops), cmp_ops);
 	if (json) {
-		fprintf(out, "{\"model\": ");
-		json_str(out, path);
-		fprintf(out, ", \"ir_version\": %lld, \"producer\": ",
-			(long long)onnxpass_model_ir_version(m));
-		json_str(out, onnxpass_model_producer(m));
-		fprintf(out, ", \"opsets\": {");
+		struct jw w;
+
+		jw_init(&w, out, false);
+		jw_object(&w, NULL);
+		jw_str(&w, "model", path);
+		jw_int(&w, "ir_version", onnxpass_model_ir_version(m));
+		jw_str(&w, "producer", onnxpass_model_producer(m));
+		jw_object(&w, "opsets");
 		for (size_t i = 0; i < onnxpass_model_opset_count(m); i++) {
 			const char *d;
 			int64_t v = onnxpass_model_opset_at(m, i, &d);
 
-			fprintf(out, "%s", i ? ", " : "");
-			json_str(out, *d ? d : "ai.onnx");
-			fprintf(out, ": %lld", (long long)v);
+			jw_int(&w, *d ? d : "ai.onnx", v);
 		}
-		fprintf(out, "}, ");
-		info_io_json(out, g);
-		fprintf(out, ", \"nodes\": %llu, \"ops\": {", (unsigned long long)s.nodes);
-		for (size_t i = 0; i < s.n_ops; i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			json_str(out, s.ops[i].key);
-			fprintf(out, ": %zu", s.ops[i].n);
-		}
-		fprintf(out, "}, \"initializers\": %llu, \"parameters\": %llu, \"bytes_inline\": %llu, "
-			     "\"bytes_external\": %llu, \"subgraphs\": %llu, \"functions\": %zu}\n",
-			(unsigned long long)s.inits, (unsigned long long)s.params,
-			(unsigned long long)s.bytes_inline, (unsigned long long)s.bytes_external,
-			(unsigned long long)s.subgraphs, onnxpass_model_function_count(m));
+		jw_end(&w);
+		info_io_json(&w, g);
+		jw_uint(&w, "nodes", s.nodes);
+		jw_object(&w, "ops");
+		for (size_t i = 0; i < s.n_ops; i++)
+			jw_uint(&w, s.ops[i].key, s.ops[i].n);
+		jw_end(&w);
+		jw_uint(&w, "initializers", s.inits);
+		jw_uint(&w, "parameters", s.params);
+		jw_uint(&w, "bytes_inline", s.bytes_inline);
+		jw_uint(&w, "bytes_external", s.bytes_external);
+		jw_uint(&w, "subgraphs", s.subgraphs);
+		jw_uint(&w, "functions", onnxpass_model_function_count(m));
+		jw_finish(&w);
 	} else {
 		fprintf(out, "model:       %s\n", path);
 		fprintf(out, "ir_version:  %lld\nproducer:    %s\nopsets:     ",
@@ -196,10 +204,10 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 		}
 		fprintf(out, "\ninputs:\n");
 		for (size_t i = 0; i < onnxpass_graph_input_count(g); i++)
-			info_value(out, onnxpass_graph_input(g, i), false);
+			info_value(out, onnxpass_graph_input(g, i));
 		fprintf(out, "outputs:\n");
 		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++)
-			info_value(out, onnxpass_graph_output(g, i), false);
+			info_value(out, onnxpass_graph_output(g, i));
 		fprintf(out, "nodes:       %llu (%llu subgraphs)\n", (unsigned long long)s.nodes,
 			(unsigned long long)s.subgraphs);
 		for (size_t i = 0; i < s.n_ops; i++)

@@ -236,26 +236,6 @@ static bool is_dir(const char *p)
 	return !stat(p, &st) && S_ISDIR(st.st_mode);
 }
 
-static uint64_t file_size(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) ? 0 : (uint64_t)st.st_size;
-}
-
-/* The .onnx file plus the external data its main graph reads. */
-static uint64_t disk_bytes(struct onnxpass_model *m)
-{
-	struct onnxpass_graph *g = onnxpass_model_graph(m);
-	const char *p = onnxpass_model_path(m);
-	uint64_t n = p ? file_size(p) : 0;
-
-	for (size_t i = 0; i < onnxpass_graph_initializer_count(g); i++)
-		if (onnxpass_tensor_is_external(onnxpass_graph_initializer_at(g, i)))
-			n += onnxpass_tensor_nbytes(onnxpass_graph_initializer_at(g, i));
-	return n;
-}
-
 /* Whether path is one of the files the inputs read (by device and inode:
  * a renamed input still reads its old data file, a link is the same
  * file); *which names it. */
@@ -487,7 +467,7 @@ static uint64_t input_bytes(struct onnxpass_bundle *b)
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < onnxpass_bundle_count(b); i++)
-		total += disk_bytes(onnxpass_bundle_model(b, i));
+		total += model_disk_bytes(onnxpass_bundle_model(b, i));
 	return total;
 }
 
@@ -497,26 +477,24 @@ static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+	struct jw w;
 
 	if (!f)
 		return NULL;
-	fprintf(f, "{\n  \"producer\": \"onnxpass %s\",\n  \"recipe\": ", PACKAGE_VERSION);
-	json_str(f, r && r->name ? r->name : "");
-	fprintf(f, ",\n  \"notes\": ");
-	json_str(f, r && r->notes ? r->notes : "");
-	fprintf(f, ",\n  \"models\": [");
+	jw_init(&w, f, true);
+	jw_object(&w, NULL);
+	jw_str(&w, "producer", "onnxpass " PACKAGE_VERSION);
+	jw_str(&w, "recipe", r && r->name ? r->name : "");
+	jw_str(&w, "notes", r && r->notes ? r->notes : "");
+	jw_array(&w, "models");
 	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
-		struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_bundle_model(b, i));
-
-		fprintf(f, "%s\n    {\"role\": ", i ? "," : "");
-		json_str(f, onnxpass_bundle_role(b, i));
-		fprintf(f, ", \"file\": ");
-		json_str(f, onnxpass_bundle_file(b, i));
-		fprintf(f, ",\n     ");
-		info_io_json(f, g);
-		fprintf(f, "}");
+		jw_object(&w, NULL);
+		jw_str(&w, "role", onnxpass_bundle_role(b, i));
+		jw_str(&w, "file", onnxpass_bundle_file(b, i));
+		info_io_json(&w, onnxpass_model_graph(onnxpass_bundle_model(b, i)));
+		jw_end(&w);
 	}
-	fprintf(f, "\n  ]\n}\n");
+	jw_finish(&w);
 	if (fclose(f)) {
 		free(text);
 		return NULL;
@@ -545,13 +523,22 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 	struct run_options ro = { o->verbosity, o->threads, o->quiet, NULL };
 	struct onnxpass_bundle_save_options so;
 	struct output_lock lock = { -1, NULL };
+	struct report rep;
 	time_t started = time(NULL);
 	uint64_t out_bytes;
 	char h1[32], h2[32];
+	bool guarded = false;	/* the report is known not to be an input's file */
+	bool unsafe = false;	/* it is one */
 	int rc = 0;
 
 	if (!b)
 		return ONNXPASS_ENOMEM;
+	if (report_open(&rep, o->report, o->cmd ? o->cmd : "recipe", r, o->input, o->output)) {
+		onnxpass_bundle_free(b);
+		return ONNXPASS_ENOMEM;
+	}
+	if (o->report)
+		ro.report = &rep;
 	if (!o->input || !o->output) {
 		set_err(err, ERRLEN, "need -i IN and -o OUT");
 		rc = ONNXPASS_EINVAL;
@@ -591,19 +578,21 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 			goto out;
 	}
 	rc = load_inputs(o, r, b, err, ERRLEN);
+	report_inputs(&rep, b);
+	if (!rc && o->report) {
+		const char *which;
+
+		unsafe = input_reads(b, o->report, &which);	/* guard_inputs says so */
+	}
 	if (rc || (rc = guard_inputs(o, b, str_ends_with(o->output, ".onnx") && !is_dir(o->output), err)))
 		goto out;
-	if (o->report && !(ro.report = fopen(o->report, "w"))) {
-		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
-		rc = ONNXPASS_EIO;
-		goto out;
-	}
+	guarded = true;
 	if (!o->quiet) {
 		uint64_t total = 0;
 
 		fprintf(stderr, "read %s:\n", o->input);
 		for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
-			uint64_t n = disk_bytes(onnxpass_bundle_model(b, i));
+			uint64_t n = model_disk_bytes(onnxpass_bundle_model(b, i));
 
 			total += n;
 			fprintf(stderr, "  %-24s %-40s %12s\n", onnxpass_bundle_role(b, i),
@@ -647,11 +636,13 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 			goto out;
 		}
 		rc = onnxpass_model_save(onnxpass_bundle_model(b, 0), o->output, &so.model, err, ERRLEN);
-		if (!rc && !o->quiet) {
+		if (!rc && (!o->quiet || o->report)) {
 			out_bytes = written_bytes(o->output);
-			fprintf(stderr, "wrote %s: %s (input %s)\n", o->output,
-				human_bytes(out_bytes, h1, sizeof(h1)),
-				human_bytes(input_bytes(b), h2, sizeof(h2)));
+			report_output(&rep, onnxpass_bundle_role(b, 0), o->output, out_bytes);
+			if (!o->quiet)
+				fprintf(stderr, "wrote %s: %s (input %s)\n", o->output,
+					human_bytes(out_bytes, h1, sizeof(h1)),
+					human_bytes(input_bytes(b), h2, sizeof(h2)));
 		}
 	} else {
 		char *man = manifest(r, b);
@@ -660,6 +651,13 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 		so.extra_text = man;
 		rc = onnxpass_bundle_save(b, o->output, &so, err, ERRLEN);
 		free(man);
+		for (size_t i = 0; !rc && o->report && i < onnxpass_bundle_count(b); i++) {
+			char *p = path_join(o->output, onnxpass_bundle_file(b, i));
+
+			if (p)
+				report_output(&rep, onnxpass_bundle_role(b, i), p, written_bytes(p));
+			free(p);
+		}
 		if (!rc && !o->quiet) {
 			fprintf(stderr, "wrote %s:\n", o->output);
 			out_bytes = dir_bytes(o->output, b,
@@ -668,21 +666,21 @@ static int run_job(struct opts *o, struct registry *reg, struct recipe *r, char 
 			fprintf(stderr, "  total %s\n", human_bytes(out_bytes, h1, sizeof(h1)));
 		}
 	}
-	if (!rc && ro.report) {
-		fprintf(ro.report, ",\n  \"outputs\": [");
-		for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
-			fprintf(ro.report, "%s{\"role\": ", i ? ", " : "");
-			json_str(ro.report, onnxpass_bundle_role(b, i));
-			fprintf(ro.report, ", \"file\": ");
-			json_str(ro.report, onnxpass_bundle_file(b, i));
-			fprintf(ro.report, "}");
-		}
-		fprintf(ro.report, "]}\n");
-	}
 out:
-	if (ro.report && fclose(ro.report) && !rc) {
-		set_err(err, ERRLEN, "cannot write report '%s': %s", o->report, strerror(errno));
-		rc = ONNXPASS_EIO;
+	/* the report, on failure too; before the inputs were checked against
+	 * it, only where it cannot be one of their files */
+	if (o->report && !unsafe && (guarded || !file_size(o->report) || str_ends_with(o->report, ".json"))) {
+		char rerr[ERRLEN];
+		int wrc = report_close(&rep, rc, err, rerr, sizeof(rerr));
+
+		if (wrc && !rc) {
+			memcpy(err, rerr, sizeof(rerr));
+			rc = wrc;
+		} else if (wrc) {
+			fprintf(stderr, "onnxpass: warning: %s\n", rerr);
+		}
+	} else {
+		report_discard(&rep);
 	}
 	output_unlock(&lock);
 	onnxpass_bundle_free(b);

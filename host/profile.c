@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "json.h"
 
 #define MAX_DIMS 16
 
@@ -267,56 +268,61 @@ int info_profile(const char *path, const char *const *names, const int64_t *valu
 		total.act_unknown |= p.rows[i].act_unknown;
 	}
 	if (json) {
-		fprintf(out, "{\"model\": ");
-		json_str(out, path);
-		fprintf(out, ", \"dims\": {");
-		for (size_t i = 0; i < n_bind; i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			json_str(out, names[i]);
-			fprintf(out, ": %lld", (long long)values[i]);
-		}
-		fprintf(out, "}, \"unbound\": [");
-		for (size_t i = 0; i < p.n_syms; i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			json_str(out, p.syms[i]);
-		}
-		fprintf(out, "], \"outputs\": [");
+		struct jw w;
+
+		jw_init(&w, out, false);
+		jw_object(&w, NULL);
+		jw_str(&w, "model", path);
+		jw_object(&w, "dims");
+		for (size_t i = 0; i < n_bind; i++)
+			jw_int(&w, names[i], values[i]);
+		jw_end(&w);
+		jw_array(&w, "unbound");
+		for (size_t i = 0; i < p.n_syms; i++)
+			jw_str(&w, NULL, p.syms[i]);
+		jw_end(&w);
+		jw_array(&w, "outputs");
 		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
 			struct onnxpass_value *v = onnxpass_graph_output(g, i);
 			int64_t d[MAX_DIMS];
 			int r = onnxpass_shapes_get(p.sh, v, d, MAX_DIMS);
 
-			fprintf(out, "%s{\"name\": ", i ? ", " : "");
-			json_str(out, onnxpass_value_name(v));
-			fprintf(out, ", \"shape\": ");
-			if (r < 0 || r > MAX_DIMS)
-				fprintf(out, "null");
-			for (int k = 0; k < r && r <= MAX_DIMS; k++) {
-				const char *sym = d[k] < 0 ? onnxpass_shapes_symbol(p.sh, d[k]) : NULL;
+			jw_object(&w, NULL);
+			jw_str(&w, "name", onnxpass_value_name(v));
+			if (r < 0 || r > MAX_DIMS) {
+				jw_null(&w, "shape");
+			} else {
+				jw_array(&w, "shape");
+				for (int k = 0; k < r; k++) {
+					const char *sym = d[k] < 0 ? onnxpass_shapes_symbol(p.sh, d[k]) : NULL;
 
-				fprintf(out, "%s", k ? ", " : "[");
-				if (d[k] >= 0)
-					fprintf(out, "%lld", (long long)d[k]);
-				else
-					json_str(out, sym ? sym : "?");
+					if (d[k] >= 0)
+						jw_int(&w, NULL, d[k]);
+					else
+						jw_str(&w, NULL, sym ? sym : "?");
+				}
+				jw_end(&w);
 			}
-			fprintf(out, "%s}", r == 0 ? "[]" : r > 0 && r <= MAX_DIMS ? "]" : "");
+			jw_end(&w);
 		}
-		fprintf(out, "], \"ops\": {");
+		jw_end(&w);
+		jw_object(&w, "ops");
 		for (size_t i = 0; i <= p.n; i++) {
 			struct row *r = i < p.n ? &p.rows[i] : &total;
 
 			if (i == p.n)
-				fprintf(out, "}, \"total\": ");
-			else
-				fprintf(out, "%s", i ? ", " : ""), json_str(out, r->key), fprintf(out, ": ");
-			fprintf(out, "{\"nodes\": %llu, \"params\": %llu, \"macs\": %llu, \"activation_bytes\": %llu, "
-				     "\"exact\": %s}", (unsigned long long)r->nodes, (unsigned long long)r->params,
-				(unsigned long long)r->macs, (unsigned long long)r->act,
-				r->macs_unknown || r->act_unknown ? "false" : "true");
+				jw_end(&w);	/* the total follows the ops */
+			jw_object(&w, r->key);
+			jw_uint(&w, "nodes", r->nodes);
+			jw_uint(&w, "params", r->params);
+			jw_uint(&w, "macs", r->macs);
+			jw_uint(&w, "activation_bytes", r->act);
+			jw_bool(&w, "exact", !(r->macs_unknown || r->act_unknown));
+			jw_end(&w);
 		}
-		fprintf(out, ", \"unknown_nodes\": %llu, \"nodes_in_subgraphs_not_profiled\": %s}\n",
-			(unsigned long long)p.unknown_nodes, nested ? "true" : "false");
+		jw_uint(&w, "unknown_nodes", p.unknown_nodes);
+		jw_bool(&w, "nodes_in_subgraphs_not_profiled", nested != 0);
+		jw_finish(&w);
 	} else {
 		fprintf(out, "profile of %s", path);
 		for (size_t i = 0; i < n_bind; i++)

@@ -24,22 +24,6 @@ void host_log(int verbosity, int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void ctx_reset_report(struct onnxpass_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_kv; i++) {
@@ -120,34 +104,36 @@ static long count_op(struct onnxpass_ctx *ctx, const char *spec)
 	return n;
 }
 
-static void report_step(FILE *f, bool first, const struct step *s, struct onnxpass_ctx *ctx,
-			int rc, struct figures before, struct figures after, double secs)
+/* The step's entry in the report: what it ran on, what it changed, the
+ * pass's own figures; on failure the error instead of a change count. */
+static void report_step(struct jw *w, const struct step *s, struct onnxpass_ctx *ctx, int rc,
+			const char *error, struct figures before, struct figures after, double secs)
 {
-	if (!f)
+	if (!w)
 		return;
-	fprintf(f, "%s\n    {\"step\": ", first ? "" : ",");
-	json_str(f, s->name);
-	fprintf(f, ", \"pass\": ");
-	json_str(f, s->pass);
-	fprintf(f, ", \"models\": [");
-	for (size_t i = 0; i < ctx->n_roles; i++) {
-		fprintf(f, "%s", i ? ", " : "");
-		json_str(f, ctx->roles[i]);
-	}
-	fprintf(f, "], \"changes\": %d, \"nodes_before\": %llu, \"nodes_after\": %llu, "
-		   "\"bytes_before\": %llu, \"bytes_after\": %llu, \"seconds\": %.3f",
-		rc, (unsigned long long)before.nodes, (unsigned long long)after.nodes,
-		(unsigned long long)before.bytes, (unsigned long long)after.bytes, secs);
+	jw_object(w, NULL);
+	jw_str(w, "step", s->name);
+	jw_str(w, "pass", s->pass);
+	jw_array(w, "models");
+	for (size_t i = 0; i < ctx->n_roles; i++)
+		jw_str(w, NULL, ctx->roles[i]);
+	jw_end(w);
+	if (error)
+		jw_str(w, "error", error);
+	else
+		jw_int(w, "changes", rc);
+	jw_uint(w, "nodes_before", before.nodes);
+	jw_uint(w, "nodes_after", after.nodes);
+	jw_uint(w, "bytes_before", before.bytes);
+	jw_uint(w, "bytes_after", after.bytes);
+	jw_num(w, "seconds", secs, 3);
 	for (size_t i = 0; i < ctx->n_kv; i++) {
-		fprintf(f, ", ");
-		json_str(f, ctx->kv[i].key);
-		fprintf(f, ": ");
 		if (ctx->kv[i].str)
-			json_str(f, ctx->kv[i].str);
+			jw_str(w, ctx->kv[i].key, ctx->kv[i].str);
 		else
-			fprintf(f, "%lld", (long long)ctx->kv[i].num);
+			jw_int(w, ctx->kv[i].key, ctx->kv[i].num);
 	}
-	fprintf(f, "}");
+	jw_end(w);
 }
 
 static int select_models(const struct recipe *r, const struct step *s,
@@ -181,10 +167,9 @@ static int select_models(const struct recipe *r, const struct step *s,
 int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct run_options *o,
 	       char *err, size_t errlen)
 {
+	struct jw *w = o->report ? report_steps(o->report) : NULL;
 	int rc = 0;
 
-	if (o->report)
-		fprintf(o->report, "{\"recipe\": \"%s\", \"steps\": [", r->name ? r->name : "");
 	for (size_t i = 0; i < r->n_steps && rc >= 0; i++) {
 		const struct step *s = &r->steps[i];
 		struct onnxpass_ctx ctx;
@@ -202,6 +187,8 @@ int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct r
 		rc = select_models(r, s, b, &ctx, err, errlen);
 		if (rc) {
 			free(ctx.roles);
+			if (o->report)
+				report_failed_step(o->report, s->name);
 			break;
 		}
 		before = measure(b);
@@ -234,11 +221,11 @@ int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct r
 				rc = ONNXPASS_EEXPECT;
 			}
 		}
-		report_step(o->report, i == 0, s, &ctx, changes, before, after, secs);
+		report_step(w, s, &ctx, changes, rc < 0 ? err : NULL, before, after, secs);
+		if (rc < 0 && o->report)
+			report_failed_step(o->report, s->name);
 		ctx_reset_report(&ctx);
 		free(ctx.roles);
 	}
-	if (o->report)
-		fprintf(o->report, "\n  ]");
 	return rc < 0 ? rc : 0;
 }

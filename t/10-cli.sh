@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 16
+plan 20
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -47,4 +47,29 @@ printf '[step a]\npass = dedup\n' >"$tmp/mine.ini"
 [ $? -eq 1 ] && grep -q "cannot find recipe 'madlab' (looked in .*recipes, .; onnxpass --list-recipes lists them)" "$tmp/err" &&
 	ok "an unknown recipe name says where it looked" || not_ok "-r madlab: $(cat "$tmp/err")"
 "$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
+# the report: one complete JSON document, on failure too
+report_is() { # report_is FILE PYTHON-CONDITION (on the parsed document d)
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$@" 2>/dev/null
+}
+"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/demo.ini" -i "$tmp/demo" -o "$tmp/rep" --report "$tmp/rep.json" 2>"$tmp/err"
+report_is "$tmp/rep.json" 'd["status"] == "ok" and d["version"] and d["recipe"]["name"] == "demo" and
+ [i["role"] for i in d["inputs"]] == ["encoder", "decoder"] and all(i["bytes"] > 0 for i in d["inputs"]) and
+ d["steps"][0]["pass"] == "dedup" and d["steps"][0]["bytes_after"] < d["steps"][0]["bytes_before"] and
+ sorted(o["path"] for o in d["outputs"]) == sorted([sys.argv[3] + "/decoder.onnx", sys.argv[3] + "/encoder.onnx"]) and
+ all(o["bytes"] > 0 for o in d["outputs"]) and "error" not in d' "$tmp/rep" &&
+	ok "report: version, recipe, inputs and outputs with paths and bytes, steps" || not_ok "report: $(cat "$tmp/rep.json" "$tmp/err")"
+printf '[step a]\npass = dedup\nexpect.MatMul = 99\n' >"$tmp/e.ini"
+"$ONNXPASS" -q -r "$tmp/e.ini" -i "$tmp/demo" -o "$tmp/rep2" --report "$tmp/rep2.json" 2>/dev/null
+report_is "$tmp/rep2.json" 'd["status"] == "error" and d["error"]["step"] == "a" and "expected MatMul == 99, found 8" in d["error"]["message"] and
+ "changes" not in d["steps"][0] and d["outputs"] == []' && [ ! -e "$tmp/rep2" ] &&
+	ok "report of a failed step: complete, with the error and its step" || not_ok "failed step report: $(cat "$tmp/rep2.json")"
+"$ONNXPASS" -q run dedup -i "$TOP_SRCDIR/README.md" -o "$tmp/rep3.onnx" --report "$tmp/rep3.json" 2>/dev/null
+report_is "$tmp/rep3.json" 'd["status"] == "error" and d["inputs"] == [] and d["steps"] == [] and "cannot read model" in d["error"]["message"]' &&
+	ok "report of a model that does not load: complete, with the error" || not_ok "load failure report: $(cat "$tmp/rep3.json")"
+mkdir -p "$tmp/we" && cp "$tmp/demo/encoder.onnx" "$tmp/we/r\"q\\\\$(printf '\377').onnx"
+"$ONNXPASS" -q run dedup -i "$tmp/we" -o "$tmp/rep4" --report "$tmp/rep4.json" 2>"$tmp/err"
+report_is "$tmp/rep4.json" 'd["status"] == "ok" and "\ufffd" in d["inputs"][0]["path"] and chr(34) in d["inputs"][0]["path"]' &&
+	ok "report: quotes, backslashes and bytes that are not UTF-8 in names stay valid JSON" || not_ok "odd names: $(cat "$tmp/rep4.json" "$tmp/err")"
 finish
