@@ -521,52 +521,43 @@ static struct dql *activation(struct state *s, struct onnxpass_graph *g, const c
 	return d;
 }
 
-static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
+/* B as int8/uint8 with its scale and zero point, once per graph: layers
+ * that share a weight (ALBERT's, or tied copies) share its quantized form. */
+static struct made *int8_b(struct state *s, struct onnxpass_graph *g, struct onnxpass_tensor *b)
 {
-	struct onnxpass_tensor *b = const_input(n, 1, 2), *tq, *ts, *tz;
-	const char *bname, *wt = onnxpass_params_string(s->c.p, "weight_type");
+	const char *bname = onnxpass_tensor_name(b), *wt = onnxpass_params_string(s->c.p, "weight_type");
 	bool is_signed = !strcmp(wt, "qint8"), sym = is_signed;
 	bool per_ch = onnxpass_params_bool(s->c.p, "per_channel");
 	bool reduce = onnxpass_params_bool(s->c.p, "reduce_range");
+	int64_t K = onnxpass_tensor_dim(b, 0), N = onnxpass_tensor_dim(b, 1), nsc = per_ch ? N : 1;
+	int64_t dims[2] = { K, N }, sdim[1] = { N };
+	int dt = is_signed ? ONNXPASS_DT_INT8 : ONNXPASS_DT_UINT8;
+	struct onnxpass_tensor *tq, *ts, *tz;
+	struct made m = { 0 }, *arr;
+	const float *w = onnxpass_tensor_data_aligned(b);
 	int qmin, qmax;
-	int64_t K, N, nsc;
-	const float *w;
-	char *qn = NULL, *sn = NULL, *zn = NULL, *mi = NULL, *ca = NULL, *sc = NULL, *o = NULL, *nm = NULL;
-	struct dql *d;
-	int rc = ONNXPASS_ENOMEM;
 
-	if (!b || onnxpass_node_input_count(n) != 2)
-		return 0;
-	bname = onnxpass_tensor_name(b);
-	K = onnxpass_tensor_dim(b, 0);
-	N = onnxpass_tensor_dim(b, 1);
-	nsc = per_ch ? N : 1;
+	for (size_t i = 0; i < s->n_made; i++)
+		if (s->made[i].g == g && !s->made[i].tr && !strcmp(s->made[i].src, bname))
+			return &s->made[i];
 	qrange(is_signed, sym, reduce, &qmin, &qmax);
-	w = onnxpass_tensor_data_aligned(b);
-	d = activation(s, g, onnxpass_node_input(n, 0));
-	qn = named(g, bname, "_quantized");
-	sn = named(g, bname, "_scale");
-	zn = named(g, bname, "_zero_point");
-	o = strdup(onnxpass_node_output(n, 0));
-	mi = named(g, o, "_output_quantized");
-	ca = named(g, o, "_output_quantized_cast_output");
-	sc = named(g, o, "_scales_mul");
-	nm = named(g, onnxpass_node_name(n), "_quant");
-	if (!w || !d || !qn || !sn || !zn || !o || !mi || !ca || !sc || !nm)
-		goto out;
-	{
-		int64_t dims[2] = { K, N }, sdim[1] = { N };
-		int dt = is_signed ? ONNXPASS_DT_INT8 : ONNXPASS_DT_UINT8;
-
-		if ((rc = add_init(g, qn, dt, 2, dims, &tq)) ||
-		    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, per_ch ? 1 : 0, sdim, &ts)) ||
-		    (rc = add_init(g, zn, dt, per_ch ? 1 : 0, sdim, &tz)))
-			goto out;
-	}
+	m.g = g;
+	m.src = strdup(bname);
+	m.q = named(g, bname, "_quantized");
+	m.scales = named(g, bname, "_scale");
+	m.zp = named(g, bname, "_zero_point");
+	m.K = K;
+	m.N = N;
+	if (!w || !m.src || !m.q || !m.scales || !m.zp || add_init(g, m.q, dt, 2, dims, &tq) ||
+	    add_init(g, m.scales, ONNXPASS_DT_FLOAT, per_ch ? 1 : 0, sdim, &ts) ||
+	    add_init(g, m.zp, dt, per_ch ? 1 : 0, sdim, &tz))
+		goto fail;
 	{
 		uint8_t *qd = onnxpass_tensor_mutable_data(tq), *zd = onnxpass_tensor_mutable_data(tz);
 		float *sd = onnxpass_tensor_mutable_data(ts);
 
+		if (!qd || !zd || !sd)
+			goto fail;
 		for (int64_t c = 0; c < nsc; c++) {
 			float lo = 3.402823466e38f, hi = -3.402823466e38f, scale;
 			int zp;
@@ -589,14 +580,47 @@ static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct o
 		}
 	}
 	onnxpass_tensor_drop_pages(b);
-	if ((rc = spill(s, tq)))
-		goto out;
+	if (spill(s, tq))
+		goto fail;
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
 	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq);
+	arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
+	if (!arr)
+		goto fail;
+	s->made = arr;
+	arr[s->n_made] = m;
+	return &arr[s->n_made++];
+fail:
+	free(m.src);
+	free(m.q);
+	free(m.scales);
+	free(m.zp);
+	return NULL;
+}
+
+static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
+{
+	struct onnxpass_tensor *b = const_input(n, 1, 2);
+	char *mi = NULL, *ca = NULL, *sc = NULL, *o = NULL, *nm = NULL;
+	struct made *m;
+	struct dql *d;
+	int rc = ONNXPASS_ENOMEM;
+
+	if (!b || onnxpass_node_input_count(n) != 2)
+		return 0;
+	m = int8_b(s, g, b);
+	d = activation(s, g, onnxpass_node_input(n, 0));
+	o = strdup(onnxpass_node_output(n, 0));
+	mi = o ? named(g, o, "_output_quantized") : NULL;
+	ca = o ? named(g, o, "_output_quantized_cast_output") : NULL;
+	sc = o ? named(g, o, "_scales_mul") : NULL;
+	nm = named(g, onnxpass_node_name(n), "_quant");
+	if (!m || !d || !o || !mi || !ca || !sc || !nm)
+		goto out;
 	onnxpass_graph_remove_node(g, n);
 	{
-		const char *mm_in[4] = { d->q, qn, d->zp, zn };
-		const char *sc_in[2] = { d->scale, sn };
+		const char *mm_in[4] = { d->q, m->q, d->zp, m->zp };
+		const char *sc_in[2] = { d->scale, m->scales };
 		const char *mul_in[2] = { ca, sc };
 		struct onnxpass_node *x;
 
@@ -614,9 +638,6 @@ static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct o
 	s->matmuls++;
 	rc = 1;
 out:
-	free(qn);
-	free(sn);
-	free(zn);
 	free(mi);
 	free(ca);
 	free(sc);
@@ -964,9 +985,9 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_before", s.bytes_before);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_after", s.bytes_after);
-	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%lld MatMul -> MatMulNBits, %lld Gather tables; %lld -> %lld bytes",
-		     (long long)s.matmuls, (long long)s.gathers, (long long)s.bytes_before,
-		     (long long)s.bytes_after);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%lld MatMul -> %s, %lld Gather tables; %lld -> %lld bytes of weights",
+		     (long long)s.matmuls, s.c.dynamic ? "MatMulInteger (dynamic int8)" : "MatMulNBits",
+		     (long long)s.gathers, (long long)s.bytes_before, (long long)s.bytes_after);
 	return total;
 }
 

@@ -3,13 +3,21 @@
 # recipes/bert-int8.ini on BERT, ALBERT and DistilBERT exports and
 # recipes/seq2seq-int8.ini on T5, BART and Marian exports: ORT runs every
 # output file within 5% of the fp32 output's peak (dynamic int8; see
-# t/41-dynamic-int8.sh), and the bundles get smaller.
+# t/41-dynamic-int8.sh), the bundles get smaller, and no MatMul with a
+# constant weight is left (ALBERT's are read through Identity).
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp int8rec)
 trap 'rm -rf "$tmp"' EXIT
-plan 10
+plan 15
+# weight_matmuls FILE: MatMuls of FILE that read an initializer
+weight_matmuls() {
+	/usr/bin/python3 -c 'import onnx, sys
+g = onnx.load(sys.argv[1], load_external_data=False).graph
+inits = {i.name for i in g.initializer}
+print(sum(1 for n in g.node if n.op_type == "MatMul" and any(x in inits for x in n.input)))' "$1"
+}
 for f in bert albert distilbert; do
 	m=$FIXTURES/optimum-tiny-$f/model.onnx
 	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/bert-int8.ini" -i "$m" -o "$tmp/$f.onnx" &&
@@ -18,8 +26,13 @@ for f in bert albert distilbert; do
 	else
 		not_ok "bert-int8 on $f: $r"
 	fi
+	before=$(wc -c <"$m") after=$(wc -c <"$tmp/$f.onnx" 2>/dev/null || echo 0)
+	left=$(weight_matmuls "$tmp/$f.onnx" 2>/dev/null || echo "?")
+	[ "$after" -gt 0 ] && [ "$after" -lt "$before" ] && [ "$left" = 0 ] &&
+		ok "bert-int8 on $f: $before -> $after bytes, no MatMul on a float weight left" ||
+		not_ok "bert-int8 on $f: $before -> $after bytes, $left MatMuls on float weights left"
 done
-for f in t5 bart marian; do
+for f in t5 bart marian mt5; do
 	x=$FIXTURES/optimum-tiny-$f
 	if ! "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/seq2seq-int8.ini" -i "$x" -o "$tmp/$f"; then
 		not_ok "seq2seq-int8 on $f failed"; not_ok "$f: no output"
