@@ -156,9 +156,11 @@ struct onnxpass_ctx {
 	char err[1024];
 	struct kv *kv;
 	size_t n_kv, cap_kv;
-	bool tty;
-	double last_progress;
+	bool tty;	/* progress lines go to stderr */
+	double started, last_progress, progress_after;
+	bool progress_shown, own_progress;
 };
+
 
 
 /* report.c: the --report document (see there) */

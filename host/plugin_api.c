@@ -185,26 +185,43 @@ int onnxpass_ctx_threads(const struct onnxpass_ctx *ctx)
 	return ctx->threads > 0 ? ctx->threads : 1;
 }
 
-void onnxpass_ctx_progress(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total)
+/* One progress line on a terminal, for steps that take more than a
+ * second: "quantize: 45% (12 of 26)", redrawn at most five times a
+ * second, cleared by the runner when the step ends.  Worker threads may
+ * call it. */
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void progress_show(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total)
 {
 	double t;
 
 	if (!ctx->tty || !total)
 		return;
+	pthread_mutex_lock(&progress_lock);
 	t = now_seconds();
-	if (done < total && t - ctx->last_progress < 0.2)
-		return;
-	ctx->last_progress = t;
-	fprintf(stderr, "\r%s: %3d%%%s", ctx->pass, (int)(100.0 * (double)done / (double)total),
-		done >= total ? "\r                    \r" : "");
-	fflush(stderr);
+	if (t - ctx->started >= ctx->progress_after && t - ctx->last_progress >= 0.2) {
+		ctx->last_progress = t;
+		ctx->progress_shown = true;
+		fprintf(stderr, "\r%s: %3d%% (%llu of %llu)\033[K", ctx->pass,
+			(int)(100.0 * (double)(done < total ? done : total) / (double)total),
+			(unsigned long long)done, (unsigned long long)total);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&progress_lock);
+}
+
+void onnxpass_ctx_progress(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total)
+{
+	ctx->own_progress = true;	/* parallel_for's own counting stops */
+	progress_show(ctx, done, total);
 }
 
 struct pfor {
 	void (*fn)(void *arg, size_t i);
 	void *arg;
-	size_t n, next;
+	size_t n, next, done;
 	pthread_mutex_t lock;
+	struct onnxpass_ctx *ctx;	/* items done as progress, unless the pass counts */
 };
 
 static void *pfor_worker(void *p)
@@ -220,13 +237,21 @@ static void *pfor_worker(void *p)
 		if (i >= w->n)
 			return NULL;
 		w->fn(w->arg, i);
+		if (w->ctx && !w->ctx->own_progress) {
+			size_t d;
+
+			pthread_mutex_lock(&w->lock);
+			d = ++w->done;
+			pthread_mutex_unlock(&w->lock);
+			progress_show(w->ctx, d, w->n);
+		}
 	}
 }
 
 void onnxpass_parallel_for(struct onnxpass_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i),
 			   void *arg)
 {
-	struct pfor w = { fn, arg, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct pfor w = { fn, arg, n, 0, 0, PTHREAD_MUTEX_INITIALIZER, ctx && ctx->tty ? ctx : NULL };
 	size_t nt = (size_t)onnxpass_ctx_threads(ctx), started = 0;
 	pthread_t *th;
 

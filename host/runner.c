@@ -184,6 +184,10 @@ int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct r
 		ctx.threads = o->threads;
 		ctx.bundle = b;
 		ctx.tty = isatty(2) && !o->quiet;
+		ctx.started = now_seconds();
+		/* a second, or what the test suite sets to see the line at once */
+		ctx.progress_after = getenv("ONNXPASS_TEST_PROGRESS_AFTER") ?
+				     atof(getenv("ONNXPASS_TEST_PROGRESS_AFTER")) : 1.0;
 		rc = select_models(r, s, b, &ctx, err, errlen);
 		if (rc) {
 			free(ctx.roles);
@@ -195,6 +199,8 @@ int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct r
 		t0 = now_seconds();
 		changes = s->plugin->desc->run(&ctx, b, s->params);
 		secs = now_seconds() - t0;
+		if (ctx.progress_shown)	/* the step's progress line goes */
+			fputs("\r\033[K", stderr);
 		after = measure(b);
 		if (changes < 0) {
 			if (ctx.err[0])

@@ -246,6 +246,8 @@ struct state {
 	size_t n_dqls;
 	int64_t matmuls, gathers, skipped, bytes_before, bytes_after;
 	bool contrib, need_opset21;
+	int depth;	/* of the graph being quantized: 0 = a model's main graph */
+	uint64_t done, total;	/* main-graph nodes, for the progress line */
 };
 
 static char *named(struct onnxpass_graph *g, const char *base, const char *suffix)
@@ -871,10 +873,14 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 	for (size_t i = 0; i < count && rc >= 0; i++) {
 		struct onnxpass_node *n = nodes[i];
 
+		if (!s->depth)
+			onnxpass_ctx_progress(s->ctx, ++s->done, s->total);
+		s->depth++;
 		for (size_t k = 0; k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
 			rc = quantize_graph(s, onnxpass_node_subgraph(n, k));
 			changes += rc > 0 ? rc : 0;
 		}
+		s->depth--;
 		if (rc < 0 || onnxpass_node_is_removed(n) || !wanted(&s->c, onnxpass_node_name(n)))
 			continue;
 		if (onnxpass_node_is(n, NULL, "MatMul") && s->c.dynamic)
@@ -941,6 +947,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
 					 "block sizes must be powers of two (block_size %lld, gather_block_size %lld)",
 					 (long long)s.c.block, (long long)s.c.gblock);
+	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++)
+		s.total += onnxpass_graph_node_count(onnxpass_model_graph(onnxpass_ctx_model(ctx, i)));
 	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx); i++) {
 		struct onnxpass_model *m = onnxpass_ctx_model(ctx, i);
 		int rc;

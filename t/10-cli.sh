@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 20
+plan 22
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -72,4 +72,17 @@ mkdir -p "$tmp/we" && cp "$tmp/demo/encoder.onnx" "$tmp/we/r\"q\\\\$(printf '\37
 "$ONNXPASS" -q run dedup -i "$tmp/we" -o "$tmp/rep4" --report "$tmp/rep4.json" 2>"$tmp/err"
 report_is "$tmp/rep4.json" 'd["status"] == "ok" and "\ufffd" in d["inputs"][0]["path"] and chr(34) in d["inputs"][0]["path"]' &&
 	ok "report: quotes, backslashes and bytes that are not UTF-8 in names stay valid JSON" || not_ok "odd names: $(cat "$tmp/rep4.json" "$tmp/err")"
+# progress: one line redrawn on a terminal (script gives the program one),
+# never in a pipe or with -q; the suite makes it appear at once
+if command -v script >/dev/null; then
+	ONNXPASS_TEST_PROGRESS_AFTER=0 script -qc "'$ONNXPASS' run quantize bits=8 -i '$tmp/demo/encoder.onnx' -o '$tmp/pq.onnx'" /dev/null >"$tmp/tty" 2>&1
+	ONNXPASS_TEST_PROGRESS_AFTER=0 script -qc "'$ONNXPASS' -q run quantize bits=8 -i '$tmp/demo/encoder.onnx' -o '$tmp/pq2.onnx'" /dev/null >"$tmp/ttyq" 2>&1
+	grep -q "$(printf '\r')quantize: *[0-9]*% ([0-9]* of [0-9]*)" "$tmp/tty" && grep -q "$(printf '\r\033')\[K\[1/1\] quantize" "$tmp/tty" &&
+		! grep -q "% (" "$tmp/ttyq" && ok "progress on a terminal, cleared before the step line; none with -q" ||
+		not_ok "progress on a terminal: $(od -c "$tmp/tty" | head -12) -q: $(cat "$tmp/ttyq")"
+else
+	skip "progress on a terminal" "no script(1)"
+fi
+ONNXPASS_TEST_PROGRESS_AFTER=0 "$ONNXPASS" run quantize bits=8 -i "$tmp/demo/encoder.onnx" -o "$tmp/pq3.onnx" 2>"$tmp/pipe"
+! grep -q "$(printf '\r')" "$tmp/pipe" && grep -q '^\[1/1\] quantize' "$tmp/pipe" && ok "no progress line in a pipe" || not_ok "pipe: $(od -c "$tmp/pipe" | head)"
 finish

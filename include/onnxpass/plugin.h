@@ -120,7 +120,11 @@ ONNXPASS_API void onnxpass_parallel_for(struct onnxpass_ctx *ctx, size_t n,
  * no-op for bytes that are mapped or shared already.  Thread-safe; fails
  * (after onnxpass_ctx_fail) when the scratch file cannot be written. */
 ONNXPASS_API int onnxpass_ctx_spill(struct onnxpass_ctx *ctx, struct onnxpass_tensor *t);
-/* Progress on a terminal; silent when stderr is not a TTY. */
+/* Progress of the step (done of total, in the pass's own unit: tensors,
+ * bytes, nodes), drawn as one line on a terminal once the step has taken
+ * a second; silent when stderr is not a TTY or with -q.  Calling it
+ * replaces the count of items onnxpass_parallel_for shows otherwise.
+ * Thread-safe. */
 ONNXPASS_API void onnxpass_ctx_progress(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total);
 
 #ifdef __cplusplus
