@@ -6,32 +6,114 @@
 
 #include "fusion.h"
 
-/* ReduceMean over the last axis only, keeping dims: axes come as an
- * attribute before opset 18 and as an input from 18 on. */
+/* ReduceMean over the last axis only, keeping dims.  The axes come as an
+ * attribute before opset 18 and as an input from 18 on; either is read
+ * (a converter may have left the other). */
 static bool reduces_last_axis(struct onnxpass_node *r, int64_t opset)
 {
 	int64_t axes[4], keep = 1;
 	const int64_t *a;
 	size_t n = 0;
-	int got;
 
+	(void)opset;
 	onnxpass_node_attr_int(r, "keepdims", &keep);
 	if (!keep)
 		return false;
-	if (opset < 18) {
-		if (onnxpass_node_attr_ints(r, "axes", &a, &n) || n != 1)
+	if (!onnxpass_node_attr_ints(r, "axes", &a, &n)) {
+		if (n != 1)
 			return false;
 		axes[0] = a[0];
-	} else {
-		if (onnxpass_node_input_count(r) < 2)
-			return false;
-		got = onnxpass_value_const_ints(onnxpass_node_input_value(r, 1), axes, 4);
-		if (got != 1)
-			return false;
+	} else if (onnxpass_node_input_count(r) < 2 ||
+		   onnxpass_value_const_ints(onnxpass_node_input_value(r, 1), axes, 4) != 1) {
+		return false;
 	}
 	/* -1, or the last axis counted from the front when the rank is known */
 	return axes[0] == -1 ||
 	       (axes[0] > 0 && axes[0] == onnxpass_value_infer_rank(onnxpass_node_input_value(r, 0)) - 1);
+}
+
+/* The square of d: Pow(d, 2) or Mul(d, d). */
+static bool squares(struct onnxpass_node *n, struct onnxpass_value *d)
+{
+	float two;
+
+	if (onnxpass_node_is(n, NULL, "Mul"))
+		return onnxpass_node_input_value(n, 0) == d && onnxpass_node_input_value(n, 1) == d;
+	return onnxpass_node_is(n, NULL, "Pow") && onnxpass_node_input_value(n, 0) == d &&
+	       const_float(onnxpass_node_input_value(n, 1), &two) && two == 2.0f;
+}
+
+/* The node squaring d among its readers, or NULL. */
+static struct onnxpass_node *square_of(struct onnxpass_value *d)
+{
+	for (size_t i = 0; d && i < onnxpass_value_use_count(d); i++) {
+		struct onnxpass_node *n = onnxpass_value_use(d, i, NULL);
+
+		if (squares(n, d))
+			return n;
+	}
+	return NULL;
+}
+
+/* Whether every reader of v is a or b (and v is no graph output). */
+static bool read_only_by(struct onnxpass_value *v, struct onnxpass_node *a, struct onnxpass_node *b)
+{
+	if (!v || onnxpass_value_is_graph_output(v))
+		return false;
+	for (size_t i = 0; i < onnxpass_value_use_count(v); i++) {
+		struct onnxpass_node *n = onnxpass_value_use(v, i, NULL);
+
+		if (n != a && n != b)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * How a norm divides a numerator by sqrt(v), v = variance + eps, in the
+ * forms exporters write: num / Sqrt(v); num * Reciprocal(Sqrt(v)) and
+ * num * (1 / Sqrt(v)) (torch's dynamo exporter writes rsqrt as
+ * Reciprocal); num * Pow(v, -0.5); each Mul with its operands in either
+ * order.  Returns the node applying it (the Div or Mul), the nodes in
+ * between in mid[0..1] (NULL when absent) and the numerator in *num; NULL
+ * when v is used otherwise.
+ */
+static struct onnxpass_node *rsqrt_apply(struct onnxpass_value *v, struct onnxpass_node **mid,
+					 struct onnxpass_value **num)
+{
+	struct onnxpass_node *sq, *inv, *ap;
+	int in;
+	float c;
+
+	mid[0] = mid[1] = NULL;
+	sq = only_use(v, &in);
+	if (!sq || in != 0)
+		return NULL;
+	mid[0] = sq;
+	if (onnxpass_node_is(sq, NULL, "Pow")) {	/* v ^ -0.5 */
+		if (!const_float(onnxpass_node_input_value(sq, 1), &c) || c != -0.5f)
+			return NULL;
+		inv = sq;
+	} else if (onnxpass_node_is(sq, NULL, "Sqrt")) {
+		inv = only_use(onnxpass_node_output_value(sq, 0), &in);
+		if (!inv)
+			return NULL;
+		if (onnxpass_node_is(inv, NULL, "Div") && in == 1 &&
+		    !(const_float(onnxpass_node_input_value(inv, 0), &c) && c == 1.0f)) {
+			*num = onnxpass_node_input_value(inv, 0);	/* num / sqrt(v) */
+			return inv;
+		}
+		if (!(onnxpass_node_is(inv, NULL, "Div") && in == 1) && !onnxpass_node_is(inv, NULL, "Reciprocal"))
+			return NULL;
+		mid[1] = inv;	/* 1 / sqrt(v) */
+	} else {
+		return NULL;
+	}
+	ap = only_use(onnxpass_node_output_value(inv, 0), &in);
+	if (!ap || !onnxpass_node_is(ap, NULL, "Mul"))
+		return NULL;
+	*num = other(ap, onnxpass_node_output_value(inv, 0));
+	return ap;
 }
 
 /* A norm of the default domain over the last axis. */
@@ -58,16 +140,20 @@ static struct onnxpass_node *add_norm(struct onnxpass_graph *g, const char *op, 
  *                                                           |
  *                                          Mul(gamma) -> [Add(beta)] -> y
  *
- * becomes LayerNormalization(x, gamma[, beta], axis=-1, epsilon=eps).
+ * becomes LayerNormalization(x, gamma[, beta], axis=-1, epsilon=eps).  The
+ * same forms as RMSNorm's are matched: the square as Pow(d, 2) or
+ * Mul(d, d), the division by the root in any form rsqrt_apply knows,
+ * x - mean computed once or twice, operands of Add and Mul in either
+ * order, the axes as attribute or input.
  */
 int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1,
 		     int64_t opset)
 {
-	struct onnxpass_value *x = onnxpass_node_input_value(r1, 0), *gamma, *beta = NULL, *d, *dd, *mean;
-	struct onnxpass_node *subs[2] = { NULL, NULL }, *pw, *dv, *r2, *ad, *sq, *ml, *ab, *ln;
-	struct onnxpass_node *part[10];
+	struct onnxpass_value *x = onnxpass_node_input_value(r1, 0), *gamma, *beta = NULL, *d, *dd, *mean, *num = NULL;
+	struct onnxpass_node *subs[2] = { NULL, NULL }, *pw, *dv, *r2, *ad, *ml, *ab, *ln, *mid[2];
+	struct onnxpass_node *part[11];
 	size_t nsub;
-	float two, eps;
+	float eps;
 	int in;
 	char *out, *gname, *bname = NULL, *xname, *name;
 	const char *ins[3];
@@ -84,40 +170,20 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 		return 0;
 	if (!reduces_last_axis(r1, opset))
 		return reject(f, r1, "LayerNorm", "the mean is not over the last axis only"), 0;
+	/* d: the x - mean that is squared; dd: the one divided (the same
+	 * value, or its twin when the exporter computed it twice) */
 	d = onnxpass_node_output_value(subs[0], 0);
 	dd = nsub == 2 ? onnxpass_node_output_value(subs[1], 0) : d;
-	if (nsub == 2) {	/* x - mean computed twice: once for Pow, once for Div */
-		pw = only_use(d, &in);
-		dv = only_use(dd, &in);
-		if (pw && onnxpass_node_is(pw, NULL, "Div")) {
-			struct onnxpass_node *t = pw;
-			struct onnxpass_value *tv = d;
+	pw = square_of(d);
+	if (!pw && nsub == 2) {
+		struct onnxpass_value *t = d;
 
-			pw = dv;
-			dv = t;
-			d = dd;
-			dd = tv;
-		}
-		if (!pw || !dv)
-			return reject(f, r1, "LayerNorm", "x - mean is read outside the pattern"), 0;
-	} else {
-		if (!d || onnxpass_value_use_count(d) != 2 || onnxpass_value_is_graph_output(d))
-			return reject(f, r1, "LayerNorm", "x - mean is read outside the pattern"), 0;
-		pw = onnxpass_value_use(d, 0, NULL);
-		dv = onnxpass_value_use(d, 1, NULL);
-		if (onnxpass_node_is(pw, NULL, "Div")) {
-			struct onnxpass_node *t = pw;
-
-			pw = dv;
-			dv = t;
-		}
+		d = dd;
+		dd = t;
+		pw = square_of(d);
 	}
-	/* d: what Pow squares; dd: what Div divides (the same value, or its twin) */
-	if (!onnxpass_node_is(pw, NULL, "Pow") || !onnxpass_node_is(dv, NULL, "Div") ||
-	    onnxpass_node_input_value(pw, 0) != d || onnxpass_node_input_value(dv, 0) != dd)
-		return reject(f, r1, "LayerNorm", "no Pow and Div on x - mean"), 0;
-	if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f)
-		return reject(f, r1, "LayerNorm", "the power is not a constant 2"), 0;
+	if (!pw)
+		return reject(f, r1, "LayerNorm", "x - mean is not squared"), 0;
 	r2 = only_use(onnxpass_node_output_value(pw, 0), &in);
 	if (!r2 || !onnxpass_node_is(r2, NULL, "ReduceMean") || !reduces_last_axis(r2, opset))
 		return reject(f, r1, "LayerNorm", "the variance is not a ReduceMean over the last axis"), 0;
@@ -125,10 +191,11 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
 	    !const_float(other(ad, onnxpass_node_output_value(r2, 0)), &eps))
 		return reject(f, r1, "LayerNorm", "no constant epsilon added to the variance"), 0;
-	sq = only_use(onnxpass_node_output_value(ad, 0), &in);
-	if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt") ||
-	    only_use(onnxpass_node_output_value(sq, 0), &in) != dv || in != 1)
-		return reject(f, r1, "LayerNorm", "the Div does not divide by sqrt(var + eps)"), 0;
+	dv = rsqrt_apply(onnxpass_node_output_value(ad, 0), mid, &num);
+	if (!dv || num != dd)
+		return reject(f, r1, "LayerNorm", "x - mean is not divided by sqrt(var + eps)"), 0;
+	if (nsub == 2 ? !read_only_by(d, pw, pw) || !read_only_by(dd, dv, dv) : !read_only_by(d, pw, dv))
+		return reject(f, r1, "LayerNorm", "x - mean is read outside the pattern"), 0;
 	ml = only_use(onnxpass_node_output_value(dv, 0), &in);
 	if (!ml || !onnxpass_node_is(ml, NULL, "Mul") ||
 	    !float_vector(gamma = other(ml, onnxpass_node_output_value(dv, 0))))
@@ -139,14 +206,14 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 		beta = other(ab, onnxpass_node_output_value(ml, 0));
 	else
 		ab = NULL;
-	part[0] = r1; part[1] = subs[0]; part[2] = pw; part[3] = r2; part[4] = ad; part[5] = sq;
-	part[6] = dv; part[7] = ml; part[8] = ab; part[9] = subs[1];
+	part[0] = r1; part[1] = subs[0]; part[2] = pw; part[3] = r2; part[4] = ad; part[5] = mid[0];
+	part[6] = mid[1]; part[7] = dv; part[8] = ml; part[9] = ab; part[10] = subs[1];
 	out = own(onnxpass_node_output(ab ? ab : ml, 0));
 	gname = own(onnxpass_value_name(gamma));
 	bname = beta ? own(onnxpass_value_name(beta)) : NULL;
 	xname = own(onnxpass_value_name(x));
 	name = own(onnxpass_node_name(r1));
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		if (part[i])
 			onnxpass_graph_remove_node(g, part[i]);
 	ins[0] = xname;
@@ -179,25 +246,20 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 		   int64_t opset)
 {
-	struct onnxpass_value *x = onnxpass_node_input_value(pw, 0), *w;
-	struct onnxpass_node *r, *ad, *sq, *dv = NULL, *m1, *m2, *sn, *cast = NULL, *inv = NULL;
-	float two, eps, one;
+	struct onnxpass_value *x = onnxpass_node_input_value(pw, 0), *w, *num = NULL;
+	struct onnxpass_node *r, *ad, *m1, *m2, *sn, *cast = NULL, *mid[2];
+	float eps;
 	int in;
 	char *out, *xname, *wname, *name;
 	const char *ins[2];
 
-	if (onnxpass_node_is(pw, NULL, "Mul")) {	/* x * x */
-		if (!x || onnxpass_node_input_value(pw, 1) != x)
-			return 0;
-	} else if (!const_float(onnxpass_node_input_value(pw, 1), &two) || two != 2.0f) {
+	if (!x || !squares(pw, x))
 		return 0;
-	}
 	r = only_use(onnxpass_node_output_value(pw, 0), &in);
 	if (!r || !onnxpass_node_is(r, NULL, "ReduceMean"))
 		return 0;
 	/* a LayerNorm's variance is a Pow of x - mean: that is layernorm()'s */
-	if (x && onnxpass_value_producer(x, NULL) &&
-	    onnxpass_node_is(onnxpass_value_producer(x, NULL), NULL, "Sub"))
+	if (onnxpass_value_producer(x, NULL) && onnxpass_node_is(onnxpass_value_producer(x, NULL), NULL, "Sub"))
 		return 0;
 	if (!reduces_last_axis(r, opset))
 		return reject(f, pw, "RMSNorm", "the mean is not over the last axis only"), 0;
@@ -205,31 +267,11 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
 	    !const_float(other(ad, onnxpass_node_output_value(r, 0)), &eps))
 		return reject(f, pw, "RMSNorm", "no constant epsilon"), 0;
-	sq = only_use(onnxpass_node_output_value(ad, 0), &in);
-	if (sq && onnxpass_node_is(sq, NULL, "Pow") && in == 0 &&
-	    const_float(onnxpass_node_input_value(sq, 1), &one) && one == -0.5f) {
-		inv = sq;	/* (mean square + eps) ^ -0.5 */
-	} else if (!sq || !onnxpass_node_is(sq, NULL, "Sqrt")) {
-		return reject(f, pw, "RMSNorm", "no Sqrt of the mean square"), 0;
-	} else {
-		dv = only_use(onnxpass_node_output_value(sq, 0), &in);
-		if (dv && onnxpass_node_is(dv, NULL, "Div") && in == 1 && onnxpass_node_input_value(dv, 0) == x) {
-			m1 = dv;	/* x / sqrt(mean square + eps) */
-			dv = NULL;
-		} else if (dv && onnxpass_node_is(dv, NULL, "Reciprocal")) {
-			inv = dv;
-		} else if (dv && onnxpass_node_is(dv, NULL, "Div") && in == 1 &&
-			   const_float(onnxpass_node_input_value(dv, 0), &one) && one == 1.0f) {
-			inv = dv;
-		} else {
-			return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps) nor x / sqrt(...)"), 0;
-		}
-	}
-	if (inv) {
-		m1 = only_use(onnxpass_node_output_value(inv, 0), &in);
-		if (!m1 || !onnxpass_node_is(m1, NULL, "Mul") || other(m1, onnxpass_node_output_value(inv, 0)) != x)
-			return reject(f, pw, "RMSNorm", "x is not scaled by the inverse norm"), 0;
-	}
+	m1 = rsqrt_apply(onnxpass_node_output_value(ad, 0), mid, &num);
+	if (!m1)
+		return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps) nor x / sqrt(...)"), 0;
+	if (num != x)
+		return reject(f, pw, "RMSNorm", "x is not scaled by the inverse norm"), 0;
 	m2 = only_use(onnxpass_node_output_value(m1, 0), &in);
 	if (m2 && onnxpass_node_is(m2, NULL, "Cast")) {	/* Llama casts back: float to float */
 		int64_t to = 0;
@@ -250,9 +292,9 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 	onnxpass_graph_remove_node(g, pw);
 	onnxpass_graph_remove_node(g, r);
 	onnxpass_graph_remove_node(g, ad);
-	onnxpass_graph_remove_node(g, sq);
-	if (dv && dv != m1)
-		onnxpass_graph_remove_node(g, dv);
+	for (int i = 0; i < 2; i++)
+		if (mid[i] && mid[i] != m1)
+			onnxpass_graph_remove_node(g, mid[i]);
 	onnxpass_graph_remove_node(g, m1);
 	if (cast)
 		onnxpass_graph_remove_node(g, cast);

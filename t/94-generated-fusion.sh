@@ -16,7 +16,7 @@ tmp=$(mktmp genfusion)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 ops() { "$ONNXPASS" info "$1" | sed -n "s/^    $2  *\([0-9]*\)$/\1/p"; }
-plan 15
+plan 20
 "$gen" bert "$tmp/bert.onnx" && "$gen" llama "$tmp/llama.onnx" || exit 1
 for m in bert llama; do
 	"$ONNXPASS" -q run clean -i "$tmp/$m.onnx" -o "$tmp/$m-c.onnx" &&
@@ -66,6 +66,31 @@ for form in div1 reciprocal pow div; do
 		not_ok "RMSNorm written as $form: $n norms fused; $(head -2 "$tmp/err") ${r:-}"
 	fi
 done
+# BERT's LayerNorm in the same forms (torch.onnx's Div(x - mean, Sqrt);
+# Mul(d, d), Add(eps, var), Reciprocal(Sqrt), swapped operands; Pow(-0.5);
+# x - mean twice with Div(1, Sqrt)), 32 layers: every norm fused (65:
+# two per layer and the embeddings'), bert-int8 runs
+for form in div1 reciprocal pow div; do
+	"$gen" bert "$tmp/ln-$form.onnx" tiny --layers 32 --norm-form "$form" &&
+		"$ONNXPASS" -q run fusion -i "$tmp/ln-$form.onnx" -o "$tmp/ln-$form-f.onnx" 2>"$tmp/err" &&
+		"$ONNXPASS" -q -r bert-int8 -i "$tmp/ln-$form.onnx" -o "$tmp/ln-$form-q.onnx" 2>>"$tmp/err"
+	r=; n=$(( $(ops "$tmp/ln-$form-f.onnx" LayerNormalization) + $(ops "$tmp/ln-$form-f.onnx" com.microsoft:SkipLayerNormalization) ))
+	if [ "$n" -eq 65 ] && [ -z "$(ops "$tmp/ln-$form-f.onnx" ReduceMean)" ] && [ -f "$tmp/ln-$form-q.onnx" ] &&
+		r=$(ort compare "$tmp/ln-$form.onnx" "$tmp/ln-$form-f.onnx" maxrel=1e-4 noopt padmask); then
+		ok "LayerNorm written as $form: 65 norms fused: $r"
+	else
+		not_ok "LayerNorm written as $form: $n norms fused; $(head -2 "$tmp/err") ${r:-}"
+	fi
+done
+# ReduceMean's axes as an input (opset 18 and later)
+"$ONNXPASS" -q convert --opset 18 -i "$tmp/ln-reciprocal.onnx" -o "$tmp/ln18.onnx" &&
+	"$ONNXPASS" -q run fusion -i "$tmp/ln18.onnx" -o "$tmp/ln18-f.onnx" 2>"$tmp/err"
+r=; if [ "$(ops "$tmp/ln18-f.onnx" com.microsoft:SkipLayerNormalization)" = 65 ] &&
+	r=$(ort compare "$tmp/ln18.onnx" "$tmp/ln18-f.onnx" maxrel=1e-4 noopt padmask); then
+	ok "LayerNorm at opset 18 (axes as an input): 65 fused: $r"
+else
+	not_ok "LayerNorm at opset 18: $(ops "$tmp/ln18-f.onnx" com.microsoft:SkipLayerNormalization) fused; $(cat "$tmp/err") ${r:-}"
+fi
 # every model this test wrote (and read) is valid ONNX
 checked "every model in the test's folder" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -803,7 +803,7 @@ int main(int argc, char **argv)
 			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [micro|tiny|mid|hymt-1.8b] [--layers N]\n"
-			"                 [--norm-form div1|reciprocal|pow|div]  (t5, llama, gemma)\n"
+			"                 [--norm-form div1|reciprocal|pow|div]  (t5, bert, llama, gemma)\n"
 			"       gen-model gemma FILE [micro|tiny|translategemma-4b] [--layers N]\n");
 	return 2;
 }

@@ -654,16 +654,36 @@ static const char *layer_norm(struct b *b, const char *x, const char *pre)
 	char w[128], bias[128];
 	const char *mean, *d, *var;
 
+	int form = b->c->norm_form;
+	const char *v, *gw, *gb;
+
 	mean = op(b, "ReduceMean", x, NULL, NULL);
 	attr_is(b, "axes", 1, (int64_t[]){ -1 });
 	d = op(b, "Sub", x, mean, NULL);
-	var = op(b, "ReduceMean", op(b, "Pow", d, scalar_f(b, 2.0f), NULL), NULL, NULL);
+	var = op(b, "ReduceMean", form == 1 ? op(b, "Mul", d, d, NULL) : op(b, "Pow", d, scalar_f(b, 2.0f), NULL),
+		 NULL, NULL);
 	attr_is(b, "axes", 1, (int64_t[]){ -1 });
-	d = op(b, "Div", d, op(b, "Sqrt", op(b, "Add", var, scalar_f(b, 1e-12f), NULL), NULL, NULL), NULL);
+	v = form == 1 ? op(b, "Add", scalar_f(b, 1e-12f), var, NULL) : op(b, "Add", var, scalar_f(b, 1e-12f), NULL);
 	snprintf(w, sizeof(w), "%s.weight", pre);
 	snprintf(bias, sizeof(bias), "%s.bias", pre);
-	return op(b, "Add", op(b, "Mul", d, weight(b, w, b->c->d_model, 0, 0.1f, 1.0f), NULL),
-		  weight(b, bias, b->c->d_model, 0, 0.1f, 0), NULL);
+	gw = weight(b, w, b->c->d_model, 0, 0.1f, 1.0f);
+	gb = weight(b, bias, b->c->d_model, 0, 0.1f, 0);
+	switch (form) {	/* the forms of t5_config.norm_form, as for RMSNorm */
+	case 1:	/* Mul(d, d), Add(eps, var), Reciprocal(Sqrt), operands swapped */
+		d = op(b, "Mul", op(b, "Reciprocal", op(b, "Sqrt", v, NULL, NULL), NULL, NULL), d, NULL);
+		return op(b, "Add", gb, op(b, "Mul", gw, d, NULL), NULL);
+	case 2:	/* Pow(var + eps, -0.5) */
+		d = op(b, "Mul", d, op(b, "Pow", v, scalar_f(b, -0.5f), NULL), NULL);
+		break;
+	case 3:	/* x - mean computed again for the division, Div(1, Sqrt) */
+		d = op(b, "Mul", op(b, "Sub", x, mean, NULL),
+		       op(b, "Div", scalar_f(b, 1.0f), op(b, "Sqrt", v, NULL, NULL), NULL), NULL);
+		break;
+	default:	/* torch.onnx: Div(d, Sqrt(var + eps)) */
+		d = op(b, "Div", d, op(b, "Sqrt", v, NULL, NULL), NULL);
+		break;
+	}
+	return op(b, "Add", op(b, "Mul", d, gw, NULL), gb, NULL);
 }
 
 static const char *linear(struct b *b, const char *x, const char *pre, int64_t in, int64_t out)

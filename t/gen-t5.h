@@ -13,10 +13,12 @@ struct t5_config {
 	int layers;
 	uint64_t seed;
 	int64_t kv_heads;	/* llama: grouped KV heads */
-	/* how RMSNorm's 1/sqrt is written, as exporters differ: 0 Pow(2)
-	 * and Div(1, Sqrt) (optimum's torch.onnx); 1 Mul(x, x), Add(eps, .)
-	 * and Reciprocal(Sqrt) with the Muls' operands swapped (the dynamo
-	 * exporter's rsqrt); 2 Pow(., -0.5); 3 Div(x, Sqrt) */
+	/* how a norm's 1/sqrt is written, as exporters differ.  RMSNorm:
+	 * 0 Pow(2) and Div(1, Sqrt) (optimum's torch.onnx); 1 Mul(x, x),
+	 * Add(eps, .) and Reciprocal(Sqrt) with the Muls' operands swapped
+	 * (the dynamo exporter's rsqrt); 2 Pow(., -0.5); 3 Div(x, Sqrt).
+	 * BERT's LayerNorm: 0 Div(x - mean, Sqrt) (torch.onnx); 1 as RMSNorm's
+	 * 1; 2 Pow(., -0.5); 3 x - mean twice and Div(1, Sqrt). */
 	int norm_form;
 };
 
