@@ -12,7 +12,7 @@ need_ort
 gen=$TOP_BUILDDIR/t/gen-model
 tmp=$(mktmp fp16)
 trap 'rm -rf "$tmp"' EXIT
-plan 19
+plan 20
 
 # out-of-range weights: reported by name, never silently clamped
 "$gen" matmul "$tmp/r" 64 32 100000
@@ -53,12 +53,15 @@ for f in optimum-tiny-bert/model.onnx optimum-tiny-distilbert/model.onnx optimum
 		not_ok "$f: $r"
 	fi
 done
-# the recipe: clean + fusion + float16; the fused ops run in float16 too
-for d in optimum-tiny-bert optimum-tiny-distilbert; do
+# the recipe on the families it names: clean + fusion + float16, the fused
+# ops in float16 too; the file at most 0.55x (weights halve)
+for d in optimum-tiny-bert optimum-tiny-distilbert optimum-tiny-albert; do
 	rm -rf "$tmp/o"
+	before=$(wc -c <"$F/$d/model.onnx")
 	if "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/embedding-fp16.ini" -i "$F/$d" -o "$tmp/o" &&
+		after=$(wc -c <"$tmp/o/model.onnx") && [ "$(echo "$after < $before * 0.55" | bc)" = 1 ] &&
 		r=$(ort compare "$F/$d/model.onnx" "$tmp/o/model.onnx" maxrel=1e-2); then
-		ok "embedding-fp16.ini on $d: $r"
+		ok "embedding-fp16.ini on $d: $before -> $after bytes, $r"
 	else
 		not_ok "embedding-fp16.ini on $d: $r"
 	fi

@@ -10,7 +10,7 @@ need_ort
 [ -d "${FIXTURES:-}" ] || skip_all "fixtures not found"
 tmp=$(mktmp int8rec)
 trap 'rm -rf "$tmp"' EXIT
-plan 15
+plan 17
 # weight_matmuls FILE: MatMuls of FILE that read an initializer
 weight_matmuls() {
 	/usr/bin/python3 -c 'import onnx, sys
@@ -32,17 +32,21 @@ for f in bert albert distilbert; do
 		ok "bert-int8 on $f: $before -> $after bytes, no MatMul on a float weight left" ||
 		not_ok "bert-int8 on $f: $before -> $after bytes, $left MatMuls on float weights left"
 done
-for f in t5 bart marian mt5; do
+for f in t5 bart marian mt5 whisper; do
 	x=$FIXTURES/optimum-tiny-$f
+	# Whisper's conv front end and position tables stay float (dynamic int8
+	# quantizes MatMuls): at most 0.75x there, 0.6x elsewhere
+	dims= bound=6; [ $f = whisper ] && dims="dim=feature_size:80 dim=encoder_sequence_length:3000" bound=7.5
 	if ! "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/seq2seq-int8.ini" -i "$x" -o "$tmp/$f"; then
 		not_ok "seq2seq-int8 on $f failed"; not_ok "$f: no output"
 		continue
 	fi
 	before=$(du -cb "$x/encoder_model.onnx" "$x/decoder_model.onnx" "$x/decoder_with_past_model.onnx" | tail -1 | cut -f1)
 	after=$(du -cb "$tmp/$f"/* | tail -1 | cut -f1)
-	[ "$after" -lt $((before * 6 / 10)) ] && ok "seq2seq-int8 on $f: $before -> $after bytes" ||
+	[ "$(echo "$after < $before * $bound / 10" | bc)" = 1 ] && ok "seq2seq-int8 on $f: $before -> $after bytes" ||
 		not_ok "seq2seq-int8 on $f: $before -> $after bytes"
-	if r=$(ort compare-dir "$x" "$tmp/$f" maxrel=0.05); then
+	# shellcheck disable=SC2086
+	if r=$(ort compare-dir "$x" "$tmp/$f" maxrel=0.05 $dims); then
 		ok "seq2seq-int8 on $f: $(echo $r | tr '\n' ' ')"
 	else
 		not_ok "seq2seq-int8 on $f: $r"

@@ -688,12 +688,16 @@ static const struct preset presets[] = {
 	/* mid: 1024 wide, 16 heads over 4 KV heads of 64, 2816 in the MLP */
 	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2, 0 }, false },
 	{ "llama", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 7, 1, 0 }, false },
+	/* small: wide enough (256) that blocks of 128 are not padded, so the
+	 * quantizing recipes show their real ratio; a few MB */
+	{ "llama", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 7, 2, 0 }, false },
 	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4, 0 }, false },
 	/* HY-MT 1.5 1.8B: 2048 wide, 16 heads over 4 KV heads of 128 */
 	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4, 0 }, true },
 	/* Gemma 3 4B (TranslateGemma): 8 heads over 4 KV heads of 256 */
 	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0 }, false },
 	{ "gemma", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 13, 1, 0 }, false },
+	{ "gemma", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 13, 2, 0 }, false },
 	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0 }, true },
 };
 
@@ -802,8 +806,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | old-opsets DIR | matmul FILE K N\n"
 			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
-			"       gen-model llama FILE [micro|tiny|mid|hymt-1.8b] [--layers N]\n"
+			"       gen-model llama FILE [micro|tiny|small|mid|hymt-1.8b] [--layers N]\n"
 			"                 [--norm-form div1|reciprocal|pow|div]  (t5, bert, llama, gemma)\n"
-			"       gen-model gemma FILE [micro|tiny|translategemma-4b] [--layers N]\n");
+			"       gen-model gemma FILE [micro|tiny|small|translategemma-4b] [--layers N]\n");
 	return 2;
 }
