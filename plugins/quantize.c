@@ -285,6 +285,28 @@ static int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_
 	return 0;
 }
 
+static void made_free(struct made *m)
+{
+	free(m->src);
+	free(m->q);
+	free(m->scales);
+	free(m->zp);
+}
+
+/* Appends m to the weights quantized so far (freed on failure). */
+static struct made *keep_made(struct state *s, struct made *m)
+{
+	struct made *arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
+
+	if (!arr) {
+		made_free(m);
+		return NULL;
+	}
+	s->made = arr;
+	arr[s->n_made] = *m;
+	return &arr[s->n_made++];
+}
+
 /* Quantizes B once per graph (several MatMuls may share it), into the
  * graph of the MatMul, so no new name crosses a subgraph boundary. */
 static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
@@ -294,7 +316,7 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	struct cfg *c = &s->c;
 	struct nbits j = { 0 };
 	struct onnxpass_tensor *tq, *ts, *tz = NULL;
-	struct made m = { 0 }, *arr;
+	struct made m = { 0 };
 	char suffix[8];
 	int64_t dims[3];
 
@@ -352,17 +374,9 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
 	s->bytes_after += (int64_t)(onnxpass_tensor_nbytes(tq) + onnxpass_tensor_nbytes(ts) +
 				    (tz ? onnxpass_tensor_nbytes(tz) : 0));
-	arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
-	if (!arr)
-		goto fail;
-	s->made = arr;
-	arr[s->n_made] = m;
-	return &arr[s->n_made++];
+	return keep_made(s, &m);
 fail:
-	free(m.src);
-	free(m.q);
-	free(m.scales);
-	free(m.zp);
+	made_free(&m);
 	return NULL;
 }
 
@@ -535,7 +549,7 @@ static struct made *int8_b(struct state *s, struct onnxpass_graph *g, struct onn
 	int64_t dims[2] = { K, N }, sdim[1] = { N };
 	int dt = is_signed ? ONNXPASS_DT_INT8 : ONNXPASS_DT_UINT8;
 	struct onnxpass_tensor *tq, *ts, *tz;
-	struct made m = { 0 }, *arr;
+	struct made m = { 0 };
 	const float *w = onnxpass_tensor_data_aligned(b);
 	int qmin, qmax;
 
@@ -586,17 +600,9 @@ static struct made *int8_b(struct state *s, struct onnxpass_graph *g, struct onn
 		goto fail;
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(b);
 	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq);
-	arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
-	if (!arr)
-		goto fail;
-	s->made = arr;
-	arr[s->n_made] = m;
-	return &arr[s->n_made++];
+	return keep_made(s, &m);
 fail:
-	free(m.src);
-	free(m.q);
-	free(m.scales);
-	free(m.zp);
+	made_free(&m);
 	return NULL;
 }
 
@@ -982,12 +988,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		free(s.dqls[i].zp);
 	}
 	free(s.dqls);
-	for (size_t i = 0; i < s.n_made; i++) {
-		free(s.made[i].src);
-		free(s.made[i].q);
-		free(s.made[i].scales);
-		free(s.made[i].zp);
-	}
+	for (size_t i = 0; i < s.n_made; i++)
+		made_free(&s.made[i]);
 	free(s.made);
 	onnxpass_ctx_report_int(ctx, s.c.dynamic ? "matmul_integer" : "matmul_nbits", s.matmuls);
 	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);
