@@ -78,10 +78,7 @@ static int node_add_free(struct onnxpass_node *n, struct onnxpass_value *v)
 	for (size_t i = 0; i < n->n_free; i++)
 		if (n->free_vals[i] == v)
 			return 0;
-	if (use_add(v, n, -1))
-		return -1;
-	n->free_vals = realloc(n->free_vals, (n->n_free + 1) * sizeof(*n->free_vals));
-	if (!n->free_vals)
+	if (use_add(v, n, -1) || grow(&n->free_vals, &n->cap_free, n->n_free + 1, sizeof(*n->free_vals)))
 		return -1;
 	n->free_vals[n->n_free++] = v;
 	return 0;
@@ -167,8 +164,7 @@ static int node_build_subgraphs(struct onnxpass_graph *g, struct onnxpass_node *
 
 		if (!count)
 			continue;
-		n->subs = realloc(n->subs, (n->n_subs + count) * sizeof(*n->subs));
-		if (!n->subs)
+		if (grow(&n->subs, &n->cap_subs, n->n_subs + count, sizeof(*n->subs)))
 			return -1;
 		for (size_t k = 0; k < count; k++) {
 			Onnx__GraphProto *sgp = ap->g && k == 0 ? ap->g : ap->graphs[k - (ap->g ? 1 : 0)];
@@ -312,19 +308,27 @@ static void compact(struct onnxpass_graph *g)
 	g->n_removed = 0;
 }
 
-void graph_sync(struct onnxpass_graph *g)
+int graph_sync(struct onnxpass_graph *g)
 {
 	Onnx__GraphProto *gp = g->gp;
+	Onnx__NodeProto **nodes;
+	Onnx__TensorProto **inits;
 
 	compact(g);
 	if (!g->dirty)
-		return;
+		return 0;
+	/* both arrays first: on failure the message keeps its old ones */
+	nodes = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof(*nodes));
+	inits = malloc((g->n_inits ? g->n_inits : 1) * sizeof(*inits));
+	if (!nodes || !inits) {
+		free(nodes);
+		free(inits);
+		return ONNXPASS_ENOMEM;
+	}
 	free(gp->node);
-	gp->node = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof(*gp->node));
 	free(gp->initializer);
-	gp->initializer = malloc((g->n_inits ? g->n_inits : 1) * sizeof(*gp->initializer));
-	if (!gp->node || !gp->initializer)
-		abort();	/* a few pointers: nothing sane to do without them */
+	gp->node = nodes;
+	gp->initializer = inits;
 	for (size_t i = 0; i < g->n_nodes; i++)
 		gp->node[i] = g->nodes[i]->np;
 	gp->n_node = g->n_nodes;
@@ -332,14 +336,18 @@ void graph_sync(struct onnxpass_graph *g)
 		gp->initializer[i] = g->inits[i]->tp;
 	gp->n_initializer = g->n_inits;
 	g->dirty = false;
+	return 0;
 }
 
-void model_sync(struct onnxpass_model *m)
+int model_sync(struct onnxpass_model *m)
 {
 	struct onnxpass_graph *g;
+	int rc = 0;
 
 	model_for_each_graph(m, g, i)
-		graph_sync(g);
+		if (graph_sync(g))
+			rc = ONNXPASS_ENOMEM;
+	return rc;
 }
 
 static void node_free(struct onnxpass_node *n)
@@ -395,7 +403,7 @@ void onnxpass_model_free(struct onnxpass_model *m)
 {
 	if (!m)
 		return;
-	model_sync(m);
+	model_sync(m);	/* out of memory here: nodes added since the last save leak */
 	for (size_t i = 0; i < m->tensors.cap; i++)
 		if (m->tensors.keys[i])
 			tensor_release_wrapper(m->tensors.vals[i]);

@@ -138,7 +138,7 @@ int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe
 void recipe_free(struct recipe *r);
 
 /* ------------------------------------------------------------------ */
-/* Run context and runner (ctx.c, runner.c)                            */
+/* Run context and runner (plugin_api.c, runner.c)                            */
 
 struct kv {
 	char *key;
@@ -199,9 +199,6 @@ struct run_options {
 /* Runs every step on the bundle, printing one line per step. */
 int run_recipe(const struct recipe *r, struct onnxpass_bundle *b, const struct run_options *o,
 	       char *err, size_t errlen);
-
-/* Host-wide logging for the program (stderr), same format as plugins'. */
-void host_log(int verbosity, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* info.c */
 int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, size_t errlen);

@@ -121,10 +121,10 @@ struct onnxpass_node {
 	Onnx__NodeProto *np;
 	struct onnxpass_graph *graph;
 	struct onnxpass_graph **subs;
-	size_t n_subs;
+	size_t n_subs, cap_subs;
 	/* outer names read inside subs, as values of this node's graph */
 	struct onnxpass_value **free_vals;
-	size_t n_free;
+	size_t n_free, cap_free;
 	bool removed;
 	size_t order;	/* scratch for sorting */
 };
@@ -184,10 +184,10 @@ struct onnxpass_graph *graph_build(struct onnxpass_model *m, Onnx__GraphProto *g
 				   const char **why);
 /* The value of name in g, created on first mention; NULL for "" or ENOMEM. */
 struct onnxpass_value *graph_value_get(struct onnxpass_graph *g, const char *name);
-void graph_sync(struct onnxpass_graph *g);
+int graph_sync(struct onnxpass_graph *g);
 /* Appends a wrapped node (np owned by it) and wires its values. */
 int graph_adopt_node(struct onnxpass_graph *g, struct onnxpass_node *n);	/* refresh gp arrays */
-void model_sync(struct onnxpass_model *m);
+int model_sync(struct onnxpass_model *m);
 void graph_free(struct onnxpass_graph *g);
 /* The live nodes of g in a stable topological order (caller frees the
  * array).  On a cycle returns EFORMAT with the nodes outside it and, in

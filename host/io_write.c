@@ -216,7 +216,10 @@ int shared_table_write(struct shared_table *s, struct onnxpass_model **models, s
 	for (size_t mi = 0; mi < n; mi++) {
 		struct onnxpass_graph *g;
 
-		model_sync(models[mi]);
+		if (model_sync(models[mi])) {
+			set_err(err, errlen, "cannot write '%s': out of memory", path);
+			goto fail;
+		}
 		model_for_each_graph(models[mi], g, gi) {
 			if (!graph_live(g))
 				continue;
@@ -726,7 +729,8 @@ int model_save_impl(struct onnxpass_model *m, const char *path,
 	    (rc = validate_graph(m, onnxpass_model_graph(m), NULL, path, err, errlen)))
 		return rc;
 	rc = ONNXPASS_ENOMEM;
-	model_sync(m);
+	if (model_sync(m))
+		return ONNXPASS_ENOMEM;
 	/* everything not placed explicitly stays inline unless the file
 	 * would pass the protobuf limit */
 	if (o.external == ONNXPASS_EXTERNAL_AUTO &&

@@ -19,7 +19,7 @@
 struct opts {
 	const char *recipe, *input, *output, *report, *describe, *data_file;
 	char **plugin_dirs;
-	size_t n_plugin_dirs;
+	size_t n_plugin_dirs, cap_plugin_dirs;
 	bool list, list_recipes, check, force;
 	int verbosity, threads;
 	bool quiet;
@@ -107,8 +107,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->output = optarg;
 			break;
 		case 'P':
-			o->plugin_dirs = realloc(o->plugin_dirs, (o->n_plugin_dirs + 1) * sizeof(char *));
-			if (!o->plugin_dirs)
+			if (grow(&o->plugin_dirs, &o->cap_plugin_dirs, o->n_plugin_dirs + 1, sizeof(char *)))
 				return 1;
 			o->plugin_dirs[o->n_plugin_dirs++] = optarg;
 			break;
@@ -447,10 +446,14 @@ static uint64_t dir_bytes(const char *dir, struct onnxpass_bundle *b, const char
 
 	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
 		char *p = path_join(dir, onnxpass_bundle_file(b, i));
-		char *d = malloc(strlen(p) + 6);
+		char *d = p ? malloc(strlen(p) + 6) : NULL;
 		uint64_t n;
 
-		sprintf(d, "%s.data", p);
+		if (!d) {
+			free(p);
+			continue;
+		}
+		snprintf(d, strlen(p) + 6, "%s.data", p);
 		n = file_size(p) + file_size(d);
 		total += n;
 		if (table)

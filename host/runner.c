@@ -10,20 +10,6 @@
 
 #include "host.h"
 
-void host_log(int verbosity, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level > verbosity)
-		return;
-	fputs(level == ONNXPASS_LOG_ERROR ? "onnxpass: error: " :
-	      level == ONNXPASS_LOG_WARN ? "onnxpass: warning: " : "onnxpass: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void ctx_reset_report(struct onnxpass_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_kv; i++) {
