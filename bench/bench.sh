@@ -32,6 +32,7 @@ echo "input: $in_bytes bytes (external data)"
 echo "cat read+write:          ${cat_s} s (page cache only), ${catsync_s} s with sync"
 echo "load+save (convert):     ${conv_s} s   ratio to cat+sync: $(echo "scale=2; $conv_s / $catsync_s" | bc)x (target <= 2x); to cat without sync: $(echo "scale=2; $conv_s / $cat_s" | bc)x"
 echo "dedup run:               ${dedup_s} s   output $out_bytes bytes ($(echo "scale=2; $out_bytes / $in_bytes" | bc)x of input)"
+echo "content hash (XXH3):     $("$GEN" hash-speed 256 | cut -d' ' -f1-2) over 256 MB in memory"
 echo "peak RSS convert:        ${conv_kb} kB  ratio to input: $(echo "scale=3; $conv_kb * 1024 / $in_bytes" | bc)x (target <= 0.25x)"
 echo "peak RSS dedup:          ${dedup_kb} kB  ratio to input: $(echo "scale=3; $dedup_kb * 1024 / $in_bytes" | bc)x"
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <onnxpass/onnxpass.h>
@@ -762,6 +763,27 @@ static int generate(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "hash-speed")) {
+		/* MB/s of onnxpass_hash64 (dedup's content hash) over N MB in memory */
+		size_t n = (size_t)atol(argv[2]) << 20;
+		unsigned char *buf = n ? malloc(n) : NULL;
+		uint64_t h = 0;
+		struct timespec t0, t1;
+
+		if (!buf)
+			die("hash-speed takes a size in MB");
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (unsigned char)(i * 131 + 7);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int r = 0; r < 4; r++)
+			h ^= onnxpass_hash64(buf, n, (uint64_t)r);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("%.0f MB/s (%016llx)\n", 4.0 * (double)n / 1e6 /
+		       ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9),
+		       (unsigned long long)h);
+		free(buf);
+		return 0;
+	}
 	if (argc >= 5 && !strcmp(argv[1], "matmul")) {
 		gen_matmul(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? (float)atof(argv[5]) : 0);
 		return 0;
