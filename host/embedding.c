@@ -13,11 +13,9 @@
 
 static bool one_element_constant(struct onnxpass_value *v)
 {
-	struct onnxpass_tensor *t = v ? v->init : NULL;
+	struct onnxpass_tensor *t = onnxpass_value_constant(v);
 
-	if (!t && v && v->producer && onnxpass_node_is(v->producer, NULL, "Constant"))
-		t = onnxpass_node_attr_tensor(v->producer, "value");
-	return t && !v->n_graph_inputs && onnxpass_tensor_numel(t) == 1;
+	return t && onnxpass_tensor_numel(t) == 1;
 }
 
 /* Ops that hand a value on unchanged but for its shape or a scale. */

@@ -426,6 +426,9 @@ void onnxpass_model_free(struct onnxpass_model *m)
 		if (m->fresh_next.keys[i])
 			free(m->fresh_next.vals[i]);
 	strmap_release(&m->fresh_next);
+	for (size_t i = 0; i < m->n_names; i++)
+		free(m->names[i]);
+	free(m->names);
 	blob_unref(m->file);
 	free(m->path);
 	free(m->dir);
@@ -880,4 +883,22 @@ bool onnxpass_value_is_graph_output(const struct onnxpass_value *v)
 struct onnxpass_tensor *onnxpass_value_initializer(struct onnxpass_value *v)
 {
 	return v->init;
+}
+
+struct onnxpass_tensor *onnxpass_value_constant(struct onnxpass_value *v)
+{
+	if (!v || v->n_graph_inputs)
+		return NULL;
+	if (v->init)
+		return v->init;
+	if (v->producer && onnxpass_node_is(v->producer, NULL, "Constant"))
+		return onnxpass_node_attr_tensor(v->producer, "value");
+	return NULL;
+}
+
+struct onnxpass_node *onnxpass_value_single_use(struct onnxpass_value *v, int *input_index)
+{
+	if (!v || v->n_uses != 1 || v->n_graph_outputs)
+		return NULL;
+	return onnxpass_value_use(v, 0, input_index);
 }

@@ -873,17 +873,22 @@ static bool name_taken(struct onnxpass_model *m, const char *name)
 	return false;
 }
 
-char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix)
+const char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *base, const char *suffix)
 {
-	size_t len = strlen(prefix) + 24;
-	char *s = malloc(len);
-
 	struct onnxpass_model *m = g->model;
-	struct fresh_count *c = strmap_get(&m->fresh_next, prefix);
-	unsigned long k = c ? c->next : 0;
+	size_t plen = strlen(base) + (suffix ? strlen(suffix) : 0) + 1, len = plen + 24;
+	char *prefix = malloc(plen), *s = malloc(len);
+	struct fresh_count *c;
+	unsigned long k;
 
-	if (!s)
+	if (!prefix || !s || grow(&m->names, &m->cap_names, m->n_names + 1, sizeof(*m->names))) {
+		free(prefix);
+		free(s);
 		return NULL;
+	}
+	snprintf(prefix, plen, "%s%s", base, suffix ? suffix : "");
+	c = strmap_get(&m->fresh_next, prefix);
+	k = c ? c->next : 0;
 	/* numbering goes on where the last name of this prefix stopped, so
 	 * that n names cost n lookups, not n^2 / 2 */
 	if (k)
@@ -892,7 +897,7 @@ char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix)
 		snprintf(s, len, "%s", prefix);
 	while (name_taken(m, s))
 		snprintf(s, len, "%s_%lu", prefix, ++k);
-	if (!c && (c = malloc(sizeof(*c) + strlen(prefix) + 1))) {
+	if (!c && (c = malloc(sizeof(*c) + plen))) {
 		strcpy(c->prefix, prefix);
 		if (strmap_put(&m->fresh_next, c->prefix, c)) {
 			free(c);
@@ -901,5 +906,43 @@ char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix)
 	}
 	if (c)
 		c->next = k + 1;
+	free(prefix);
+	m->names[m->n_names++] = s;
 	return s;
+}
+
+/* A new initializer of dtype named after prefix, rank 0 (n == 1) or 1,
+ * holding n elements of data; its model-owned name or NULL. */
+static const char *add_const(struct onnxpass_graph *g, const char *prefix, int dtype, int rank, size_t n,
+			     const void *data, size_t elem)
+{
+	int64_t dims[1] = { (int64_t)n };
+	const char *name;
+	struct onnxpass_tensor *t;
+
+	if (!g || !prefix || (rank != 0 && rank != 1) || (rank == 0 && n != 1) || (n && !data))
+		return NULL;
+	name = onnxpass_graph_fresh_name(g, prefix, NULL);
+	t = name ? onnxpass_tensor_new(name, dtype, (size_t)rank, dims) : NULL;
+	if (!t)
+		return NULL;
+	if (n)
+		memcpy(onnxpass_tensor_mutable_data(t), data, n * elem);
+	if (onnxpass_graph_add_initializer(g, t)) {
+		onnxpass_tensor_free(t);
+		return NULL;
+	}
+	return name;
+}
+
+const char *onnxpass_graph_add_const_i64(struct onnxpass_graph *g, const char *prefix, int rank,
+					 const int64_t *data, size_t n)
+{
+	return add_const(g, prefix, ONNXPASS_DT_INT64, rank, n, data, sizeof(*data));
+}
+
+const char *onnxpass_graph_add_const_f32(struct onnxpass_graph *g, const char *prefix, int rank,
+					 const float *data, size_t n)
+{
+	return add_const(g, prefix, ONNXPASS_DT_FLOAT, rank, n, data, sizeof(*data));
 }

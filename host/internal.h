@@ -163,6 +163,8 @@ struct onnxpass_model {
 	size_t n_dead, cap_dead;
 	uint64_t gen;	/* bumped by every change (model_changed) */
 	struct strmap fresh_next;	/* prefix -> struct fresh_count */
+	char **names;	/* fresh names handed out, freed with the model */
+	size_t n_names, cap_names;
 };
 
 struct fresh_count {

@@ -74,55 +74,42 @@ static bool is_default(const char *dom)
 
 /* A new initializer holding the attribute's value; its name in *name. */
 static int attr_input(struct onnxpass_graph *g, struct onnxpass_node *n, const char *attr, bool typed,
-		      int dtype, char **name)
+		      int dtype, const char **name)
 {
-	struct onnxpass_tensor *t = NULL;
 	const int64_t *ints;
 	size_t cnt;
 	int64_t one;
 	float f;
 
-	*name = onnxpass_graph_fresh_name(g, attr);
-	if (!*name)
-		return ONNXPASS_ENOMEM;
+	*name = NULL;
 	if (typed) {
 		if (onnxpass_node_attr_float(n, attr, &f))
 			return ONNXPASS_EINVAL;
 		if (dtype == ONNXPASS_DT_FLOAT) {
-			t = onnxpass_tensor_new(*name, dtype, 0, NULL);
-			if (t)
-				memcpy(onnxpass_tensor_mutable_data(t), &f, sizeof(f));
+			*name = onnxpass_graph_add_const_f32(g, attr, 0, &f, 1);
 		} else if (dtype == ONNXPASS_DT_DOUBLE) {
 			double d = f;
+			struct onnxpass_tensor *t;
 
-			t = onnxpass_tensor_new(*name, dtype, 0, NULL);
-			if (t)
-				memcpy(onnxpass_tensor_mutable_data(t), &d, sizeof(d));
+			*name = onnxpass_graph_fresh_name(g, attr, NULL);
+			if (!(t = *name ? onnxpass_tensor_new(*name, dtype, 0, NULL) : NULL))
+				return ONNXPASS_ENOMEM;
+			memcpy(onnxpass_tensor_mutable_data(t), &d, sizeof(d));
+			if (onnxpass_graph_add_initializer(g, t)) {
+				onnxpass_tensor_free(t);
+				return ONNXPASS_ENOMEM;
+			}
 		} else {
 			return ONNXPASS_EUNSUPPORTED;
 		}
 	} else if (!onnxpass_node_attr_ints(n, attr, &ints, &cnt)) {
-		int64_t dims[1] = { (int64_t)cnt };
-
-		t = onnxpass_tensor_new(*name, ONNXPASS_DT_INT64, 1, dims);
-		if (t && cnt)
-			memcpy(onnxpass_tensor_mutable_data(t), ints, cnt * sizeof(int64_t));
+		*name = onnxpass_graph_add_const_i64(g, attr, 1, ints, cnt);
 	} else if (!onnxpass_node_attr_int(n, attr, &one)) {	/* TopK's k */
-		int64_t dims[1] = { 1 };
-
-		t = onnxpass_tensor_new(*name, ONNXPASS_DT_INT64, 1, dims);
-		if (t)
-			memcpy(onnxpass_tensor_mutable_data(t), &one, sizeof(one));
+		*name = onnxpass_graph_add_const_i64(g, attr, 1, &one, 1);
 	} else {
 		return ONNXPASS_EINVAL;
 	}
-	if (!t)
-		return ONNXPASS_ENOMEM;
-	if (onnxpass_graph_add_initializer(g, t)) {
-		onnxpass_tensor_free(t);
-		return ONNXPASS_ENOMEM;
-	}
-	return 0;
+	return *name ? 0 : ONNXPASS_ENOMEM;
 }
 
 static int convert_node(struct onnxpass_graph *g, struct onnxpass_node *n, const struct conv *c,
@@ -149,7 +136,7 @@ static int convert_node(struct onnxpass_graph *g, struct onnxpass_node *n, const
 		dtype = onnxpass_shapes_dtype(sh, onnxpass_node_input_value(n, 0));
 	for (int i = 0; i < 3 && c->attrs[i]; i++) {
 		bool typed = c->typed || (!strcmp(c->op, "Pad") && !strcmp(c->attrs[i], "value"));
-		char *name = NULL;
+		const char *name = NULL;
 		int rc;
 
 		if (onnxpass_node_attr_type(n, c->attrs[i]) <= 0) {
@@ -172,7 +159,6 @@ static int convert_node(struct onnxpass_graph *g, struct onnxpass_node *n, const
 			rc = onnxpass_node_set_input(n, want++, name);
 		if (!rc)
 			rc = onnxpass_node_remove_attr(n, c->attrs[i]);
-		free(name);
 		if (rc)
 			return rc;
 	}

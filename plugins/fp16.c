@@ -89,7 +89,7 @@ static const char *const builtin_block[] = {
 struct slot {
 	struct onnxpass_value *v;
 	bool half;	/* produced or stored in float16 */
-	char *n16, *n32;	/* names of the float16 / float32 forms, once made */
+	const char *n16, *n32;	/* names of the float16 / float32 forms, once made */
 };
 
 /* New weights this big leave memory as soon as they are made. */
@@ -184,29 +184,18 @@ static struct slot *slot_of(struct conv *c, struct onnxpass_value *v)
 /* Name of v in the wanted precision, adding a Cast the first time. */
 static const char *form(struct conv *c, struct slot *s, bool half)
 {
-	char **have = half ? &s->n16 : &s->n32;
-	const char *src = half ? s->n32 : s->n16;
-	const char *name = onnxpass_value_name(s->v);
-	char *pre, *nn;
+	const char **have = half ? &s->n16 : &s->n32;
+	const char *src = half ? s->n32 : s->n16, *nn;
 	struct onnxpass_node *cast;
-	size_t len;
 
 	if (*have)
 		return *have;
-	len = strlen(name) + 16;
-	pre = malloc(len);
-	if (!pre)
-		return NULL;
-	snprintf(pre, len, "%s%s", name, half ? "_fp16" : "_fp32");
-	nn = onnxpass_graph_fresh_name(c->g, pre);
-	free(pre);
+	nn = onnxpass_graph_fresh_name(c->g, onnxpass_value_name(s->v), half ? "_fp16" : "_fp32");
 	if (!nn)
 		return NULL;
-	cast = onnxpass_graph_add_node(c->g, "Cast", "", nn, &src, 1, (const char *const *)&nn, 1);
-	if (!cast || onnxpass_node_set_attr_int(cast, "to", half ? ONNXPASS_DT_FLOAT16 : ONNXPASS_DT_FLOAT)) {
-		free(nn);
+	cast = onnxpass_graph_add_node(c->g, "Cast", "", nn, &src, 1, &nn, 1);
+	if (!cast || onnxpass_node_set_attr_int(cast, "to", half ? ONNXPASS_DT_FLOAT16 : ONNXPASS_DT_FLOAT))
 		return NULL;
-	}
 	c->casts++;
 	*have = nn;
 	return nn;
@@ -456,8 +445,7 @@ static int place(struct conv *c, struct pmap *checked)
 		s->half = !c->keep_io;
 		if (s->half && onnxpass_value_set_dtype(v, ONNXPASS_DT_FLOAT16))
 			return ONNXPASS_EINVAL;
-		if (!(*(s->half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(v))))
-			return ONNXPASS_ENOMEM;
+		*(s->half ? &s->n16 : &s->n32) = onnxpass_value_name(v);
 	}
 	for (size_t i = 0; i < onnxpass_graph_initializer_count(c->g); i++) {
 		struct onnxpass_tensor *t = onnxpass_graph_initializer_at(c->g, i);
@@ -477,8 +465,7 @@ static int place(struct conv *c, struct pmap *checked)
 		if (!(s = slot_of(c, v)))
 			return ONNXPASS_ENOMEM;
 		s->half = all_half;
-		if (!(*(all_half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(v))))
-			return ONNXPASS_ENOMEM;
+		*(all_half ? &s->n16 : &s->n32) = onnxpass_value_name(v);
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct onnxpass_node *n = onnxpass_graph_node(c->g, i);
@@ -493,8 +480,7 @@ static int place(struct conv *c, struct pmap *checked)
 			if (!(s = slot_of(c, o)))
 				return ONNXPASS_ENOMEM;
 			s->half = half && !fixed_output(n, k);
-			if (!(*(s->half ? &s->n16 : &s->n32) = strdup(onnxpass_value_name(o))))
-				return ONNXPASS_ENOMEM;
+			*(s->half ? &s->n16 : &s->n32) = onnxpass_value_name(o);
 		}
 	}
 	return 0;
@@ -506,29 +492,17 @@ static int keep_output(struct conv *c, struct slot *s)
 {
 	int k;
 	struct onnxpass_node *p = onnxpass_value_producer(s->v, &k);
-	const char *name = onnxpass_value_name(s->v);
-	char *pre, *h;
-	size_t len = strlen(name) + 8;
+	const char *name = onnxpass_value_name(s->v), *h;
 	struct onnxpass_node *cast;
 
 	if (!p)
 		return 0;	/* a converted weight is never an output */
-	pre = malloc(len);
-	if (!pre)
+	h = onnxpass_graph_fresh_name(c->g, name, "_fp16");
+	if (!h || onnxpass_node_set_output(p, (size_t)k, h))
 		return ONNXPASS_ENOMEM;
-	snprintf(pre, len, "%s_fp16", name);
-	h = onnxpass_graph_fresh_name(c->g, pre);
-	free(pre);
-	if (!h || onnxpass_node_set_output(p, (size_t)k, h)) {
-		free(h);
-		return ONNXPASS_ENOMEM;
-	}
-	free(s->n16);
 	s->n16 = h;
-	free(s->n32);
-	if (!(s->n32 = strdup(name)))
-		return ONNXPASS_ENOMEM;
-	cast = onnxpass_graph_add_node(c->g, "Cast", "", h, (const char *const *)&h, 1, &name, 1);
+	s->n32 = name;
+	cast = onnxpass_graph_add_node(c->g, "Cast", "", h, &h, 1, &name, 1);
 	if (!cast || onnxpass_node_set_attr_int(cast, "to", ONNXPASS_DT_FLOAT))
 		return ONNXPASS_ENOMEM;
 	c->casts++;
@@ -625,10 +599,6 @@ static int convert_graph(struct conv *c)
 		rc = rewrite(c);
 	if (!rc)
 		rc = finish(c);
-	for (size_t i = 0; i < c->n_sl; i++) {
-		free(c->sl[i].n16);
-		free(c->sl[i].n32);
-	}
 	free(c->sl);
 	c->sl = NULL;
 	c->n_sl = c->cap_sl = 0;

@@ -19,29 +19,9 @@ void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const cha
 		     onnxpass_node_name(n), why);
 }
 
-/* The single node reading v (and which input), or NULL. */
-struct onnxpass_node *only_use(struct onnxpass_value *v, int *input)
-{
-	if (!v || onnxpass_value_use_count(v) != 1 || onnxpass_value_is_graph_output(v))
-		return NULL;
-	return onnxpass_value_use(v, 0, input);
-}
-
-struct onnxpass_tensor *const_tensor(struct onnxpass_value *v)
-{
-	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
-	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
-
-	if (v && onnxpass_value_is_graph_input(v))
-		return NULL;
-	if (!t && p && onnxpass_node_is(p, NULL, "Constant"))
-		t = onnxpass_node_attr_tensor(p, "value");
-	return t;
-}
-
 bool const_float(struct onnxpass_value *v, float *out)
 {
-	struct onnxpass_tensor *t = const_tensor(v);
+	struct onnxpass_tensor *t = onnxpass_value_constant(v);
 
 	return t && onnxpass_tensor_numel(t) == 1 && !onnxpass_tensor_to_f32(t, out, 1);
 }

@@ -15,11 +15,6 @@ struct fuse {
 
 /* Counts and (with -v) logs a candidate left alone. */
 void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why);
-/* The single node reading v (and which input), or NULL. */
-struct onnxpass_node *only_use(struct onnxpass_value *v, int *input);
-/* v's tensor when it is an initializer (not a graph input) or a Constant's
- * output, else NULL. */
-struct onnxpass_tensor *const_tensor(struct onnxpass_value *v);
 /* fn(state, n) for every node of g of op type op (default domain) on a
  * snapshot of its nodes, skipping those removed meanwhile: the changes
  * (fn's positive returns) or fn's first error. */

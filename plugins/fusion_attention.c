@@ -57,7 +57,7 @@ struct cached_bias {
 	struct onnxpass_value *key;
 	float fill;
 	bool fill_if_false;
-	char *name;
+	const char *name;
 };
 
 struct attn {
@@ -83,7 +83,7 @@ struct attn {
  * the layers whose batch, cached and new lengths have the same sizes. */
 struct cached_lengths {
 	int64_t b, past, s;
-	char *seqlens, *total;
+	const char *seqlens, *total;
 };
 
 int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d)
@@ -466,44 +466,14 @@ static const char *check_terms(struct attn *a, struct layout *l, struct score_st
 	return NULL;
 }
 
-/* A new int64 initializer; returns its name (caller frees) or NULL. */
-static char *int64_const(struct attn *a, const char *prefix, const int64_t *v, int64_t n, bool scalar)
+/* Adds op(ins) -> a fresh value named after base; returns its
+ * (model-owned) name or NULL. */
+static const char *emit(struct attn *a, const char *op, const char *base, const char *const *ins, size_t n)
 {
-	char *name = onnxpass_graph_fresh_name(a->g, prefix);
-	struct onnxpass_tensor *t = name ? onnxpass_tensor_new(name, ONNXPASS_DT_INT64, scalar ? 0 : 1, &n) : NULL;
+	const char *out = onnxpass_graph_fresh_name(a->g, base, NULL);
 
-	if (!t || onnxpass_graph_add_initializer(a->g, t)) {
-		onnxpass_tensor_free(t);
-		free(name);
+	if (out && !onnxpass_graph_add_node(a->g, op, NULL, out, ins, n, &out, 1))
 		return NULL;
-	}
-	memcpy(onnxpass_tensor_mutable_data(t), v, sizeof(*v) * (size_t)n);
-	return name;
-}
-
-static char *float_const(struct attn *a, const char *prefix, float v)
-{
-	char *name = onnxpass_graph_fresh_name(a->g, prefix);
-	struct onnxpass_tensor *t = name ? onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 0, NULL) : NULL;
-
-	if (!t || onnxpass_graph_add_initializer(a->g, t) || onnxpass_tensor_from_f32(t, &v, 1)) {
-		onnxpass_tensor_free(t);
-		free(name);
-		return NULL;
-	}
-	return name;
-}
-
-/* Adds op(ins) -> a fresh value named after base; returns its name. */
-static char *emit(struct attn *a, const char *op, const char *base, const char *const *ins, size_t n)
-{
-	char *out = onnxpass_graph_fresh_name(a->g, base);
-	const char *o = out;
-
-	if (out && !onnxpass_graph_add_node(a->g, op, NULL, out, ins, n, &o, 1)) {
-		free(out);
-		return NULL;
-	}
 	return out;
 }
 
@@ -514,57 +484,51 @@ static struct onnxpass_node *node_of(struct attn *a, const char *out)
 }
 
 /* One term as a value: itself, or Where(cond, fill, 0). */
-static char *term_value(struct attn *a, struct term *t)
+static const char *term_value(struct attn *a, struct term *t)
 {
-	char *zero, *fill, *out;
-	const char *ins[3];
+	static const float zero_value = 0.0f;
+	const char *zero, *fill, *ins[3];
 
 	if (!t->cond)
-		return own(onnxpass_value_name(t->v));
-	zero = float_const(a, "attention_zero", 0.0f);
-	fill = float_const(a, "attention_fill", t->fill);
+		return onnxpass_value_name(t->v);
+	zero = onnxpass_graph_add_const_f32(a->g, "attention_zero", 0, &zero_value, 1);
+	fill = onnxpass_graph_add_const_f32(a->g, "attention_fill", 0, &t->fill, 1);
 	ins[0] = onnxpass_value_name(t->cond);
 	ins[1] = t->fill_if_false ? zero : fill;
 	ins[2] = t->fill_if_false ? fill : zero;
-	out = zero && fill ? emit(a, "Where", "attention_mask_bias", ins, 3) : NULL;
-	free(zero);
-	free(fill);
-	return out;
+	return zero && fill ? emit(a, "Where", "attention_mask_bias", ins, 3) : NULL;
 }
 
 /* The terms summed and expanded to [b|1, n|1, s, t]; query [b, s, n*h]
  * gives s. */
-static char *build_bias(struct attn *a, const char *query)
+static const char *build_bias(struct attn *a, const char *query)
 {
 	int64_t d2 = 1;
-	char *bias = NULL;
+	const char *bias = NULL;
 	struct onnxpass_value *key = a->nterm == 1 ? (a->term[0].cond ? a->term[0].cond : a->term[0].v) : NULL;
 
 	for (size_t i = 0; key && i < a->ncache; i++)
 		if (a->cache[i].key == key && a->cache[i].fill == a->term[0].fill &&
 		    a->cache[i].fill_if_false == a->term[0].fill_if_false)
-			return own(a->cache[i].name);
+			return a->cache[i].name;
 	for (int i = 0; i < a->nterm; i++) {
-		char *v = term_value(a, &a->term[i]), *sum = v;
+		const char *v = term_value(a, &a->term[i]), *sum = v;
 		const char *ins[2] = { bias, v };
 
 		d2 = a->term[i].dims[2] > d2 ? a->term[i].dims[2] : d2;
-		if (v && bias) {
+		if (v && bias)
 			sum = emit(a, "Add", "attention_bias", ins, 2);
-			free(v);
-		}
-		free(bias);
 		if (!(bias = sum))
 			return NULL;
 	}
 	if (d2 == 1 && a->size[AX_S] != 1) {	/* broadcast over the queries: Expand to [.., s, t] */
 		static const int64_t one_one[2] = { 1, 1 }, one[1] = { 1 }, start[1] = { 1 }, end[1] = { 2 };
-		char *c11 = int64_const(a, "attention_ones", one_one, 2, false);
-		char *c1 = int64_const(a, "attention_one", one, 1, false);
-		char *cs = int64_const(a, "attention_start", start, 1, false);
-		char *ce = int64_const(a, "attention_end", end, 1, false);
+		const char *c11 = onnxpass_graph_add_const_i64(a->g, "attention_ones", 1, one_one, 2);
+		const char *c1 = onnxpass_graph_add_const_i64(a->g, "attention_one", 1, one, 1);
+		const char *cs = onnxpass_graph_add_const_i64(a->g, "attention_start", 1, start, 1);
+		const char *ce = onnxpass_graph_add_const_i64(a->g, "attention_end", 1, end, 1);
 		const char *ins[5] = { query };
-		char *shape = NULL, *s = NULL, *cat = NULL, *ex = NULL;
+		const char *shape = NULL, *s = NULL, *cat = NULL, *ex = NULL;
 
 		if (c11 && c1 && cs && ce && (shape = emit(a, "Shape", "attention_query_shape", ins, 1))) {
 			ins[0] = shape;
@@ -586,14 +550,6 @@ static char *build_bias(struct attn *a, const char *query)
 			ins[1] = cat;
 			ex = emit(a, "Expand", "attention_bias_expanded", ins, 2);
 		}
-		free(c11);
-		free(c1);
-		free(cs);
-		free(ce);
-		free(shape);
-		free(s);
-		free(cat);
-		free(bias);
 		bias = ex;
 	}
 	if (bias && key) {
@@ -601,8 +557,7 @@ static char *build_bias(struct attn *a, const char *query)
 
 		if (c) {
 			a->cache = c;
-			c[a->ncache] = (struct cached_bias){ key, a->term[0].fill, a->term[0].fill_if_false, own(bias) };
-			a->ncache += c[a->ncache].name != NULL;
+			c[a->ncache++] = (struct cached_bias){ key, a->term[0].fill, a->term[0].fill_if_false, bias };
 		}
 	}
 	return bias;
@@ -634,30 +589,27 @@ static struct onnxpass_value *split_heads_of(struct attn *a, struct onnxpass_val
 
 /* The query as MultiHeadAttention takes it, [b, s, n*h]: q0 itself, or
  * a [b, n, s, h] q0 (rotary embeddings applied per head) transposed and
- * merged.  Returns a name (caller frees) or NULL on ENOMEM. */
-static char *query_3d(struct attn *a, struct onnxpass_value *q0)
+ * merged.  Returns a name or NULL on ENOMEM. */
+static const char *query_3d(struct attn *a, struct onnxpass_value *q0)
 {
 	static const int64_t merge[3] = { 0, 0, -1 };
 	const char *ins[2] = { onnxpass_value_name(q0) };
-	char *t, *shape, *q;
+	const char *t, *shape;
 	int64_t d[MAX_RANK];
 	struct onnxpass_value *src;
 
 	if (dims_of(a, q0, d) == 3)
-		return own(onnxpass_value_name(q0));
+		return onnxpass_value_name(q0);
 	if ((src = split_heads_of(a, q0)))
-		return own(onnxpass_value_name(src));
+		return onnxpass_value_name(src);
 	if (!(t = emit(a, "Transpose", "attention_query_bsnh", ins, 1)))
 		return NULL;
 	onnxpass_node_set_attr_ints(node_of(a, t), "perm",
 				    (const int64_t[]){ 0, 2, 1, 3 }, 4);
-	shape = int64_const(a, "attention_query_merge", merge, 3, false);
+	shape = onnxpass_graph_add_const_i64(a->g, "attention_query_merge", 1, merge, 3);
 	ins[0] = t;
 	ins[1] = shape;
-	q = shape ? emit(a, "Reshape", "attention_query", ins, 2) : NULL;
-	free(t);
-	free(shape);
-	return q;
+	return shape ? emit(a, "Reshape", "attention_query", ins, 2) : NULL;
 }
 
 /* The cache around a grouped key or value. */
@@ -708,9 +660,9 @@ static bool grouped_cache(struct attn *a, struct onnxpass_value *k0, struct kv *
 	       onnxpass_shapes_dtype(a->sh, kv->cur) == ONNXPASS_DT_FLOAT;
 }
 
-static char *cast_int32(struct attn *a, const char *base, const char *x)
+static const char *cast_int32(struct attn *a, const char *base, const char *x)
 {
-	char *out = emit(a, "Cast", base, &x, 1);
+	const char *out = emit(a, "Cast", base, &x, 1);
 
 	if (out)
 		onnxpass_node_set_attr_int(node_of(a, out), "to",
@@ -718,17 +670,14 @@ static char *cast_int32(struct attn *a, const char *base, const char *x)
 	return out;
 }
 
-static char *dim_slice(struct attn *a, const char *base, const char *shape, int64_t i)
+static const char *dim_slice(struct attn *a, const char *base, const char *shape, int64_t i)
 {
 	int64_t lo[1] = { i }, hi[1] = { i + 1 };
-	char *start = int64_const(a, "attention_dim_start", lo, 1, false);
-	char *end = int64_const(a, "attention_dim_end", hi, 1, false);
+	const char *start = onnxpass_graph_add_const_i64(a->g, "attention_dim_start", 1, lo, 1);
+	const char *end = onnxpass_graph_add_const_i64(a->g, "attention_dim_end", 1, hi, 1);
 	const char *ins[3] = { shape, start, end };
-	char *out = start && end ? emit(a, "Slice", base, ins, 3) : NULL;
 
-	free(start);
-	free(end);
-	return out;
+	return start && end ? emit(a, "Slice", base, ins, 3) : NULL;
 }
 
 /* seqlens_k (int32 [b], every row total - 1: the mask in attention_bias
@@ -739,8 +688,8 @@ static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, con
 {
 	int64_t dp[MAX_RANK], dk[MAX_RANK], one[1] = { 1 };
 	const char *ins[2];
-	char *ks = NULL, *ps = NULL, *b = NULL, *s = NULL, *p = NULL, *t = NULL, *c1 = NULL, *t1 = NULL;
-	char *t32 = NULL, *t132 = NULL, *sk = NULL;
+	const char *ks = NULL, *ps = NULL, *b = NULL, *s = NULL, *p = NULL, *t = NULL, *c1 = NULL, *t1 = NULL;
+	const char *t32 = NULL, *t132 = NULL, *sk = NULL;
 	struct cached_lengths *c;
 
 	dims_of(a, kv->past, dp);
@@ -765,7 +714,7 @@ static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, con
 	ins[0] = p;
 	ins[1] = s;
 	if (p && (t = emit(a, "Add", "attention_total_length", ins, 2)) &&
-	    (c1 = int64_const(a, "attention_one", one, 1, false))) {
+	    (c1 = onnxpass_graph_add_const_i64(a->g, "attention_one", 1, one, 1))) {
 		ins[0] = t;
 		ins[1] = c1;
 		t1 = emit(a, "Sub", "attention_last_position", ins, 2);
@@ -776,19 +725,8 @@ static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, con
 		ins[1] = b;
 		sk = emit(a, "Expand", "attention_seqlens_k", ins, 2);
 	}
-	free(ks);
-	free(ps);
-	free(b);
-	free(s);
-	free(p);
-	free(t);
-	free(c1);
-	free(t1);
-	free(t132);
-	if (!sk) {
-		free(t32);
+	if (!sk)
 		return ONNXPASS_ENOMEM;
-	}
 	c[a->nlengths++] = (struct cached_lengths){ dk[0], dp[2], dk[2], sk, t32 };
 	*seqlens = sk;
 	*total = t32;
@@ -879,7 +817,7 @@ static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, i
 		return NULL;
 	for (int i = 0; i < 2; i++) {
 		struct onnxpass_value *x = onnxpass_node_input_value(p, 1 - i);
-		struct onnxpass_tensor *t = const_tensor(onnxpass_node_input_value(p, i));
+		struct onnxpass_tensor *t = onnxpass_value_constant(onnxpass_node_input_value(p, i));
 
 		if (t && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT && onnxpass_tensor_rank(t) == 1 &&
 		    onnxpass_tensor_dim(t, 0) == len && dims_of(a, x, dx) == 3 && !memcmp(dx, dv, sizeof(dv[0]) * 3) &&
@@ -894,12 +832,11 @@ static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, i
  * has none); ins[0..2] then name the unbiased inputs.  0 with nothing to
  * fold, 1 when folded, or < 0. */
 static int fold_qkv_bias(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
-			 struct onnxpass_value *v0, const char **ins, char **qkv)
+			 struct onnxpass_value *v0, const char **ins, const char **qkv)
 {
 	int64_t lq = a->size[AX_N] * a->size[AX_H], lv = a->size[AX_N] * a->size[AX_V], n = 2 * lq + lv, d[MAX_RANK];
 	float *b;
 	struct onnxpass_value *xq, *xk, *xv;
-	struct onnxpass_tensor *t;
 
 	*qkv = NULL;
 	if (dims_of(a, q0, d) != 3 || dims_of(a, k0, d) != 3 || dims_of(a, v0, d) != 3)
@@ -913,17 +850,10 @@ static int fold_qkv_bias(struct attn *a, struct onnxpass_value *q0, struct onnxp
 		free(b);
 		return 0;
 	}
-	*qkv = onnxpass_graph_fresh_name(a->g, "attention_qkv_bias");
-	t = *qkv ? onnxpass_tensor_new(*qkv, ONNXPASS_DT_FLOAT, 1, &n) : NULL;
-	if (!t || onnxpass_graph_add_initializer(a->g, t) || onnxpass_tensor_from_f32(t, b, (size_t)n)) {
-		if (t && !onnxpass_graph_initializer(a->g, *qkv))
-			onnxpass_tensor_free(t);
-		free(*qkv);
-		*qkv = NULL;
-		free(b);
-		return ONNXPASS_ENOMEM;
-	}
+	*qkv = onnxpass_graph_add_const_f32(a->g, "attention_qkv_bias", 1, b, (size_t)n);
 	free(b);
+	if (!*qkv)
+		return ONNXPASS_ENOMEM;
 	if (xq)
 		ins[0] = onnxpass_value_name(xq);
 	if (xk)
@@ -939,12 +869,12 @@ static int fold_qkv_bias(struct attn *a, struct onnxpass_value *q0, struct onnxp
 static int grouped(struct attn *a, const char *name, const char *query, const char *bias, const char *out,
 		   struct onnxpass_node *last, const struct kv *kk, const struct kv *vv)
 {
-	char *key = query_3d(a, kk->cur), *value = query_3d(a, vv->cur);
-	char *pk = own(onnxpass_value_name(kk->present)), *pv = own(onnxpass_value_name(vv->present));
+	const char *key = query_3d(a, kk->cur), *value = query_3d(a, vv->cur);
+	const char *pk = onnxpass_value_name(kk->present), *pv = onnxpass_value_name(vv->present);
 	const char *seqlens = NULL, *total = NULL, *ins[11], *outs[3] = { out, pk, pv };
 	struct onnxpass_node *n = NULL;
 
-	if (key && value && pk && pv && !gqa_lengths(a, kk, key, &seqlens, &total)) {
+	if (key && value && !gqa_lengths(a, kk, key, &seqlens, &total)) {
 		ins[0] = query;
 		ins[1] = key;
 		ins[2] = value;
@@ -966,10 +896,6 @@ static int grouped(struct attn *a, const char *name, const char *query, const ch
 		onnxpass_node_set_attr_float(n, "scale", a->scale);
 		a->f->gqa++;
 	}
-	free(key);
-	free(value);
-	free(pk);
-	free(pv);
 	return n ? 1 : ONNXPASS_ENOMEM;
 }
 
@@ -984,8 +910,8 @@ static int attention(void *state, struct onnxpass_node *sm)
 	int nq, nk, nv, ns, in, rank;
 	int64_t axis, d[MAX_RANK];
 	const char *why;
-	char *bias = NULL, *name, *oname, *query, *qkv = NULL;
-	const char *ins[6];
+	const char *bias = NULL, *oname, *query, *qkv = NULL, *ins[6];
+	char *name;
 	struct onnxpass_node *mha;
 	struct kv kk, vv;
 	int rc;
@@ -993,7 +919,7 @@ static int attention(void *state, struct onnxpass_node *sm)
 
 	a->scale = 1.0f;
 	a->nterm = 0;
-	mm1 = only_use(p, &in);
+	mm1 = onnxpass_value_single_use(p, &in);
 	if (!mm1 || !onnxpass_node_is(mm1, NULL, "MatMul") || in != 0)
 		return 0;	/* not attention's softmax */
 	rank = dims_of(a, onnxpass_node_input_value(sm, 0), d);
@@ -1058,23 +984,16 @@ static int attention(void *state, struct onnxpass_node *sm)
 	ins[0] = query;
 	ins[1] = onnxpass_value_name(k0);
 	ins[2] = onnxpass_value_name(v0);
-	if (!gqa && (rc = fold_qkv_bias(a, q0, k0, v0, ins, &qkv)) < 0) {
-		free(query);
+	if (!gqa && (rc = fold_qkv_bias(a, q0, k0, v0, ins, &qkv)) < 0)
 		return rc;
-	}
 	/* (the bias reads the query's length off the unbiased query) */
-	if (a->nterm && !(bias = build_bias(a, ins[0]))) {
-		free(qkv);
-		free(query);
+	if (a->nterm && !(bias = build_bias(a, ins[0])))
 		return ONNXPASS_ENOMEM;
-	}
-	oname = own(onnxpass_value_name(out));
-	name = own(onnxpass_node_name(sm));
+	oname = onnxpass_value_name(out);
+	if (!(name = own(onnxpass_node_name(sm))))
+		return ONNXPASS_ENOMEM;
 	if (gqa) {
 		rc = grouped(a, name, query, bias, oname, last, &kk, &vv);
-		free(bias);
-		free(query);
-		free(oname);
 		free(name);
 		return rc;
 	}
@@ -1083,16 +1002,12 @@ static int attention(void *state, struct onnxpass_node *sm)
 	ins[5] = bias ? bias : "";
 	onnxpass_graph_remove_node(a->g, last);
 	mha = onnxpass_graph_add_node(a->g, "MultiHeadAttention", ONNXPASS_DOMAIN_MS, name, ins,
-				      bias ? 6 : qkv ? 4 : 3, (const char *const *)&oname, 1);
+				      bias ? 6 : qkv ? 4 : 3, &oname, 1);
 	if (mha) {
 		onnxpass_node_set_attr_int(mha, "num_heads", a->size[AX_N]);
 		onnxpass_node_set_attr_float(mha, "scale", a->scale);
 		f->attention++;
 	}
-	free(qkv);
-	free(bias);
-	free(query);
-	free(oname);
 	free(name);
 	return mha ? 1 : ONNXPASS_ENOMEM;
 }
@@ -1144,13 +1059,7 @@ int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)
 		return ONNXPASS_ENOMEM;
 	}
 	rc = each_node(g, "Softmax", attention, &a);
-	for (size_t i = 0; i < a.ncache; i++)
-		free(a.cache[i].name);
 	free(a.cache);
-	for (size_t i = 0; i < a.nlengths; i++) {
-		free(a.lengths[i].seqlens);
-		free(a.lengths[i].total);
-	}
 	free(a.lengths);
 	onnxpass_shapes_free(a.sh);
 	onnxpass_shapes_free(a.fixed);

@@ -182,7 +182,7 @@ static int activation(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_
 						      : "the Erf input is not x / sqrt(2)"), 0;
 	x = head.leaf[0];
 	/* walk forward along single reads until the expression is x/2 (1 + t) */
-	cur = only_use(t, &in_idx);
+	cur = onnxpass_value_single_use(t, &in_idx);
 	for (int step = 0; cur && elementwise(cur) && step < 4; step++) {
 		struct onnxpass_value *o = onnxpass_node_output_value(cur, 0);
 
@@ -190,7 +190,7 @@ static int activation(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_
 			best = tail;
 			best_out = o;
 		}
-		cur = only_use(o, &in_idx);
+		cur = onnxpass_value_single_use(o, &in_idx);
 	}
 	if (!best_out)
 		return reject(f, act, what, "the result is not x * 0.5 * (1 + activation)"), 0;
@@ -283,7 +283,7 @@ int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
 		fast = !strcmp(approx, "tanh");
 	}
 	if (onnxpass_node_input_count(n) != 1 || !add || !onnxpass_node_is(add, NULL, "Add") ||
-	    only_use(x, &in) != n)
+	    onnxpass_value_single_use(x, &in) != n)
 		return 0;
 	bias = onnxpass_node_input_value(add, 1);
 	z = onnxpass_node_input_value(add, 0);

@@ -86,7 +86,7 @@ static struct onnxpass_node *rsqrt_apply(struct onnxpass_value *v, struct onnxpa
 	float c;
 
 	mid[0] = mid[1] = NULL;
-	sq = only_use(v, &in);
+	sq = onnxpass_value_single_use(v, &in);
 	if (!sq || in != 0)
 		return NULL;
 	mid[0] = sq;
@@ -95,7 +95,7 @@ static struct onnxpass_node *rsqrt_apply(struct onnxpass_value *v, struct onnxpa
 			return NULL;
 		inv = sq;
 	} else if (onnxpass_node_is(sq, NULL, "Sqrt")) {
-		inv = only_use(onnxpass_node_output_value(sq, 0), &in);
+		inv = onnxpass_value_single_use(onnxpass_node_output_value(sq, 0), &in);
 		if (!inv)
 			return NULL;
 		if (onnxpass_node_is(inv, NULL, "Div") && in == 1 &&
@@ -109,7 +109,7 @@ static struct onnxpass_node *rsqrt_apply(struct onnxpass_value *v, struct onnxpa
 	} else {
 		return NULL;
 	}
-	ap = only_use(onnxpass_node_output_value(inv, 0), &in);
+	ap = onnxpass_value_single_use(onnxpass_node_output_value(inv, 0), &in);
 	if (!ap || !onnxpass_node_is(ap, NULL, "Mul"))
 		return NULL;
 	*num = other(ap, onnxpass_node_output_value(inv, 0));
@@ -184,10 +184,10 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 	}
 	if (!pw)
 		return reject(f, r1, "LayerNorm", "x - mean is not squared"), 0;
-	r2 = only_use(onnxpass_node_output_value(pw, 0), &in);
+	r2 = onnxpass_value_single_use(onnxpass_node_output_value(pw, 0), &in);
 	if (!r2 || !onnxpass_node_is(r2, NULL, "ReduceMean") || !reduces_last_axis(r2, opset))
 		return reject(f, r1, "LayerNorm", "the variance is not a ReduceMean over the last axis"), 0;
-	ad = only_use(onnxpass_node_output_value(r2, 0), &in);
+	ad = onnxpass_value_single_use(onnxpass_node_output_value(r2, 0), &in);
 	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
 	    !const_float(other(ad, onnxpass_node_output_value(r2, 0)), &eps))
 		return reject(f, r1, "LayerNorm", "no constant epsilon added to the variance"), 0;
@@ -196,11 +196,11 @@ int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1
 		return reject(f, r1, "LayerNorm", "x - mean is not divided by sqrt(var + eps)"), 0;
 	if (nsub == 2 ? !read_only_by(d, pw, pw) || !read_only_by(dd, dv, dv) : !read_only_by(d, pw, dv))
 		return reject(f, r1, "LayerNorm", "x - mean is read outside the pattern"), 0;
-	ml = only_use(onnxpass_node_output_value(dv, 0), &in);
+	ml = onnxpass_value_single_use(onnxpass_node_output_value(dv, 0), &in);
 	if (!ml || !onnxpass_node_is(ml, NULL, "Mul") ||
 	    !float_vector(gamma = other(ml, onnxpass_node_output_value(dv, 0))))
 		return reject(f, r1, "LayerNorm", "the result is not scaled by a constant vector"), 0;
-	ab = only_use(onnxpass_node_output_value(ml, 0), &in);
+	ab = onnxpass_value_single_use(onnxpass_node_output_value(ml, 0), &in);
 	if (ab && onnxpass_node_is(ab, NULL, "Add") &&
 	    float_vector(other(ab, onnxpass_node_output_value(ml, 0))))
 		beta = other(ab, onnxpass_node_output_value(ml, 0));
@@ -255,7 +255,7 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 
 	if (!x || !squares(pw, x))
 		return 0;
-	r = only_use(onnxpass_node_output_value(pw, 0), &in);
+	r = onnxpass_value_single_use(onnxpass_node_output_value(pw, 0), &in);
 	if (!r || !onnxpass_node_is(r, NULL, "ReduceMean"))
 		return 0;
 	/* a LayerNorm's variance is a Pow of x - mean: that is layernorm()'s */
@@ -263,7 +263,7 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 		return 0;
 	if (!reduces_last_axis(r, opset))
 		return reject(f, pw, "RMSNorm", "the mean is not over the last axis only"), 0;
-	ad = only_use(onnxpass_node_output_value(r, 0), &in);
+	ad = onnxpass_value_single_use(onnxpass_node_output_value(r, 0), &in);
 	if (!ad || !onnxpass_node_is(ad, NULL, "Add") ||
 	    !const_float(other(ad, onnxpass_node_output_value(r, 0)), &eps))
 		return reject(f, pw, "RMSNorm", "no constant epsilon"), 0;
@@ -272,7 +272,7 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 		return reject(f, pw, "RMSNorm", "no 1 / sqrt(mean square + eps) nor x / sqrt(...)"), 0;
 	if (num != x)
 		return reject(f, pw, "RMSNorm", "x is not scaled by the inverse norm"), 0;
-	m2 = only_use(onnxpass_node_output_value(m1, 0), &in);
+	m2 = onnxpass_value_single_use(onnxpass_node_output_value(m1, 0), &in);
 	if (m2 && onnxpass_node_is(m2, NULL, "Cast")) {	/* Llama casts back: float to float */
 		int64_t to = 0;
 
@@ -280,7 +280,7 @@ int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw,
 		if (to != ONNXPASS_DT_FLOAT)
 			return reject(f, pw, "RMSNorm", "the normalized value is cast to another type"), 0;
 		cast = m2;
-		m2 = only_use(onnxpass_node_output_value(cast, 0), &in);
+		m2 = onnxpass_value_single_use(onnxpass_node_output_value(cast, 0), &in);
 	}
 	if (!m2 || !onnxpass_node_is(m2, NULL, "Mul") ||
 	    !float_vector(w = other(m2, onnxpass_node_output_value(cast ? cast : m1, 0))))

@@ -30,7 +30,7 @@ struct rot {
 	struct onnxpass_shapes *sh;
 	struct {
 		struct onnxpass_tensor *table;
-		char *half;
+		const char *half;
 	} cache[MAX_TABLES];
 	int ncache;
 };
@@ -81,7 +81,7 @@ static int half_of(struct rot *r, struct onnxpass_value *v, struct onnxpass_valu
 /* A constant float table [max, h] whose rows repeat their first half. */
 static struct onnxpass_tensor *table(struct onnxpass_value *v, int64_t h)
 {
-	struct onnxpass_tensor *t = const_tensor(v);
+	struct onnxpass_tensor *t = onnxpass_value_constant(v);
 	const float *d;
 
 	if (!t || onnxpass_tensor_dtype(t) != ONNXPASS_DT_FLOAT || onnxpass_tensor_rank(t) != 2 ||
@@ -135,17 +135,16 @@ static const char *half_table(struct rot *r, struct onnxpass_tensor *t, const ch
 	struct onnxpass_tensor *half;
 	const float *src = onnxpass_tensor_data(t);
 	float *dst;
-	char *name;
+	const char *name;
 
 	for (int i = 0; i < r->ncache; i++)
 		if (r->cache[i].table == t)
 			return r->cache[i].half;
-	if (r->ncache == MAX_TABLES || !(name = onnxpass_graph_fresh_name(r->g, prefix)))
+	if (r->ncache == MAX_TABLES || !(name = onnxpass_graph_fresh_name(r->g, prefix, NULL)))
 		return NULL;
 	half = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 2, d);
 	if (!half || !(dst = onnxpass_tensor_mutable_data(half)) || onnxpass_graph_add_initializer(r->g, half)) {
 		onnxpass_tensor_free(half);
-		free(name);
 		return NULL;
 	}
 	for (int64_t i = 0; i < d[0]; i++)
@@ -179,7 +178,8 @@ static int rotary(void *state, struct onnxpass_node *add)
 	struct onnxpass_tensor *tc, *ts;
 	int64_t d[8], dp[8], axis;
 	const char *ins[4], *cos, *sin;
-	char *oname, *name;
+	const char *oname;
+	char *name;
 	int in;
 
 	if (onnxpass_node_input_count(add) != 2 || dims(r, out, d) != 4 || d[3] % 2)
@@ -206,8 +206,8 @@ static int rotary(void *state, struct onnxpass_node *add)
 	c = other(mc, x);
 	if (!c)
 		return reject(r->f, add, "rotary", "x * cos does not multiply the rotated x"), 0;
-	if (!only_use(onnxpass_node_output_value(mc, 0), &in) || !only_use(onnxpass_node_output_value(ms, 0), &in) ||
-	    !only_use(cat, &in) || !only_use(onnxpass_node_output_value(neg, 0), &in))
+	if (!onnxpass_value_single_use(onnxpass_node_output_value(mc, 0), &in) || !onnxpass_value_single_use(onnxpass_node_output_value(ms, 0), &in) ||
+	    !onnxpass_value_single_use(cat, &in) || !onnxpass_value_single_use(onnxpass_node_output_value(neg, 0), &in))
 		return reject(r->f, add, "rotary", "a partial result is read elsewhere"), 0;
 	tc = rows_of(r, c, d[3], &pos);
 	ts = rows_of(r, s, d[3], &pos2);
@@ -223,14 +223,13 @@ static int rotary(void *state, struct onnxpass_node *add)
 	ins[1] = onnxpass_value_name(pos);
 	ins[2] = cos;
 	ins[3] = sin;
-	oname = own(onnxpass_value_name(out));
-	name = own(onnxpass_node_name(add));
+	oname = onnxpass_value_name(out);
+	if (!(name = own(onnxpass_node_name(add))))
+		return ONNXPASS_ENOMEM;
 	onnxpass_graph_remove_node(r->g, add);
-	n = onnxpass_graph_add_node(r->g, "RotaryEmbedding", ONNXPASS_DOMAIN_MS, name, ins, 4,
-				    (const char *const *)&oname, 1);
+	n = onnxpass_graph_add_node(r->g, "RotaryEmbedding", ONNXPASS_DOMAIN_MS, name, ins, 4, &oname, 1);
 	if (n)
 		r->f->rotary++;
-	free(oname);
 	free(name);
 	return n ? 1 : ONNXPASS_ENOMEM;
 }
@@ -243,8 +242,6 @@ int rotary_round(struct fuse *f, struct onnxpass_graph *g)
 	if (!(r.sh = bound_shapes(g, NULL, NULL)))
 		return ONNXPASS_ENOMEM;
 	rc = each_node(g, "Add", rotary, &r);
-	for (int i = 0; i < r.ncache; i++)
-		free(r.cache[i].half);
 	onnxpass_shapes_free(r.sh);
 	return rc;
 }

@@ -226,15 +226,15 @@ static void nbits_cols(void *arg, size_t item)
 
 struct made {
 	struct onnxpass_graph *g;	/* where the quantized tensors live */
-	char *src;	/* B's name */
+	char *src;	/* B's name (a copy: B may be removed) */
 	bool tr;	/* B = transpose of src */
-	char *q, *scales, *zp;
+	const char *q, *scales, *zp;	/* model-owned names */
 	int64_t K, N;
 };
 
 struct dql {	/* one DynamicQuantizeLinear per activation and graph */
 	struct onnxpass_graph *g;
-	char *a, *q, *scale, *zp;
+	const char *a, *q, *scale, *zp;	/* a value's and model-owned names */
 };
 
 struct state {
@@ -249,19 +249,6 @@ struct state {
 	int depth;	/* of the graph being quantized: 0 = a model's main graph */
 	uint64_t done, total;	/* main-graph nodes, for the progress line */
 };
-
-static char *named(struct onnxpass_graph *g, const char *base, const char *suffix)
-{
-	size_t n = strlen(base) + strlen(suffix) + 1;
-	char *s = malloc(n), *f;
-
-	if (!s)
-		return NULL;
-	snprintf(s, n, "%s%s", base, suffix);
-	f = onnxpass_graph_fresh_name(g, s);
-	free(s);
-	return f;
-}
 
 /* A weight the pass made leaves memory for the run's scratch file (read
  * back when saved): resident memory stays near one weight. */
@@ -285,21 +272,14 @@ static int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_
 	return 0;
 }
 
-static void made_free(struct made *m)
-{
-	free(m->src);
-	free(m->q);
-	free(m->scales);
-	free(m->zp);
-}
-
-/* Appends m to the weights quantized so far (freed on failure). */
+/* Appends m to the weights quantized so far (its copy of B's name freed
+ * on failure). */
 static struct made *keep_made(struct state *s, struct made *m)
 {
 	struct made *arr = realloc(s->made, (s->n_made + 1) * sizeof(*arr));
 
 	if (!arr) {
-		made_free(m);
+		free(m->src);
 		return NULL;
 	}
 	s->made = arr;
@@ -340,9 +320,9 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	m.g = g;
 	m.tr = tr;
 	m.src = strdup(bname);
-	m.q = named(g, bname, suffix);
-	m.scales = named(g, bname, "_scales");
-	m.zp = c->sym ? NULL : named(g, bname, "_zero_points");
+	m.q = onnxpass_graph_fresh_name(g, bname, suffix);
+	m.scales = onnxpass_graph_fresh_name(g, bname, "_scales");
+	m.zp = c->sym ? NULL : onnxpass_graph_fresh_name(g, bname, "_zero_points");
 	m.K = j.K;
 	m.N = j.N;
 	dims[0] = j.N;
@@ -376,7 +356,7 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 				    (tz ? onnxpass_tensor_nbytes(tz) : 0));
 	return keep_made(s, &m);
 fail:
-	made_free(&m);
+	free(m.src);
 	return NULL;
 }
 
@@ -401,10 +381,8 @@ static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onn
 	struct onnxpass_tensor *b = const_input(n, 1, 2);
 	struct onnxpass_node *t = NULL, *q;
 	struct made *m;
-	const char *in[4];
-	const char *out = onnxpass_node_output(n, 0);
-	char *name;
-	size_t len;
+	const char *in[4], *name;
+	const char *out = onnxpass_value_name(onnxpass_node_output_value(n, 0));
 
 	if (!b && (t = transposed(n))) {
 		b = const_input(t, 0, 2);
@@ -425,20 +403,10 @@ static int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onn
 	in[1] = m->q;
 	in[2] = m->scales;
 	in[3] = m->zp;
-	len = strlen(onnxpass_node_name(n)) + 8;
-	name = malloc(len);
-	if (!name)
+	if (!(name = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), s->c.bits == 4 ? "_Q4" : "_Q8")))
 		return ONNXPASS_ENOMEM;
-	snprintf(name, len, "%s_Q%d", onnxpass_node_name(n), s->c.bits);
-	{
-		char *o = strdup(out);
-
-		onnxpass_graph_remove_node(g, n);
-		q = onnxpass_graph_add_node(g, "MatMulNBits", ONNXPASS_DOMAIN_MS, name, in,
-					    m->zp ? 4 : 3, (const char *const *)&o, 1);
-		free(o);
-	}
-	free(name);
+	onnxpass_graph_remove_node(g, n);
+	q = onnxpass_graph_add_node(g, "MatMulNBits", ONNXPASS_DOMAIN_MS, name, in, m->zp ? 4 : 3, &out, 1);
 	if (!q)
 		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot add MatMulNBits");
 	onnxpass_node_set_attr_int(q, "K", m->K);
@@ -504,7 +472,7 @@ static void scale_zp(float rmin, float rmax, int qmin, int qmax, bool sym, float
 static struct dql *activation(struct state *s, struct onnxpass_graph *g, const char *a)
 {
 	struct dql *d;
-	const char *outs[3];
+	const char *outs[3], *name;
 
 	for (size_t i = 0; i < s->n_dqls; i++)
 		if (s->dqls[i].g == g && !strcmp(s->dqls[i].a, a))
@@ -515,24 +483,18 @@ static struct dql *activation(struct state *s, struct onnxpass_graph *g, const c
 	s->dqls = d;
 	d = &d[s->n_dqls];
 	d->g = g;
-	d->a = strdup(a);
-	d->q = named(g, a, "_quantized");
-	d->scale = named(g, a, "_scale");
-	d->zp = named(g, a, "_zero_point");
-	if (!d->a || !d->q || !d->scale || !d->zp)
+	d->a = a;
+	d->q = onnxpass_graph_fresh_name(g, a, "_quantized");
+	d->scale = onnxpass_graph_fresh_name(g, a, "_scale");
+	d->zp = onnxpass_graph_fresh_name(g, a, "_zero_point");
+	name = onnxpass_graph_fresh_name(g, a, "_QuantizeLinear");
+	if (!d->q || !d->scale || !d->zp || !name)
 		return NULL;
 	outs[0] = d->q;
 	outs[1] = d->scale;
 	outs[2] = d->zp;
-	{
-		char *name = named(g, a, "_QuantizeLinear");
-		struct onnxpass_node *n = name ? onnxpass_graph_add_node(g, "DynamicQuantizeLinear", NULL,
-									 name, &a, 1, outs, 3) : NULL;
-
-		free(name);
-		if (!n)
-			return NULL;
-	}
+	if (!onnxpass_graph_add_node(g, "DynamicQuantizeLinear", NULL, name, &a, 1, outs, 3))
+		return NULL;
 	s->n_dqls++;
 	return d;
 }
@@ -559,9 +521,9 @@ static struct made *int8_b(struct state *s, struct onnxpass_graph *g, struct onn
 	qrange(is_signed, sym, reduce, &qmin, &qmax);
 	m.g = g;
 	m.src = strdup(bname);
-	m.q = named(g, bname, "_quantized");
-	m.scales = named(g, bname, "_scale");
-	m.zp = named(g, bname, "_zero_point");
+	m.q = onnxpass_graph_fresh_name(g, bname, "_quantized");
+	m.scales = onnxpass_graph_fresh_name(g, bname, "_scale");
+	m.zp = onnxpass_graph_fresh_name(g, bname, "_zero_point");
 	m.K = K;
 	m.N = N;
 	if (!w || !m.src || !m.q || !m.scales || !m.zp || add_init(g, m.q, dt, 2, dims, &tq) ||
@@ -602,56 +564,44 @@ static struct made *int8_b(struct state *s, struct onnxpass_graph *g, struct onn
 	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq);
 	return keep_made(s, &m);
 fail:
-	made_free(&m);
+	free(m.src);
 	return NULL;
 }
 
 static int matmul_to_integer(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
 {
 	struct onnxpass_tensor *b = const_input(n, 1, 2);
-	char *mi = NULL, *ca = NULL, *sc = NULL, *o = NULL, *nm = NULL;
+	const char *o, *mi, *ca, *sc, *nm;
 	struct made *m;
 	struct dql *d;
-	int rc = ONNXPASS_ENOMEM;
+	struct onnxpass_node *x;
 
 	if (!b || onnxpass_node_input_count(n) != 2)
 		return 0;
 	m = int8_b(s, g, b);
-	d = activation(s, g, onnxpass_node_input(n, 0));
-	o = strdup(onnxpass_node_output(n, 0));
-	mi = o ? named(g, o, "_output_quantized") : NULL;
-	ca = o ? named(g, o, "_output_quantized_cast_output") : NULL;
-	sc = o ? named(g, o, "_scales_mul") : NULL;
-	nm = named(g, onnxpass_node_name(n), "_quant");
-	if (!m || !d || !o || !mi || !ca || !sc || !nm)
-		goto out;
+	d = activation(s, g, onnxpass_value_name(onnxpass_node_input_value(n, 0)));
+	o = onnxpass_value_name(onnxpass_node_output_value(n, 0));
+	mi = onnxpass_graph_fresh_name(g, o, "_output_quantized");
+	ca = onnxpass_graph_fresh_name(g, o, "_output_quantized_cast_output");
+	sc = onnxpass_graph_fresh_name(g, o, "_scales_mul");
+	nm = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), "_quant");
+	if (!m || !d || !mi || !ca || !sc || !nm)
+		return ONNXPASS_ENOMEM;
 	onnxpass_graph_remove_node(g, n);
 	{
 		const char *mm_in[4] = { d->q, m->q, d->zp, m->zp };
 		const char *sc_in[2] = { d->scale, m->scales };
 		const char *mul_in[2] = { ca, sc };
-		struct onnxpass_node *x;
 
-		if (!onnxpass_graph_add_node(g, "MatMulInteger", NULL, nm, mm_in, 4, (const char *const *)&mi, 1))
-			goto out;
-		x = onnxpass_graph_add_node(g, "Cast", NULL, ca, (const char *const *)&mi, 1,
-					    (const char *const *)&ca, 1);
-		if (!x)
-			goto out;
-		onnxpass_node_set_attr_int(x, "to", ONNXPASS_DT_FLOAT);
-		if (!onnxpass_graph_add_node(g, "Mul", NULL, sc, sc_in, 2, (const char *const *)&sc, 1) ||
-		    !onnxpass_graph_add_node(g, "Mul", NULL, o, mul_in, 2, (const char *const *)&o, 1))
-			goto out;
+		if (!onnxpass_graph_add_node(g, "MatMulInteger", NULL, nm, mm_in, 4, &mi, 1) ||
+		    !(x = onnxpass_graph_add_node(g, "Cast", NULL, ca, &mi, 1, &ca, 1)) ||
+		    onnxpass_node_set_attr_int(x, "to", ONNXPASS_DT_FLOAT) ||
+		    !onnxpass_graph_add_node(g, "Mul", NULL, sc, sc_in, 2, &sc, 1) ||
+		    !onnxpass_graph_add_node(g, "Mul", NULL, o, mul_in, 2, &o, 1))
+			return ONNXPASS_ENOMEM;
 	}
 	s->matmuls++;
-	rc = 1;
-out:
-	free(mi);
-	free(ca);
-	free(sc);
-	free(o);
-	free(nm);
-	return rc;
+	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -665,17 +615,19 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 	const float *w = onnxpass_tensor_data_aligned(t);
 	int64_t numel = onnxpass_tensor_numel(t), dims[2] = { onnxpass_tensor_dim(t, 0),
 							      onnxpass_tensor_dim(t, 1) };
-	const char *tname = onnxpass_tensor_name(t), *out = onnxpass_node_output(n, 0);
-	char *qn = named(g, tname, "_quantized"), *sn = named(g, tname, "_scale"),
-	     *zn = named(g, tname, "_zero_point"), *on = named(g, out, "_quantized"),
-	     *dn = named(g, out, "_DequantizeLinear"), *o = strdup(out);
+	const char *tname = onnxpass_tensor_name(t), *o = onnxpass_value_name(onnxpass_node_output_value(n, 0));
+	const char *qn = onnxpass_graph_fresh_name(g, tname, "_quantized");
+	const char *sn = onnxpass_graph_fresh_name(g, tname, "_scale");
+	const char *zn = onnxpass_graph_fresh_name(g, tname, "_zero_point");
+	const char *on = onnxpass_graph_fresh_name(g, o, "_quantized");
+	const char *dn = onnxpass_graph_fresh_name(g, o, "_DequantizeLinear");
 	struct onnxpass_tensor *tq, *ts, *tz;
 	float lo = 0.0f, hi = 0.0f, scale;
 	uint8_t zp;
-	int rc = ONNXPASS_ENOMEM;
+	int rc;
 
-	if (!w || !qn || !sn || !zn || !on || !dn || !o)
-		goto out;
+	if (!w || !qn || !sn || !zn || !on || !dn)
+		return ONNXPASS_ENOMEM;
 	for (int64_t i = 0; i < numel; i++) {
 		if (w[i] < lo)
 			lo = w[i];
@@ -698,7 +650,7 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 	if ((rc = add_init(g, qn, ONNXPASS_DT_UINT8, 2, dims, &tq)) ||
 	    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, 0, NULL, &ts)) ||
 	    (rc = add_init(g, zn, ONNXPASS_DT_UINT8, 0, NULL, &tz)))
-		goto out;
+		return rc;
 	{
 		uint8_t *q = onnxpass_tensor_mutable_data(tq);
 
@@ -714,32 +666,18 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 	}
 	onnxpass_tensor_drop_pages(t);
 	if ((rc = spill(s, tq)))
-		goto out;
-	rc = ONNXPASS_ENOMEM;
+		return rc;
 	onnxpass_node_set_input(n, 0, qn);
 	onnxpass_node_set_output(n, 0, on);
 	{
 		const char *in[3] = { on, sn, zn };
-		struct onnxpass_node *dq = onnxpass_graph_add_node(g, "DequantizeLinear", NULL, dn, in, 3,
-								  (const char *const *)&o, 1);
-
-		if (!dq) {
-			rc = ONNXPASS_ENOMEM;
-			goto out;
-		}
+		if (!onnxpass_graph_add_node(g, "DequantizeLinear", NULL, dn, in, 3, &o, 1))
+			return ONNXPASS_ENOMEM;
 	}
 	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(t);
 	s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tq) + 5;
 	s->gathers++;
-	rc = 1;
-out:
-	free(qn);
-	free(sn);
-	free(zn);
-	free(on);
-	free(dn);
-	free(o);
-	return rc;
+	return 1;
 }
 
 /* 4-bit blocks along the hidden axis, numpy rounding, as ORT's
@@ -750,34 +688,34 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	const float *w = onnxpass_tensor_data_aligned(t);
 	int64_t V = onnxpass_tensor_dim(t, 0), H = onnxpass_tensor_dim(t, 1), bs = s->c.gblock;
 	int64_t nb = H / bs, dims[2] = { V, H }, sdims[2] = { V, nb };
-	const char *tname = onnxpass_tensor_name(t);
-	char *qn = named(g, tname, "_Q4"), *sn = named(g, tname, "_scales"),
-	     *zn = named(g, tname, "_zero_points"), *o = strdup(onnxpass_node_output(n, 0));
-	char *nm = malloc(strlen(onnxpass_node_name(n)) + 4);
+	const char *tname = onnxpass_tensor_name(t), *o = onnxpass_value_name(onnxpass_node_output_value(n, 0));
+	const char *qn, *sn, *zn, *nm;
 	struct onnxpass_tensor *tq, *ts, *tz;
 	uint8_t *q, *zq;
 	float *sc;
-	int rc = ONNXPASS_ENOMEM;
+	int rc;
 
 	if (H % bs) {
 		onnxpass_log(s->ctx, ONNXPASS_LOG_WARN,
 			     "Gather '%s': hidden size %lld is not a multiple of block %lld; left as is",
 			     onnxpass_node_name(n), (long long)H, (long long)bs);
-		rc = 0;
-		goto out;
+		return 0;
 	}
-	if (!w || !qn || !sn || !zn || !o || !nm)
-		goto out;
+	qn = onnxpass_graph_fresh_name(g, tname, "_Q4");
+	sn = onnxpass_graph_fresh_name(g, tname, "_scales");
+	zn = onnxpass_graph_fresh_name(g, tname, "_zero_points");
+	nm = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), "_Q4");
+	if (!w || !qn || !sn || !zn || !nm)
+		return ONNXPASS_ENOMEM;
 	if ((rc = add_init(g, qn, ONNXPASS_DT_UINT4, 2, dims, &tq)) ||
 	    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, 2, sdims, &ts)) ||
 	    (rc = add_init(g, zn, ONNXPASS_DT_UINT4, 2, sdims, &tz)))
-		goto out;
+		return rc;
 	q = onnxpass_tensor_mutable_data(tq);
 	sc = onnxpass_tensor_mutable_data(ts);
 	zq = onnxpass_tensor_mutable_data(tz);
-	rc = ONNXPASS_ENOMEM;
 	if (!q || !sc || !zq)
-		goto out;
+		return ONNXPASS_ENOMEM;
 	for (int64_t v = 0; v < V; v++) {
 		for (int64_t b = 0; b < nb; b++) {
 			const float *blk = w + v * H + b * bs;
@@ -806,23 +744,17 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	}
 	onnxpass_tensor_drop_pages(t);
 	if ((rc = spill(s, tq)) || (rc = spill(s, ts)) || (rc = spill(s, tz)))
-		goto out;
-	rc = ONNXPASS_ENOMEM;
-	sprintf(nm, "%s_Q4", onnxpass_node_name(n));
+		return rc;
 	{
-		const char *in[4] = { qn, onnxpass_node_input(n, 1), sn, zn };
+		const char *in[4] = { qn, onnxpass_value_name(onnxpass_node_input_value(n, 1)), sn, zn };
 		int64_t axis = 0;
 		struct onnxpass_node *gq;
-		char *ids = strdup(in[1]);
 
 		onnxpass_node_attr_int(n, "axis", &axis);
-		in[1] = ids;
 		onnxpass_graph_remove_node(g, n);
-		gq = onnxpass_graph_add_node(g, "GatherBlockQuantized", ONNXPASS_DOMAIN_MS, nm, in, 4,
-					     (const char *const *)&o, 1);
-		free(ids);
+		gq = onnxpass_graph_add_node(g, "GatherBlockQuantized", ONNXPASS_DOMAIN_MS, nm, in, 4, &o, 1);
 		if (!gq)
-			goto out;
+			return ONNXPASS_ENOMEM;
 		onnxpass_node_set_attr_int(gq, "gather_axis", axis);
 		onnxpass_node_set_attr_int(gq, "quantize_axis", 1);
 		onnxpass_node_set_attr_int(gq, "block_size", bs);
@@ -833,14 +765,7 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	s->gathers++;
 	s->contrib = true;
 	s->need_opset21 = true;
-	rc = 1;
-out:
-	free(qn);
-	free(sn);
-	free(zn);
-	free(o);
-	free(nm);
-	return rc;
+	return 1;
 }
 
 static int gather_node(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n)
@@ -981,15 +906,9 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 				onnxpass_model_set_ir_version(m, 10);
 		}
 	}
-	for (size_t i = 0; i < s.n_dqls; i++) {
-		free(s.dqls[i].a);
-		free(s.dqls[i].q);
-		free(s.dqls[i].scale);
-		free(s.dqls[i].zp);
-	}
 	free(s.dqls);
 	for (size_t i = 0; i < s.n_made; i++)
-		made_free(&s.made[i]);
+		free(s.made[i].src);
 	free(s.made);
 	onnxpass_ctx_report_int(ctx, s.c.dynamic ? "matmul_integer" : "matmul_nbits", s.matmuls);
 	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);

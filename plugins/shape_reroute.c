@@ -10,24 +10,6 @@
 
 #define MAX_DIMS 16
 
-static int add_i64(struct onnxpass_graph *g, const char *base, const int64_t *v, size_t n, bool scalar,
-		   char **name)
-{
-	int64_t dims[1] = { (int64_t)n };
-	struct onnxpass_tensor *t;
-
-	*name = onnxpass_graph_fresh_name(g, base);
-	t = *name ? onnxpass_tensor_new(*name, ONNXPASS_DT_INT64, scalar ? 0 : 1, dims) : NULL;
-	if (!t)
-		return ONNXPASS_ENOMEM;
-	memcpy(onnxpass_tensor_mutable_data(t), v, n * sizeof(int64_t));
-	if (onnxpass_graph_add_initializer(g, t)) {
-		onnxpass_tensor_free(t);
-		return ONNXPASS_EINVAL;
-	}
-	return 0;
-}
-
 /* y and axis of Gather(Shape(y), idx) with a constant one-element idx. */
 static struct onnxpass_value *shape_read(const struct onnxpass_shapes *s, struct onnxpass_node *g, int *axis)
 {
@@ -97,13 +79,12 @@ int reroute_fold_reshapes(struct reroute *j)
 		memcpy(&plan[i][1], vals, (size_t)n * sizeof(int64_t));
 	}
 	for (size_t i = 0; i < count && !rc; i++) {
-		char *name;
+		const char *name;
 
 		if (!plan[i][0])
 			continue;
-		if (!(rc = add_i64(j->g, "reshape_shape", &plan[i][1], (size_t)plan[i][0] - 1, false, &name)))
-			rc = onnxpass_node_set_input(nodes[i], 1, name);
-		free(name);
+		name = onnxpass_graph_add_const_i64(j->g, "reshape_shape", 1, &plan[i][1], (size_t)plan[i][0] - 1);
+		rc = name ? onnxpass_node_set_input(nodes[i], 1, name) : ONNXPASS_ENOMEM;
 		j->reshapes += !rc;
 	}
 	free(plan);
@@ -143,30 +124,22 @@ static int apply_read(struct reroute *j, const struct read_plan *p)
 {
 	struct onnxpass_graph *g = j->g;
 	int64_t at = p->src ? p->axis : 0;
-	const char *in;
-	char *data = NULL, *idx = NULL;
+	const char *in, *data, *idx;
 	int rc;
 
 	if (p->src) {
 		in = onnxpass_value_name(p->src);
-		data = onnxpass_graph_fresh_name(g, "shape_of_allowed");
-		if (!data || !onnxpass_graph_add_node(g, "Shape", NULL, data, &in, 1, (const char *const *)&data, 1)) {
-			free(data);
+		data = onnxpass_graph_fresh_name(g, "shape_of_allowed", NULL);
+		if (!data || !onnxpass_graph_add_node(g, "Shape", NULL, data, &in, 1, &data, 1))
 			return ONNXPASS_ENOMEM;
-		}
-	} else if ((rc = add_i64(g, "shape_value", &p->number, 1, false, &data))) {
-		free(data);
-		return rc;
+	} else if (!(data = onnxpass_graph_add_const_i64(g, "shape_value", 1, &p->number, 1))) {
+		return ONNXPASS_ENOMEM;
 	}
 	/* keep the index's rank: a scalar stays a scalar */
-	if ((rc = add_i64(g, "shape_index", &at, 1, p->scalar, &idx)) ||
-	    (rc = onnxpass_node_set_input(p->gather, 0, data)) || (rc = onnxpass_node_set_input(p->gather, 1, idx))) {
-		free(data);
-		free(idx);
+	if (!(idx = onnxpass_graph_add_const_i64(g, "shape_index", p->scalar ? 0 : 1, &at, 1)))
+		return ONNXPASS_ENOMEM;
+	if ((rc = onnxpass_node_set_input(p->gather, 0, data)) || (rc = onnxpass_node_set_input(p->gather, 1, idx)))
 		return rc;
-	}
-	free(data);
-	free(idx);
 	j->reads++;
 	return 0;
 }

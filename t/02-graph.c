@@ -20,9 +20,9 @@ int main(void)
 	struct onnxpass_node *n1, *n2, *n3, *dead;
 	int64_t d[1] = { 4 };
 	int idx;
-	char *fresh;
+	const char *fresh;
 
-	plan(22);
+	plan(36);
 	onnxpass_graph_add_input(g, "x", -1);
 	onnxpass_graph_add_initializer(g, onnxpass_tensor_new("w", ONNXPASS_DT_FLOAT, 1, d));
 	/* added out of order: c uses b before b exists */
@@ -58,9 +58,58 @@ int main(void)
 		ok(onnxpass_node_attr_ints(n3, "perm", &vals, &cnt) == 0 && cnt == 2 && vals[1] == 2,
 		   "read it back");
 	}
-	fresh = onnxpass_graph_fresh_name(g, "b");
+	fresh = onnxpass_graph_fresh_name(g, "b", NULL);
 	is_str("b_1", fresh, "fresh name avoids 'b'");
-	free(fresh);
+	is_str("b_2", onnxpass_graph_fresh_name(g, "b", NULL), "the next one goes on counting");
+	is_str("b_x", onnxpass_graph_fresh_name(g, "b", "_x"), "a suffix");
+	/* constants: a new initializer, and what a value's constant is */
+	{
+		static const int64_t ints[3] = { 2, -1, 7 };
+		static const float half = 0.5f;
+		const char *ci = onnxpass_graph_add_const_i64(g, "shape", 1, ints, 3);
+		const char *cf = onnxpass_graph_add_const_f32(g, "scale", 0, &half, 1);
+		const char *k = onnxpass_graph_add_const_i64(g, "k", 0, ints, 1);
+		struct onnxpass_tensor *t = ci ? onnxpass_value_constant(onnxpass_graph_value(g, ci)) : NULL;
+		int64_t back[4];
+		float f = 0.0f;
+
+		ok(ci && t && onnxpass_tensor_rank(t) == 1 && onnxpass_tensor_dim(t, 0) == 3 &&
+		   onnxpass_value_const_ints(onnxpass_graph_value(g, ci), back, 4) == 3 && back[1] == -1 &&
+		   back[2] == 7, "an int64 vector constant");
+		t = cf ? onnxpass_value_constant(onnxpass_graph_value(g, cf)) : NULL;
+		ok(t && onnxpass_tensor_rank(t) == 0 && !onnxpass_tensor_to_f32(t, &f, 1) && f == 0.5f,
+		   "a float scalar constant");
+		t = k ? onnxpass_graph_initializer(g, k) : NULL;
+		ok(t && onnxpass_tensor_rank(t) == 0 && onnxpass_tensor_dtype(t) == ONNXPASS_DT_INT64, "an int64 scalar");
+		ok(!onnxpass_graph_add_const_i64(g, "bad", 0, ints, 3) && !onnxpass_graph_add_const_i64(g, "bad", 2, ints, 3),
+		   "a scalar of three elements or a rank 2 is refused");
+		is_str("shape_1", onnxpass_graph_add_const_i64(g, "shape", 1, ints, 1), "constants get fresh names");
+		ok(!onnxpass_value_constant(onnxpass_graph_value(g, "b")) &&
+		   !onnxpass_value_constant(onnxpass_graph_value(g, "x")), "computed and fed values are not constants");
+	}
+	/* a Constant node's output is a constant; an initializer that is
+	 * also a graph input is not (a caller may feed it) */
+	{
+		static const float one = 1.0f;
+		struct onnxpass_tensor *t = onnxpass_tensor_new("", ONNXPASS_DT_FLOAT, 0, NULL);
+		struct onnxpass_node *cn = onnxpass_graph_add_node(g, "Constant", NULL, "k_node", NULL, 0,
+								   (const char *const[]){ "kc" }, 1);
+
+		ok(t && cn && !onnxpass_tensor_from_f32(t, &one, 1) && !onnxpass_node_set_attr_tensor(cn, "value", t),
+		   "a Constant node");
+		ok(onnxpass_value_constant(onnxpass_graph_value(g, "kc")) != NULL, "its output is a constant");
+		onnxpass_graph_add_input(g, "w", -1);
+		ok(!onnxpass_value_constant(onnxpass_graph_value(g, "w")), "an initializer fed as an input is not");
+	}
+	/* single use */
+	{
+		struct onnxpass_value *b = onnxpass_graph_value(g, "b"), *c = onnxpass_graph_value(g, "c");
+
+		ok(onnxpass_value_single_use(b, &idx) == n3 && idx == 0, "b's one reader");
+		ok(!onnxpass_value_single_use(c, &idx), "a graph output has no single use");
+		add(g, "Abs", "b", NULL, "b2");
+		ok(!onnxpass_value_single_use(b, &idx), "two readers: none");
+	}
 	/* a cycle */
 	onnxpass_node_set_input(n2, 0, "c");
 	is_int(ONNXPASS_EFORMAT, onnxpass_graph_toposort(g), "a cycle is reported");

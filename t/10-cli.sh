@@ -46,7 +46,7 @@ printf '[step a]\npass = dedup\n' >"$tmp/mine.ini"
 (cd "$tmp" && "$ONNXPASS" --check -r madlab) >"$tmp/o" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "cannot find recipe 'madlab' (looked in .*recipes, .; onnxpass --list-recipes lists them)" "$tmp/err" &&
 	ok "an unknown recipe name says where it looked" || not_ok "-r madlab: $(cat "$tmp/err")"
-"$ONNXPASS" --version | grep -q "plugin ABI 1" && ok "--version" || not_ok "--version"
+"$ONNXPASS" --version | grep -q "plugin ABI 2" && ok "--version" || not_ok "--version"
 # the report: one complete JSON document, on failure too
 report_is() { # report_is FILE PYTHON-CONDITION (on the parsed document d)
 	/usr/bin/python3 -c 'import json, sys

@@ -215,8 +215,19 @@ ONNXPASS_API int onnxpass_graph_toposort(struct onnxpass_graph *g);
  * count as readers of the outer names they use.  Returns what it removed. */
 ONNXPASS_API size_t onnxpass_graph_remove_unused(struct onnxpass_graph *g);
 
-/* A name unused anywhere in the model, starting with prefix; caller frees. */
-ONNXPASS_API char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *prefix);
+/* A name unused anywhere in the model: base followed by suffix (NULL for
+ * none), then "_N" if that is taken.  The model owns it (valid until the
+ * model is freed; callers never free it); NULL when out of memory. */
+ONNXPASS_API const char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *base,
+						   const char *suffix);
+
+/* A new initializer named after prefix holding n int64 / float elements
+ * of data: a scalar (rank 0, n == 1) or a vector (rank 1).  Returns its
+ * model-owned name, or NULL (out of memory, or a rank other than 0/1). */
+ONNXPASS_API const char *onnxpass_graph_add_const_i64(struct onnxpass_graph *g, const char *prefix,
+						      int rank, const int64_t *data, size_t n);
+ONNXPASS_API const char *onnxpass_graph_add_const_f32(struct onnxpass_graph *g, const char *prefix,
+						      int rank, const float *data, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
@@ -234,6 +245,13 @@ ONNXPASS_API struct onnxpass_node *onnxpass_value_use(struct onnxpass_value *v, 
 ONNXPASS_API bool onnxpass_value_is_graph_input(const struct onnxpass_value *v);
 ONNXPASS_API bool onnxpass_value_is_graph_output(const struct onnxpass_value *v);
 ONNXPASS_API struct onnxpass_tensor *onnxpass_value_initializer(struct onnxpass_value *v);
+/* The constant behind v: its initializer (unless v is also a graph input,
+ * which a caller may feed) or the `value` of the Constant node producing
+ * it.  Borrowed; NULL when v is computed or fed. */
+ONNXPASS_API struct onnxpass_tensor *onnxpass_value_constant(struct onnxpass_value *v);
+/* The one node reading v (and which input) when v has exactly one use and
+ * is not a graph output; NULL otherwise. */
+ONNXPASS_API struct onnxpass_node *onnxpass_value_single_use(struct onnxpass_value *v, int *input_index);
 
 /* Declared type (graph inputs/outputs, value_info, initializers).
  * dtype 0 and rank -1 when unknown.  For a dim, *value is -1 when it is

@@ -13,12 +13,15 @@ extern "C" {
 #endif
 
 /*
- * ABI version of struct onnxpass_plugin and struct onnxpass_param.  Fields
- * are only ever appended (struct_size tells the host which ones a plugin
- * has); any other change bumps this number and the host refuses plugins
- * built for another one.
+ * ABI version of struct onnxpass_plugin and struct onnxpass_param, and of
+ * the contracts of the SDK functions a plugin calls.  Fields and functions
+ * are only ever appended (struct_size tells the host which fields a plugin
+ * has); any other change bumps this number, and libonnxpass's soname with
+ * it, and the host refuses plugins built for another one.
+ *   2: onnxpass_graph_fresh_name returns a model-owned name (no caller
+ *      frees it) and takes a suffix.
  */
-#define ONNXPASS_ABI_VERSION 1u
+#define ONNXPASS_ABI_VERSION 2u
 
 enum onnxpass_param_type {
 	ONNXPASS_PARAM_BOOL = 1,	/* true/false, yes/no, on/off, 1/0 */
