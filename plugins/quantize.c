@@ -101,6 +101,18 @@ static void load_tile(const struct nbits *j, int64_t k0, int64_t k1, int64_t n0,
 	}
 }
 
+/* roundf(v) (halves away from zero) clamped to [0, qmax], without a
+ * call to libm: clamping first gives the same number, and v - (int)v is
+ * exact for v in [0, 2^23).  NaN becomes 0. */
+static inline uint8_t round_clamp(float v, float qmax)
+{
+	int i;
+
+	v = v >= 0.0f ? (v <= qmax ? v : qmax) : 0.0f;
+	i = (int)v;
+	return (uint8_t)(i + (v - (float)i >= 0.5f));
+}
+
 /* Columns [n0, n0 + t) of k-blocks 2*pair and 2*pair+1 (the two whose
  * 4-bit zero points share a byte, so one caller writes both). */
 static void quantize_tile(struct nbits *j, int64_t pair, int64_t n0, int64_t t, float *tile)
@@ -153,8 +165,7 @@ static void quantize_tile(struct nbits *j, int64_t pair, int64_t n0, int64_t t, 
 			r = scale != 0.0f ? 1.0f / scale : 0.0f;
 			z = (float)zq;
 			for (int64_t k = k0; k < k1; k++) {
-				float v = roundf(tile[(k - k0) * NB_TILE + c] * r + z);
-				uint8_t qv = (uint8_t)(v < 0.0f ? 0.0f : v > (float)qmax ? (float)qmax : v);
+				uint8_t qv = round_clamp(tile[(k - k0) * NB_TILE + c] * r + z, (float)qmax);
 
 				if (j->bits == 8)
 					dst[k] = qv;
@@ -680,6 +691,56 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 	return 1;
 }
 
+/* Rows of a table quantized by one work item: an even number, so that
+ * no two items share a byte of the packed data or zero points. */
+#define B4_ROWS 256
+
+struct block4 {
+	struct onnxpass_tensor *t;
+	const float *w;	/* [V, H] */
+	int64_t V, H, bs;
+	uint8_t *q, *zq;	/* packed UINT4 [V, H] and [V, H / bs] */
+	float *sc;	/* [V, H / bs] */
+};
+
+/* Rows [item * B4_ROWS, ...) of the table into 4-bit blocks. */
+static void block4_rows(void *arg, size_t item)
+{
+	const struct block4 *j = arg;
+	int64_t H = j->H, bs = j->bs, nb = H / bs, v0 = (int64_t)item * B4_ROWS;
+	int64_t v1 = v0 + B4_ROWS < j->V ? v0 + B4_ROWS : j->V;
+	const float *w = j->w;
+	uint8_t *q = j->q, *zq = j->zq;
+	float *sc = j->sc;
+
+	for (int64_t v = v0; v < v1; v++) {
+		for (int64_t b = 0; b < nb; b++) {
+			const float *blk = w + v * H + b * bs;
+			float lo = 0.0f, hi = 0.0f, scale, z;
+			int64_t idx = v * nb + b;
+
+			for (int64_t i = 0; i < bs; i++) {
+				lo = blk[i] < lo ? blk[i] : lo;
+				hi = blk[i] > hi ? blk[i] : hi;
+			}
+			scale = (hi - lo) / 15.0f;
+			z = scale == 0.0f ? 8.0f : rintf(-lo / scale);
+			z = z < 0 ? 0 : z > 15 ? 15 : z;
+			sc[idx] = scale;
+			zq[idx / 2] |= (uint8_t)((uint8_t)z << ((idx & 1) * 4));
+			for (int64_t i = 0; i < bs; i++) {
+				float r = scale == 0.0f ? 8.0f : rintf(blk[i] / scale + z);
+				int64_t e = v * H + b * bs + i;
+
+				r = r < 0 ? 0 : r > 15 ? 15 : r;
+				q[e / 2] |= (uint8_t)((uint8_t)r << ((e & 1) * 4));
+			}
+		}
+	}
+	/* these rows are done: let their pages go */
+	onnxpass_tensor_drop_range(j->t, (size_t)v0 * (size_t)H * 4, (size_t)(v1 - v0) * (size_t)H * 4);
+}
+
 /* 4-bit blocks along the hidden axis, numpy rounding, as ORT's
  * quantize_ndarray for GatherBlockQuantized (UINT4 data and zero points). */
 static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
@@ -716,31 +777,10 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	zq = onnxpass_tensor_mutable_data(tz);
 	if (!q || !sc || !zq)
 		return ONNXPASS_ENOMEM;
-	for (int64_t v = 0; v < V; v++) {
-		for (int64_t b = 0; b < nb; b++) {
-			const float *blk = w + v * H + b * bs;
-			float lo = 0.0f, hi = 0.0f, scale, z;
-			int64_t idx = v * nb + b;
+	{
+		struct block4 j = { t, w, V, H, bs, q, zq, sc };
 
-			for (int64_t i = 0; i < bs; i++) {
-				lo = blk[i] < lo ? blk[i] : lo;
-				hi = blk[i] > hi ? blk[i] : hi;
-			}
-			scale = (hi - lo) / 15.0f;
-			z = scale == 0.0f ? 8.0f : rintf(-lo / scale);
-			z = z < 0 ? 0 : z > 15 ? 15 : z;
-			sc[idx] = scale;
-			zq[idx / 2] |= (uint8_t)((uint8_t)z << ((idx & 1) * 4));
-			for (int64_t i = 0; i < bs; i++) {
-				float r = scale == 0.0f ? 8.0f : rintf(blk[i] / scale + z);
-				int64_t e = v * H + b * bs + i;
-
-				r = r < 0 ? 0 : r > 15 ? 15 : r;
-				q[e / 2] |= (uint8_t)((uint8_t)r << ((e & 1) * 4));
-			}
-		}
-		if (v % 4096 == 4095)	/* rows done: let their pages go */
-			onnxpass_tensor_drop_range(t, (size_t)(v - 4095) * (size_t)H * 4, (size_t)4096 * (size_t)H * 4);
+		onnxpass_parallel_for(s->ctx, (size_t)((V + B4_ROWS - 1) / B4_ROWS), block4_rows, &j);
 	}
 	onnxpass_tensor_drop_pages(t);
 	if ((rc = spill(s, tq)) || (rc = spill(s, ts)) || (rc = spill(s, tz)))

@@ -232,6 +232,7 @@ ONNXPASS_API const char *onnxpass_graph_add_const_f32(struct onnxpass_graph *g, 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
 
+/* v's name; valid as long as the model (values are never freed before it). */
 ONNXPASS_API const char *onnxpass_value_name(const struct onnxpass_value *v);
 ONNXPASS_API struct onnxpass_graph *onnxpass_value_graph(struct onnxpass_value *v);
 /* The node producing v (and which of its outputs), or NULL. */
