@@ -235,14 +235,14 @@ if [ -d "${TEST_PLUGINS:-}" ]; then
 	"$ONNXPASS" -P "$TEST_PLUGINS" --list >"$tmp/stdout" 2>"$tmp/stderr"
 	rc=$?
 	[ $rc -eq 0 ] && grep -q "warning: skipping a plugin: cannot load plugin '$TEST_PLUGINS/bad_param.so': 'badparam' parameter 'level' has a bad default: 99 is outside 0..10" "$tmp/stderr" &&
-		grep -q "wrong_abi.so': built for plugin ABI 2" "$tmp/stderr" && [ "$(grep -c 'bad_param.so' "$tmp/stderr")" -eq 1 ] &&
+		grep -q "wrong_abi.so': built for plugin ABI 3" "$tmp/stderr" && [ "$(grep -c 'bad_param.so' "$tmp/stderr")" -eq 1 ] &&
 		grep -q '^dedup ' "$tmp/stdout" && grep -q '^good ' "$tmp/stdout" &&
 		ok "broken plugins are skipped with one warning each; the others load" || not_ok "broken plugins (exit $rc): $(cat "$tmp/stderr")"
 	mkdir -p "$tmp/abi" && cp "$TEST_PLUGINS/wrong_abi.so" "$tmp/abi/dedup.so"
 	printf '[step a]\npass = dedup\n' >"$r"
 	ONNXPASS_PLUGIN_PATH= "$ONNXPASS" -P "$tmp/abi" -q --check -r "$r" >"$tmp/stdout" 2>"$tmp/stderr"
 	rc=$?
-	[ $rc -eq 1 ] && tail -1 "$tmp/stderr" | grep -q "r.ini:2: pass 'dedup' is not available: cannot load plugin '$tmp/abi/dedup.so': built for plugin ABI 2" &&
+	[ $rc -eq 1 ] && tail -1 "$tmp/stderr" | grep -q "r.ini:2: pass 'dedup' is not available: cannot load plugin '$tmp/abi/dedup.so': built for plugin ABI 3" &&
 		ok "a recipe needing a skipped plugin fails naming its load error" || not_ok "needing a skipped plugin (exit $rc): $(cat "$tmp/stderr")"
 else
 	skip "broken plugins are skipped" "test plugins not built"
