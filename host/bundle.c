@@ -140,7 +140,7 @@ int onnxpass_bundle_index(const struct onnxpass_bundle *b, const char *role)
 	for (size_t i = 0; i < b->n; i++)
 		if (!strcmp(b->e[i].role, role))
 			return (int)i;
-	return -1;
+	return ONNXPASS_ENOTFOUND;
 }
 
 struct onnxpass_model *onnxpass_bundle_find(struct onnxpass_bundle *b, const char *role)

@@ -92,7 +92,7 @@ int64_t onnxpass_model_opset(const struct onnxpass_model *m, const char *domain)
 	for (size_t i = 0; i < m->mp->n_opset_import; i++)
 		if (same_domain(m->mp->opset_import[i]->domain, domain))
 			return m->mp->opset_import[i]->version;
-	return -1;
+	return ONNXPASS_ENOTFOUND;
 }
 
 int onnxpass_model_set_opset(struct onnxpass_model *m, const char *domain, int64_t version)

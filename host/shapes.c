@@ -572,7 +572,7 @@ int onnxpass_shapes_values(const struct onnxpass_shapes *s, struct onnxpass_valu
 	struct fact *h = s ? fact_of(s, v) : NULL;
 
 	if (!h || h->n < 0 || !h->i || h->n > max)
-		return -1;
+		return ONNXPASS_ENOTFOUND;
 	memcpy(out, h->i, (size_t)h->n * sizeof(int64_t));
 	return (int)h->n;
 }
@@ -583,17 +583,17 @@ int onnxpass_shapes_float_values(const struct onnxpass_shapes *s, struct onnxpas
 	struct fact *h = s ? fact_of(s, v) : NULL;
 
 	if (!h || h->n < 0 || h->n > max)
-		return -1;
+		return ONNXPASS_ENOTFOUND;
 	if (h->f)
 		memcpy(out, h->f, (size_t)h->n * sizeof(double));
 	else if (h->i)
 		for (int64_t k = 0; k < h->n; k++) {
 			if (is_sym(h->i[k]))
-				return -1;
+				return ONNXPASS_ENOTFOUND;
 			out[k] = (double)h->i[k];
 		}
 	else
-		return -1;
+		return ONNXPASS_ENOTFOUND;
 	return (int)h->n;
 }
 
@@ -620,10 +620,10 @@ int onnxpass_value_const_ints(struct onnxpass_value *v, int64_t *out, int max)
 	if (!t && v && v->producer && onnxpass_node_is(v->producer, NULL, "Constant"))
 		t = onnxpass_node_attr_tensor(v->producer, "value");
 	if (!t || (t->tp->data_type != ONNXPASS_DT_INT64 && t->tp->data_type != ONNXPASS_DT_INT32))
-		return -1;
+		return ONNXPASS_ENOTFOUND;
 	n = onnxpass_tensor_numel(t);
 	if (n > max || onnxpass_tensor_to_i64(t, out, (size_t)n))
-		return -1;
+		return ONNXPASS_ENOTFOUND;
 	return (int)n;
 }
 

@@ -10,11 +10,10 @@
 #include <string.h>
 
 #include <onnxpass/onnxpass.h>
-#include "shape_reroute.h"
 
-static bool not_dropped(const struct reroute *r, const char *name)
+static bool not_dropped(const char *name, void *data)
 {
-	const struct onnxpass_params *p = r->data;
+	const struct onnxpass_params *p = data;
 
 	for (size_t i = 0; i < onnxpass_params_list_count(p, "inputs"); i++)
 		if (!strcmp(onnxpass_params_list_item(p, "inputs", i), name))
@@ -30,7 +29,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	(void)bundle;
 	for (size_t m = 0; m < onnxpass_ctx_model_count(ctx); m++) {
 		struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, m));
-		struct reroute r = { ctx, g, not_dropped, params, 0, 0 };
+		size_t reshapes = 0, reads = 0;
 		int rc;
 
 		for (size_t i = 0; i < onnxpass_params_list_count(params, "inputs"); i++) {
@@ -42,7 +41,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 				return onnxpass_ctx_fail(ctx, ONNXPASS_ENOTFOUND, "%s has no graph input '%s'",
 							 onnxpass_ctx_role(ctx, m), name);
 		}
-		if ((rc = reroute_fold_reshapes(&r)) || (rc = reroute_shape_reads(&r)))
+		if ((rc = onnxpass_graph_reroute_dims(g, ctx, not_dropped, (void *)params, &reshapes, &reads)))
 			return onnxpass_ctx_fail(ctx, rc, "%s: cannot reroute shape reads",
 						 onnxpass_ctx_role(ctx, m));
 		onnxpass_graph_remove_unused(g);
@@ -64,9 +63,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			onnxpass_graph_remove_input(g, name);
 			changes++;
 		}
-		changes += (int)(r.reads + r.reshapes);
-		onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: %lld shape reads rerouted", onnxpass_ctx_role(ctx, m),
-			     (long long)r.reads);
+		changes += (int)(reads + reshapes);
+		onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: %zu shape reads rerouted", onnxpass_ctx_role(ctx, m), reads);
 	}
 	return changes;
 }

@@ -23,11 +23,10 @@
 #include <string.h>
 
 #include <onnxpass/onnxpass.h>
-#include "shape_reroute.h"
 
-static bool allowed_input(const struct reroute *r, const char *name)
+static bool allowed_input(const char *name, void *data)
 {
-	const struct onnxpass_params *p = r->data;
+	const struct onnxpass_params *p = data;
 
 	for (size_t i = 0; i < onnxpass_params_list_count(p, "inputs"); i++)
 		if (!strcmp(onnxpass_params_list_item(p, "inputs", i), name))
@@ -52,7 +51,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	struct onnxpass_graph *sg;
 	const char **ins = NULL, **outs = NULL;
 	size_t n_in = 0, n_out = 0;
-	struct reroute rr = { ctx, NULL, allowed_input, params, 0, 0 };
+	struct onnxpass_graph *g;
+	size_t reshapes = 0, reads = 0;
 	char err[512] = "", file[256];
 	int rc = 0, changes;
 
@@ -91,21 +91,18 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "cannot extract from %s: %s", from, err);
 		goto out;
 	}
-	rr.g = onnxpass_model_graph(m);
-	onnxpass_graph_toposort(rr.g);
-	rc = reroute_fold_reshapes(&rr);
-	onnxpass_graph_remove_unused(rr.g);
-	if (!rc)
-		rc = reroute_shape_reads(&rr);
+	g = onnxpass_model_graph(m);
+	onnxpass_graph_toposort(g);
+	rc = onnxpass_graph_reroute_dims(g, ctx, allowed_input, (void *)params, &reshapes, &reads);
 	if (rc)
 		goto out;
-	onnxpass_graph_remove_unused(rr.g);
+	onnxpass_graph_remove_unused(g);
 	/* what still reads another input reads its data: refuse */
-	for (size_t i = onnxpass_graph_input_count(rr.g); i-- > 0;) {
-		struct onnxpass_value *v = onnxpass_graph_input(rr.g, i);
+	for (size_t i = onnxpass_graph_input_count(g); i-- > 0;) {
+		struct onnxpass_value *v = onnxpass_graph_input(g, i);
 		char *name;
 
-		if (allowed_input(&rr, onnxpass_value_name(v)))
+		if (allowed_input(onnxpass_value_name(v), (void *)params))
 			continue;
 		if (onnxpass_value_use_count(v)) {
 			struct onnxpass_node *u = onnxpass_value_use(v, 0, NULL);
@@ -118,13 +115,13 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			goto out;
 		}
 		name = strdup(onnxpass_value_name(v));
-		onnxpass_graph_remove_input(rr.g, name);
+		onnxpass_graph_remove_input(g, name);
 		free(name);
 	}
 	snprintf(file, sizeof(file), "%s.onnx", as);
 	if (onnxpass_params_is_set(params, "file"))
 		snprintf(file, sizeof(file), "%s", onnxpass_params_string(params, "file"));
-	changes = (int)onnxpass_graph_node_count(rr.g);
+	changes = (int)onnxpass_graph_node_count(g);
 	rc = onnxpass_bundle_add(bundle, as, file, m);
 	if (rc) {
 		rc = onnxpass_ctx_fail(ctx, rc, "cannot add model '%s' (%s) to the bundle", as, file);
@@ -132,10 +129,10 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	}
 	onnxpass_ctx_report_int(ctx, "outputs", (int64_t)n_out);
 	onnxpass_ctx_report_int(ctx, "nodes", changes);
-	onnxpass_ctx_report_int(ctx, "reshapes_folded", rr.reshapes);
-	onnxpass_ctx_report_int(ctx, "shape_reads_rerouted", rr.reads);
+	onnxpass_ctx_report_int(ctx, "reshapes_folded", (int64_t)reshapes);
+	onnxpass_ctx_report_int(ctx, "shape_reads_rerouted", (int64_t)reads);
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s: %zu outputs in %d nodes (%lld Reshape shapes folded, %lld shape reads rerouted)",
-		     as, n_out, changes, (long long)rr.reshapes, (long long)rr.reads);
+		     as, n_out, changes, (long long)reshapes, (long long)reads);
 	m = NULL;
 	rc = changes;
 out:

@@ -25,7 +25,7 @@ ONNXPASS_API struct onnxpass_model *onnxpass_bundle_model(struct onnxpass_bundle
 ONNXPASS_API const char *onnxpass_bundle_role(const struct onnxpass_bundle *b, size_t i);
 /* The file name (no folder) the model is saved under. */
 ONNXPASS_API const char *onnxpass_bundle_file(const struct onnxpass_bundle *b, size_t i);
-/* Index of role, or -1. */
+/* Index of role, or ONNXPASS_ENOTFOUND. */
 ONNXPASS_API int onnxpass_bundle_index(const struct onnxpass_bundle *b, const char *role);
 ONNXPASS_API struct onnxpass_model *onnxpass_bundle_find(struct onnxpass_bundle *b,
 							 const char *role);

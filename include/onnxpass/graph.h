@@ -88,7 +88,8 @@ ONNXPASS_API int64_t onnxpass_model_ir_version(const struct onnxpass_model *m);
 ONNXPASS_API void onnxpass_model_set_ir_version(struct onnxpass_model *m, int64_t v);
 
 /* Opset imports.  "" and "ai.onnx" name the same default domain.
- * onnxpass_model_opset returns the version, or -1 when not imported. */
+ * onnxpass_model_opset returns the version, or ONNXPASS_ENOTFOUND (< 0)
+ * when not imported. */
 ONNXPASS_API int64_t onnxpass_model_opset(const struct onnxpass_model *m, const char *domain);
 ONNXPASS_API int onnxpass_model_set_opset(struct onnxpass_model *m, const char *domain,
 					  int64_t version);
@@ -198,6 +199,24 @@ ONNXPASS_API int onnxpass_graph_remove_output(struct onnxpass_graph *g, const ch
 ONNXPASS_API size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_name,
 						const char *new_name, bool with_outputs);
 
+/*
+ * Dimension rerouting: makes g read sizes only off the graph inputs that
+ * allowed(name, data) accepts, where the shape analysis proves it can.
+ * First, Reshape shapes computed from sizes become constants when each
+ * element is a number or the data's own dim at that place (0 = copy);
+ * shape arithmetic nothing reads any more is removed.  Then each
+ * Gather(Shape(y), i) whose y depends on a refused input reads the same
+ * dim (the same symbol: the same dim_param) off an accepted input, or is
+ * the number the dim is.  Reads it cannot reroute are left: the caller
+ * finds them as remaining uses of the refused inputs.  ctx (may be NULL)
+ * logs, with -v, why a Reshape stays.  The counts of Reshapes folded and
+ * reads rerouted into *reshapes and *reads when given; 0 or < 0.
+ */
+struct onnxpass_ctx;
+ONNXPASS_API int onnxpass_graph_reroute_dims(struct onnxpass_graph *g, struct onnxpass_ctx *ctx,
+					     bool (*allowed)(const char *input, void *data), void *data,
+					     size_t *reshapes, size_t *reads);
+
 /* reached[i] (i as in onnxpass_graph_node, count entries) tells whether
  * node i reads one of the n values, directly or through other nodes of g
  * (reads inside its subgraphs included).  Linear in the graph.  EFORMAT on
@@ -282,7 +301,7 @@ ONNXPASS_API int onnxpass_value_dim_origin(struct onnxpass_value *v, int axis,
 ONNXPASS_API int onnxpass_value_infer_rank(struct onnxpass_value *v);
 /* v's value when it is a small integer constant (an initializer or a
  * Constant node's output): up to max elements into out; returns the
- * element count, or -1 if v is not such a constant. */
+ * element count, or ONNXPASS_ENOTFOUND if v is not such a constant. */
 ONNXPASS_API int onnxpass_value_const_ints(struct onnxpass_value *v, int64_t *out, int max);
 
 /* ------------------------------------------------------------------ */
@@ -329,10 +348,12 @@ ONNXPASS_API const char *onnxpass_shapes_symbol(const struct onnxpass_shapes *s,
 ONNXPASS_API int onnxpass_shapes_origin(const struct onnxpass_shapes *s, int64_t d,
 					struct onnxpass_value **input, int *axis);
 /* The known elements of an integer or bool value (each a number or a
- * symbol), up to max, into out: the count, or -1 when not known. */
+ * symbol), up to max, into out: the count, or ONNXPASS_ENOTFOUND when not
+ * known. */
 ONNXPASS_API int onnxpass_shapes_values(const struct onnxpass_shapes *s, struct onnxpass_value *v,
 					int64_t *out, int max);
-/* The same for any numeric value as doubles (-1 if an element is a symbol). */
+/* The same for any numeric value as doubles (ONNXPASS_ENOTFOUND also when
+ * an element is a symbol). */
 ONNXPASS_API int onnxpass_shapes_float_values(const struct onnxpass_shapes *s,
 					      struct onnxpass_value *v, double *out, int max);
 

@@ -19,7 +19,8 @@ extern "C" {
  * has); any other change bumps this number, and libonnxpass's soname with
  * it, and the host refuses plugins built for another one.
  *   2: onnxpass_graph_fresh_name returns a model-owned name (no caller
- *      frees it) and takes a suffix.
+ *      frees it) and takes a suffix; "not found" is ONNXPASS_ENOTFOUND,
+ *      never -1 (which is ONNXPASS_ENOMEM).
  */
 #define ONNXPASS_ABI_VERSION 2u
 

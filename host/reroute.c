@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Re-deriving shape reads from allowed inputs by the library's shape
- * analysis: dims holding the same symbol (the same dim_param) are the same
- * size, so a read of one may read the other instead.  Each step analyses
- * the graph once, plans its edits, then makes them: linear in the graph. */
+/* Dimension rerouting (onnxpass_graph_reroute_dims): re-deriving shape
+ * reads from allowed inputs by the library's shape analysis.  Dims holding
+ * the same symbol (the same dim_param) are the same size, so a read of one
+ * may read the other instead.  Each step analyses the graph once, plans
+ * its edits, then makes them: linear in the graph. */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "shape_reroute.h"
+#include "internal.h"
+
+struct reroute {
+	struct onnxpass_ctx *ctx;	/* for -v logging; may be NULL */
+	struct onnxpass_graph *g;
+	bool (*allowed)(const char *input, void *data);
+	void *data;
+	size_t reshapes, reads;
+};
 
 #define MAX_DIMS 16
 
@@ -35,7 +46,7 @@ static struct onnxpass_value *shape_read(const struct onnxpass_shapes *s, struct
 /* Reshape(data, shape) whose shape is computed from sizes: when each
  * element is a number or data's own dim at that place (0 = copy), the
  * shape becomes a constant.  One analysis, then the edits. */
-int reroute_fold_reshapes(struct reroute *j)
+static int fold_reshapes(struct reroute *j)
 {
 	const struct onnxpass_shapes *s = onnxpass_graph_shapes(j->g);
 	size_t count;
@@ -101,7 +112,7 @@ static struct onnxpass_value *allowed_with(struct reroute *j, const struct onnxp
 		int64_t dims[MAX_DIMS];
 		int r;
 
-		if (!j->allowed(j, onnxpass_value_name(v)) || (r = onnxpass_shapes_get(s, v, dims, MAX_DIMS)) < 0)
+		if (!j->allowed(onnxpass_value_name(v), j->data) || (r = onnxpass_shapes_get(s, v, dims, MAX_DIMS)) < 0)
 			continue;
 		for (int k = 0; k < r && k < MAX_DIMS; k++)
 			if (dims[k] == d) {
@@ -146,7 +157,7 @@ static int apply_read(struct reroute *j, const struct read_plan *p)
 
 /* Gather(Shape(y), i) with y depending on an input not allowed: read the
  * same dim off an allowed input instead (or take it as the number it is). */
-int reroute_shape_reads(struct reroute *j)
+static int shape_reads(struct reroute *j)
 {
 	const struct onnxpass_shapes *s = onnxpass_graph_shapes(j->g);
 	size_t count, n_bad = 0, n_plan = 0;
@@ -161,7 +172,7 @@ int reroute_shape_reads(struct reroute *j)
 	    !(bad = calloc(onnxpass_graph_input_count(j->g) + 1, sizeof(*bad))))
 		goto out;
 	for (size_t i = 0; i < onnxpass_graph_input_count(j->g); i++)
-		if (!j->allowed(j, onnxpass_value_name(onnxpass_graph_input(j->g, i))))
+		if (!j->allowed(onnxpass_value_name(onnxpass_graph_input(j->g, i)), j->data))
 			bad[n_bad++] = onnxpass_graph_input(j->g, i);
 	if ((rc = onnxpass_graph_reached_from(j->g, bad, n_bad, tainted)) < 0 && rc != ONNXPASS_EFORMAT)
 		goto out;
@@ -191,5 +202,25 @@ out:
 	free(plan);
 	free(tainted);
 	free(nodes);
+	return rc;
+}
+
+int onnxpass_graph_reroute_dims(struct onnxpass_graph *g, struct onnxpass_ctx *ctx,
+				bool (*allowed)(const char *input, void *data), void *data, size_t *reshapes,
+				size_t *reads)
+{
+	struct reroute j = { ctx, g, allowed, data, 0, 0 };
+	int rc;
+
+	if (!g || !allowed)
+		return ONNXPASS_EINVAL;
+	rc = fold_reshapes(&j);
+	onnxpass_graph_remove_unused(g);	/* shape arithmetic nothing reads now */
+	if (!rc)
+		rc = shape_reads(&j);
+	if (reshapes)
+		*reshapes = j.reshapes;
+	if (reads)
+		*reads = j.reads;
 	return rc;
 }
