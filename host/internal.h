@@ -85,6 +85,8 @@ void ptrmap_init(struct ptrmap *m);
 void ptrmap_release(struct ptrmap *m);
 void *ptrmap_get(const struct ptrmap *m, const void *key);
 int ptrmap_put(struct ptrmap *m, const void *key, void *val);
+/* Room for n keys: the next n puts of new keys cannot fail. */
+int ptrmap_reserve(struct ptrmap *m, size_t n);
 void ptrmap_del(struct ptrmap *m, const void *key);
 
 struct strmap {

@@ -145,6 +145,15 @@ void *ptrmap_get(const struct ptrmap *m, const void *key) { return get((const st
 int ptrmap_put(struct ptrmap *m, const void *key, void *val) { return put(AS_ANY(m), &ptr_ops, key, val); }
 void ptrmap_del(struct ptrmap *m, const void *key) { del(AS_ANY(m), &ptr_ops, key); }
 
+int ptrmap_reserve(struct ptrmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 16;
+
+	while (cap < (m->count + n + 1) * 2)
+		cap *= 2;
+	return cap > m->cap ? rehash(AS_ANY(m), &ptr_ops, cap) : 0;
+}
+
 void strmap_init(struct strmap *m) { memset(m, 0, sizeof(*m)); }
 void strmap_release(struct strmap *m) { release(AS_ANY(m)); }
 void *strmap_get(const struct strmap *m, const char *key) { return get((const struct anymap *)(const void *)m, &str_ops, key); }

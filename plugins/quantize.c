@@ -18,8 +18,6 @@
 
 #include <onnxpass/onnxpass.h>
 
-#include "fp16.h"
-
 /* elements read before their mapped pages are let go */
 #define CHUNK ((int64_t)1 << 21)
 
@@ -893,6 +891,47 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 	return changes;
 }
 
+/* mode = fp16: the library's float16 conversion on every model. */
+static int to_fp16(struct onnxpass_ctx *ctx, const struct onnxpass_params *params)
+{
+	size_t nb = onnxpass_params_list_count(params, "block_ops"), ne = onnxpass_params_list_count(params, "exclude");
+	const char **lists = calloc(nb + ne + 1, sizeof(*lists));
+	const char *range = onnxpass_params_string(params, "out_of_range");
+	struct onnxpass_fp16_options o = {
+		.struct_size = sizeof(o),
+		.keep_io_types = onnxpass_params_bool(params, "keep_io_types"),
+		.out_of_range = !strcmp(range, "clamp") ? ONNXPASS_FP16_CLAMP :
+				!strcmp(range, "error") ? ONNXPASS_FP16_ERROR : ONNXPASS_FP16_KEEP,
+		.block_ops = lists, .n_block_ops = nb, .exclude = lists + nb, .n_exclude = ne,
+	};
+	struct onnxpass_fp16_stats st = { 0 };
+	int rc = 0;
+
+	if (!lists)
+		return ONNXPASS_ENOMEM;
+	for (size_t i = 0; i < nb; i++)
+		lists[i] = onnxpass_params_list_item(params, "block_ops", i);
+	for (size_t i = 0; i < ne; i++)
+		lists[nb + i] = onnxpass_params_list_item(params, "exclude", i);
+	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx) && !rc; i++)
+		rc = onnxpass_model_to_fp16(onnxpass_ctx_model(ctx, i), ctx, &o, &st);
+	free(lists);
+	onnxpass_ctx_report_int(ctx, "fp16_nodes", st.converted);
+	onnxpass_ctx_report_int(ctx, "fp32_nodes", st.kept);
+	onnxpass_ctx_report_int(ctx, "casts", st.casts);
+	onnxpass_ctx_report_int(ctx, "tensors_converted", st.tensors);
+	onnxpass_ctx_report_int(ctx, "out_of_range_tensors", st.out_of_range);
+	onnxpass_ctx_report_int(ctx, "underflow_values", st.underflow);
+	if (rc < 0)
+		return rc;
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
+		     "%lld nodes in float16, %lld kept float32, %lld Casts, %lld tensors converted; "
+		     "%lld out of range, %lld values flushed to zero",
+		     (long long)st.converted, (long long)st.kept, (long long)st.casts, (long long)st.tensors,
+		     (long long)st.out_of_range, (long long)st.underflow);
+	return (int)(st.converted + st.tensors);
+}
+
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
@@ -901,7 +940,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 
 	(void)bundle;
 	if (!strcmp(onnxpass_params_string(params, "mode"), "fp16"))
-		return fp16_run(ctx, params);
+		return to_fp16(ctx, params);
 	s.c.p = params;
 	s.c.bits = (int)onnxpass_params_int(params, "bits");
 	s.c.block = onnxpass_params_int(params, "block_size");

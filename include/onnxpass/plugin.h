@@ -131,6 +131,48 @@ ONNXPASS_API int onnxpass_ctx_spill(struct onnxpass_ctx *ctx, struct onnxpass_te
  * Thread-safe. */
 ONNXPASS_API void onnxpass_ctx_progress(struct onnxpass_ctx *ctx, uint64_t done, uint64_t total);
 
+/* ------------------------------------------------------------------ */
+/* Float16 conversion (what the quantize pass runs for mode = fp16)    */
+
+enum onnxpass_fp16_range {
+	ONNXPASS_FP16_KEEP = 0,	/* a weight beyond +-65504 stays float32, with its readers */
+	ONNXPASS_FP16_CLAMP = 1,	/* ... is clamped to +-65504 */
+	ONNXPASS_FP16_ERROR = 2,	/* ... fails the conversion, naming the first */
+};
+
+struct onnxpass_fp16_options {
+	size_t struct_size;	/* sizeof(struct onnxpass_fp16_options) */
+	bool keep_io_types;	/* graph inputs and outputs stay float32 behind Casts */
+	enum onnxpass_fp16_range out_of_range;
+	const char *const *block_ops;	/* op types kept float32 besides the built-in list */
+	size_t n_block_ops;
+	const char *const *exclude;	/* globs: nodes so named stay float32 */
+	size_t n_exclude;
+};
+
+/* Added to by each conversion, so that one struct sums a bundle. */
+struct onnxpass_fp16_stats {
+	int64_t converted, kept;	/* float nodes computing in float16 / float32 */
+	int64_t casts, tensors;	/* Casts added, weights converted */
+	int64_t out_of_range;	/* weights beyond float16's range */
+	int64_t underflow;	/* nonzero values flushed to zero */
+};
+
+/*
+ * Converts m's main graph to float16: every node computing in float runs
+ * in float16 unless its op is blocked (the built-in list: ops with no
+ * float16 form, random generators, casts to an attribute's type, TopK,
+ * CumSum, Range, the dynamic quantizers; or block_ops), its name matches
+ * exclude, it holds a subgraph or a subgraph reads its output, or it reads
+ * a weight out of range under ONNXPASS_FP16_KEEP.  Float weights read only
+ * by float16 nodes become float16 (spilled through ctx); values crossing
+ * between the precisions get one Cast each.  0, or < 0 after
+ * onnxpass_ctx_fail.
+ */
+ONNXPASS_API int onnxpass_model_to_fp16(struct onnxpass_model *m, struct onnxpass_ctx *ctx,
+					const struct onnxpass_fp16_options *o,
+					struct onnxpass_fp16_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

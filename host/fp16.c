@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* quantize mode = fp16: weights and compute in float16.
+/* Float16 conversion of a model (onnxpass_model_to_fp16; the quantize
+ * pass's mode = fp16): weights and compute in float16.
  *
  * Every node that computes in float runs in float16 unless its op is on the
  * block list, its name is excluded, it holds a subgraph, a subgraph reads
@@ -11,64 +12,31 @@
  * Element types are not always declared; onnxpass_shapes_infer derives them
  * op by op.
  */
+#include "config.h"
+
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fp16.h"
+#include "internal.h"
 
 #define F16_MAX 65504.0f
 #define F16_TINY 2.98023224e-8f	/* half the smallest subnormal: below, 0 */
 
 /* ------------------------------------------------------------------ */
-/* A pointer -> slot map (values and nodes of one graph)               */
+/* Small integers per node, value or tensor, in the library's pointer map:
+ * reserved for a graph's every key up front, so setting never fails. */
 
-struct pmap {
-	const void **keys;
-	int *vals;
-	size_t cap;
-};
-
-static int pmap_init(struct pmap *m, size_t n)
+static int mark(const struct ptrmap *m, const void *k)
 {
-	m->cap = 64;
-	while (m->cap < n * 2)
-		m->cap *= 2;
-	m->keys = calloc(m->cap, sizeof(*m->keys));
-	m->vals = calloc(m->cap, sizeof(*m->vals));
-	return m->keys && m->vals ? 0 : ONNXPASS_ENOMEM;
+	return (int)(intptr_t)ptrmap_get(m, k);
 }
 
-static size_t pmap_slot(const struct pmap *m, const void *k)
+static void set_mark(struct ptrmap *m, const void *k, int v)
 {
-	size_t h = (size_t)onnxpass_hash64(&k, sizeof(k), 0) & (m->cap - 1);
-
-	while (m->keys[h] && m->keys[h] != k)
-		h = (h + 1) & (m->cap - 1);
-	return h;
-}
-
-static int pmap_get(const struct pmap *m, const void *k, int dflt)
-{
-	size_t h = pmap_slot(m, k);
-
-	return m->keys[h] ? m->vals[h] : dflt;
-}
-
-/* The map is sized for every value and node up front, so it never fills. */
-static void pmap_set(struct pmap *m, const void *k, int v)
-{
-	size_t h = pmap_slot(m, k);
-
-	m->keys[h] = k;
-	m->vals[h] = v;
-}
-
-static void pmap_free(struct pmap *m)
-{
-	free(m->keys);
-	free(m->vals);
+	ptrmap_put(m, k, (void *)(intptr_t)v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -97,32 +65,30 @@ struct slot {
 
 struct conv {
 	struct onnxpass_ctx *ctx;
-	const struct onnxpass_params *p;
-	bool keep_io;
-	const char *policy;	/* keep, clamp, error */
+	const struct onnxpass_fp16_options *o;
 	struct onnxpass_model *m;
 	struct onnxpass_graph *g;
 	struct onnxpass_shapes *shapes;	/* element types, inferred up front */
-	struct pmap nodes;	/* node -> 1 float16, 2 float32 (float node), 0 other */
-	struct pmap slots;	/* float value -> index + 1 */
+	struct ptrmap nodes;	/* node -> 1 float16, 2 float32 (float node), 0 other */
+	struct ptrmap slots;	/* float value -> index + 1 */
 	struct slot *sl;
 	size_t n_sl, cap_sl;
-	int64_t converted, kept, casts, tensors, out_of_range, underflow;
+	struct onnxpass_fp16_stats *st;
+	int64_t over;	/* tensors out of range in this model */
 	char first[256];	/* the first tensor out of range */
 };
 
 static bool blocked_op(const struct conv *c, struct onnxpass_node *n)
 {
 	const char *op = onnxpass_node_op_type(n), *dom = onnxpass_node_domain(n);
-	size_t nb = onnxpass_params_list_count(c->p, "block_ops");
 
 	if (*dom && strcmp(dom, ONNXPASS_DOMAIN_MS))
 		return true;
 	for (size_t i = 0; i < sizeof(builtin_block) / sizeof(builtin_block[0]); i++)
 		if (!strcmp(op, builtin_block[i]))
 			return true;
-	for (size_t i = 0; i < nb; i++)
-		if (!strcmp(op, onnxpass_params_list_item(c->p, "block_ops", i)))
+	for (size_t i = 0; i < c->o->n_block_ops; i++)
+		if (!strcmp(op, c->o->block_ops[i]))
 			return true;
 	/* before opset 19 the (de)quantizers take float32 scales only */
 	if (!*dom && !strcmp(op, "DequantizeLinear") && onnxpass_model_opset(c->m, "") < 19)
@@ -163,7 +129,7 @@ static int in_type(struct conv *c, struct onnxpass_node *n, size_t i)
 
 static struct slot *slot_of(struct conv *c, struct onnxpass_value *v)
 {
-	int k = pmap_get(&c->slots, v, 0);
+	int k = mark(&c->slots, v);
 
 	if (k)
 		return &c->sl[k - 1];
@@ -177,7 +143,7 @@ static struct slot *slot_of(struct conv *c, struct onnxpass_value *v)
 		c->cap_sl = cap;
 	}
 	c->sl[c->n_sl] = (struct slot){ .v = v };
-	pmap_set(&c->slots, v, (int)++c->n_sl);
+	set_mark(&c->slots, v, (int)++c->n_sl);
 	return &c->sl[c->n_sl - 1];
 }
 
@@ -196,7 +162,7 @@ static const char *form(struct conv *c, struct slot *s, bool half)
 	cast = onnxpass_graph_add_node(c->g, "Cast", "", nn, &src, 1, &nn, 1);
 	if (!cast || onnxpass_node_set_attr_int(cast, "to", half ? ONNXPASS_DT_FLOAT16 : ONNXPASS_DT_FLOAT))
 		return NULL;
-	c->casts++;
+	c->st->casts++;
 	*have = nn;
 	return nn;
 }
@@ -266,17 +232,18 @@ static bool check_range(struct conv *c, struct onnxpass_tensor *t, const char *w
 	if (!w)
 		return onnxpass_tensor_numel(t) == 0;
 	scan(w, onnxpass_tensor_numel(t), &r);
-	c->underflow += r.under;
+	c->st->underflow += r.under;
 	if (!r.over)
 		return true;
-	if (!c->out_of_range++)
+	c->st->out_of_range++;
+	if (!c->over++)
 		snprintf(c->first, sizeof(c->first), "%s '%s'", what, name);
 	onnxpass_log(c->ctx, ONNXPASS_LOG_WARN,
 		     "%s '%s': %lld value(s) outside float16 range (largest magnitude %g)%s", what,
 		     name, (long long)r.over, (double)r.peak,
-		     !strcmp(c->policy, "clamp") ? ": clamped to +-65504" :
-		     !strcmp(c->policy, "keep") ? ": kept in float32" : "");
-	return !strcmp(c->policy, "clamp");
+		     c->o->out_of_range == ONNXPASS_FP16_CLAMP ? ": clamped to +-65504" :
+		     c->o->out_of_range == ONNXPASS_FP16_KEEP ? ": kept in float32" : "");
+	return c->o->out_of_range == ONNXPASS_FP16_CLAMP;
 }
 
 /* ------------------------------------------------------------------ */
@@ -306,12 +273,11 @@ static bool read_by_subgraph(struct onnxpass_value *v)
 /* Float16-able by itself; the weights it reads are checked by the caller. */
 static bool may_be_half(struct conv *c, struct onnxpass_node *n)
 {
-	size_t ni = onnxpass_params_list_count(c->p, "exclude");
 
 	if (blocked_op(c, n) || onnxpass_node_subgraph_count(n))
 		return false;
-	for (size_t i = 0; i < ni; i++)
-		if (onnxpass_glob_match(onnxpass_params_list_item(c->p, "exclude", i), onnxpass_node_name(n)))
+	for (size_t i = 0; i < c->o->n_exclude; i++)
+		if (onnxpass_glob_match(c->o->exclude[i], onnxpass_node_name(n)))
 			return false;
 	if (onnxpass_node_is(n, NULL, "Constant") &&
 	    onnxpass_node_attr_type(n, "value") != ONNXPASS_ATTR_TENSOR)
@@ -335,7 +301,7 @@ static struct onnxpass_tensor *weight(struct conv *c, struct onnxpass_node *n, s
 }
 
 /* checked: initializers (and Constant outputs) -> 1 fits, 2 out of range */
-static int colour(struct conv *c, struct pmap *checked)
+static int colour(struct conv *c, struct ptrmap *checked)
 {
 	size_t count = onnxpass_graph_node_count(c->g);
 
@@ -354,14 +320,14 @@ static int colour(struct conv *c, struct pmap *checked)
 				continue;
 			/* an out-of-range Constant's readers stay float32 too:
 			 * a Cast would turn it into infinity */
-			if (pmap_get(checked, onnxpass_node_input_value(n, k), 0) == 2)
+			if (mark(checked, onnxpass_node_input_value(n, k)) == 2)
 				half = false;
 			if (!t)
 				continue;
-			ok = pmap_get(checked, t, 0);
+			ok = mark(checked, t);
 			if (!ok) {
 				ok = check_range(c, t, "weight", onnxpass_tensor_name(t)) ? 1 : 2;
-				pmap_set(checked, t, ok);
+				set_mark(checked, t, ok);
 			}
 			half = ok == 1;
 		}
@@ -369,9 +335,9 @@ static int colour(struct conv *c, struct pmap *checked)
 		    !check_range(c, onnxpass_node_attr_tensor(n, "value"), "Constant",
 				 onnxpass_node_output(n, 0))) {
 			half = false;
-			pmap_set(checked, onnxpass_node_output_value(n, 0), 2);
+			set_mark(checked, onnxpass_node_output_value(n, 0), 2);
 		}
-		pmap_set(&c->nodes, n, half ? 1 : 2);
+		set_mark(&c->nodes, n, half ? 1 : 2);
 	}
 	return 0;
 }
@@ -398,7 +364,7 @@ static int half_attrs(struct conv *c, struct onnxpass_node *n)
 			onnxpass_tensor_new("", ONNXPASS_DT_FLOAT16, 1, &one);
 		if (!h)
 			return ONNXPASS_ENOMEM;
-		c->tensors++;
+		c->st->tensors++;
 		return onnxpass_node_set_attr_tensor(n, "value", h);
 	}
 	return 0;
@@ -430,7 +396,7 @@ static int wire_inputs(struct conv *c, struct onnxpass_node *n, bool half)
 /* Decides the stored precision of each float value: produced by a float16
  * node, a weight every reader of which is float16, or (without
  * keep_io_types) a graph input. */
-static int place(struct conv *c, struct pmap *checked)
+static int place(struct conv *c, struct ptrmap *checked)
 {
 	size_t count = onnxpass_graph_node_count(c->g);
 
@@ -442,7 +408,7 @@ static int place(struct conv *c, struct pmap *checked)
 			continue;
 		if (!(s = slot_of(c, v)))
 			return ONNXPASS_ENOMEM;
-		s->half = !c->keep_io;
+		s->half = !c->o->keep_io_types;
 		if (s->half && onnxpass_value_set_dtype(v, ONNXPASS_DT_FLOAT16))
 			return ONNXPASS_EINVAL;
 		*(s->half ? &s->n16 : &s->n32) = onnxpass_value_name(v);
@@ -459,9 +425,9 @@ static int place(struct conv *c, struct pmap *checked)
 		for (size_t u = 0; all_half && u < onnxpass_value_use_count(v); u++) {
 			struct onnxpass_node *r = onnxpass_value_use(v, u, &idx);
 
-			all_half = idx >= 0 && pmap_get(&c->nodes, r, 0) == 1 && !fixed_input(r, (size_t)idx);
+			all_half = idx >= 0 && mark(&c->nodes, r) == 1 && !fixed_input(r, (size_t)idx);
 		}
-		all_half = all_half && pmap_get(checked, t, 0) == 1;
+		all_half = all_half && mark(checked, t) == 1;
 		if (!(s = slot_of(c, v)))
 			return ONNXPASS_ENOMEM;
 		s->half = all_half;
@@ -469,7 +435,7 @@ static int place(struct conv *c, struct pmap *checked)
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct onnxpass_node *n = onnxpass_graph_node(c->g, i);
-		bool half = pmap_get(&c->nodes, n, 0) == 1;
+		bool half = mark(&c->nodes, n) == 1;
 
 		for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
 			struct onnxpass_value *o = onnxpass_node_output_value(n, k);
@@ -505,7 +471,7 @@ static int keep_output(struct conv *c, struct slot *s)
 	cast = onnxpass_graph_add_node(c->g, "Cast", "", h, &h, 1, &name, 1);
 	if (!cast || onnxpass_node_set_attr_int(cast, "to", ONNXPASS_DT_FLOAT))
 		return ONNXPASS_ENOMEM;
-	c->casts++;
+	c->st->casts++;
 	return 0;
 }
 
@@ -521,23 +487,23 @@ static int rewrite(struct conv *c)
 	for (size_t i = 0; i < c->n_sl && !rc; i++) {
 		struct slot *s = &c->sl[i];
 
-		if (s->half && c->keep_io && onnxpass_value_is_graph_output(s->v))
+		if (s->half && c->o->keep_io_types && onnxpass_value_is_graph_output(s->v))
 			rc = keep_output(c, s);
 		else if (s->half && onnxpass_value_is_graph_output(s->v) &&
 			 onnxpass_value_set_dtype(s->v, ONNXPASS_DT_FLOAT16))
 			rc = ONNXPASS_EINVAL;
 	}
 	for (size_t i = 0; i < count && !rc; i++) {
-		int col = pmap_get(&c->nodes, nodes[i], 0);
+		int col = mark(&c->nodes, nodes[i]);
 
 		if (!col)
 			continue;
 		rc = wire_inputs(c, nodes[i], col == 1);
 		if (!rc && col == 1) {
 			rc = half_attrs(c, nodes[i]);
-			c->converted++;
+			c->st->converted++;
 		} else {
-			c->kept++;
+			c->st->kept++;
 		}
 	}
 	free(nodes);
@@ -565,7 +531,7 @@ static int finish(struct conv *c)
 			/* out of memory until the save reads it back */
 			if (onnxpass_tensor_nbytes(h) >= SPILL_MIN_BYTES && (rc = onnxpass_ctx_spill(c->ctx, h)))
 				return rc;
-			c->tensors++;
+			c->st->tensors++;
 		} else if (!onnxpass_value_is_graph_output(s->v)) {
 			onnxpass_value_set_dtype(s->v, ONNXPASS_DT_FLOAT16);
 		}
@@ -573,67 +539,44 @@ static int finish(struct conv *c)
 	return onnxpass_graph_toposort(c->g);
 }
 
-static int convert_graph(struct conv *c)
+int onnxpass_model_to_fp16(struct onnxpass_model *m, struct onnxpass_ctx *ctx,
+			   const struct onnxpass_fp16_options *o, struct onnxpass_fp16_stats *st)
 {
-	size_t cap = onnxpass_graph_node_count(c->g) * 4 + onnxpass_graph_initializer_count(c->g) +
-		     onnxpass_graph_input_count(c->g) + 16;
-	struct pmap checked = { 0 };
-	int rc = onnxpass_graph_toposort(c->g);
+	struct conv c = { .ctx = ctx, .o = o, .m = m, .g = m ? onnxpass_model_graph(m) : NULL, .st = st };
+	size_t cap;
+	struct ptrmap checked;
+	int rc;
 
-	if (rc)
+	if (!m || !ctx || !o || !st || o->struct_size < sizeof(*o))
+		return ONNXPASS_EINVAL;
+	if ((rc = onnxpass_graph_toposort(c.g)))
 		return rc;
-	c->shapes = onnxpass_shapes_infer(c->g, NULL, NULL, 0);
-	if (!c->shapes || pmap_init(&c->nodes, cap) || pmap_init(&c->slots, cap) ||
-	    pmap_init(&checked, cap))
+	cap = onnxpass_graph_node_count(c.g) * 4 + onnxpass_graph_initializer_count(c.g) +
+	      onnxpass_graph_input_count(c.g) + 16;
+	ptrmap_init(&c.nodes);
+	ptrmap_init(&c.slots);
+	ptrmap_init(&checked);
+	c.shapes = onnxpass_shapes_infer(c.g, NULL, NULL, 0);
+	if (!c.shapes || ptrmap_reserve(&c.nodes, cap) || ptrmap_reserve(&c.slots, cap) ||
+	    ptrmap_reserve(&checked, cap))
 		rc = ONNXPASS_ENOMEM;
 	if (!rc)
-		rc = colour(c, &checked);
-	if (!rc && c->out_of_range && !strcmp(c->policy, "error"))
-		rc = onnxpass_ctx_fail(c->ctx, ONNXPASS_EUNSUPPORTED,
+		rc = colour(&c, &checked);
+	if (!rc && c.over && o->out_of_range == ONNXPASS_FP16_ERROR)
+		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EUNSUPPORTED,
 				       "%s has values outside float16 range (%lld such tensor(s); "
 				       "out_of_range = keep or clamp converts anyway)",
-				       c->first, (long long)c->out_of_range);
+				       c.first, (long long)c.over);
 	if (!rc)
-		rc = place(c, &checked);
+		rc = place(&c, &checked);
 	if (!rc)
-		rc = rewrite(c);
+		rc = rewrite(&c);
 	if (!rc)
-		rc = finish(c);
-	free(c->sl);
-	c->sl = NULL;
-	c->n_sl = c->cap_sl = 0;
-	onnxpass_shapes_free(c->shapes);
-	c->shapes = NULL;
-	pmap_free(&c->nodes);
-	pmap_free(&c->slots);
-	pmap_free(&checked);
+		rc = finish(&c);
+	free(c.sl);
+	onnxpass_shapes_free(c.shapes);
+	ptrmap_release(&c.nodes);
+	ptrmap_release(&c.slots);
+	ptrmap_release(&checked);
 	return rc;
-}
-
-int fp16_run(struct onnxpass_ctx *ctx, const struct onnxpass_params *params)
-{
-	struct conv c = { .ctx = ctx, .p = params };
-	int rc = 0;
-
-	c.keep_io = onnxpass_params_bool(params, "keep_io_types");
-	c.policy = onnxpass_params_string(params, "out_of_range");
-	for (size_t i = 0; i < onnxpass_ctx_model_count(ctx) && !rc; i++) {
-		c.m = onnxpass_ctx_model(ctx, i);
-		c.g = onnxpass_model_graph(c.m);
-		rc = convert_graph(&c);
-	}
-	onnxpass_ctx_report_int(ctx, "fp16_nodes", c.converted);
-	onnxpass_ctx_report_int(ctx, "fp32_nodes", c.kept);
-	onnxpass_ctx_report_int(ctx, "casts", c.casts);
-	onnxpass_ctx_report_int(ctx, "tensors_converted", c.tensors);
-	onnxpass_ctx_report_int(ctx, "out_of_range_tensors", c.out_of_range);
-	onnxpass_ctx_report_int(ctx, "underflow_values", c.underflow);
-	if (rc < 0)
-		return rc;
-	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
-		     "%lld nodes in float16, %lld kept float32, %lld Casts, %lld tensors converted; "
-		     "%lld out of range, %lld values flushed to zero",
-		     (long long)c.converted, (long long)c.kept, (long long)c.casts, (long long)c.tensors,
-		     (long long)c.out_of_range, (long long)c.underflow);
-	return (int)(c.converted + c.tensors);
 }
