@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "context.h"
 #include "internal.h"
 
 static ssize_t find(const struct onnxpass_plugin *d, const char *key)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <onnxpass/onnxpass.h>
 #include "util.h"
+#include "context.h"
 #include "json.h"
 
 /* ------------------------------------------------------------------ */
@@ -48,14 +49,6 @@ void registry_release(struct registry *r);
 
 /* ------------------------------------------------------------------ */
 /* Step parameters (params.c)                                          */
-
-struct onnxpass_params {
-	const struct onnxpass_plugin *desc;
-	char **values;	/* per table entry; NULL = unset */
-	int *lines;	/* recipe line that set it, 0 = default */
-	char ***items;	/* LIST split */
-	size_t *n_items;
-};
 
 struct onnxpass_params *params_new(const struct onnxpass_plugin *desc);
 void params_free(struct onnxpass_params *p);
@@ -136,32 +129,6 @@ int recipe_load(const char *path, const struct registry *reg, struct recipe **ou
 int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe **out,
 		  char *err, size_t errlen);
 void recipe_free(struct recipe *r);
-
-/* ------------------------------------------------------------------ */
-/* Run context and runner (plugin_api.c, runner.c)                            */
-
-struct kv {
-	char *key;
-	char *str;	/* NULL: integer value */
-	int64_t num;
-};
-
-struct onnxpass_ctx {
-	const char *pass;
-	int verbosity;
-	int threads;
-	struct onnxpass_bundle *bundle;
-	char **roles;
-	size_t n_roles;
-	char err[1024];
-	struct kv *kv;
-	size_t n_kv, cap_kv;
-	bool tty;	/* progress lines go to stderr */
-	double started, last_progress, progress_after;
-	bool progress_shown, own_progress;
-};
-
-
 
 /* report.c: the --report document (see there) */
 struct report {
