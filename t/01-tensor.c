@@ -13,7 +13,7 @@ int main(void)
 	int8_t un[5];
 	int64_t i64[5];
 
-	plan(24);
+	plan(25);
 	t = onnxpass_tensor_new("w", ONNXPASS_DT_FLOAT, 2, dims);
 	ok(t != NULL, "new 3x5 float tensor");
 	is_int(15, onnxpass_tensor_numel(t), "numel");
@@ -21,6 +21,8 @@ int main(void)
 	p = onnxpass_tensor_mutable_data(t);
 	for (int i = 0; i < 15; i++)
 		p[i] = (float)i;
+	ok(!onnxpass_tensor_set_name(t, "weight") && !strcmp(onnxpass_tensor_name(t), "weight") &&
+	   !onnxpass_tensor_set_name(t, "w"), "renamed, and back");
 	s = onnxpass_tensor_share(t, "w2");
 	ok(onnxpass_tensor_same_storage(t, s), "share uses the same bytes");
 	ok(onnxpass_tensor_equal(t, s), "shared tensors are equal");

@@ -22,7 +22,7 @@ int main(void)
 	int idx;
 	const char *fresh;
 
-	plan(36);
+	plan(40);
 	onnxpass_graph_add_input(g, "x", -1);
 	onnxpass_graph_add_initializer(g, onnxpass_tensor_new("w", ONNXPASS_DT_FLOAT, 1, d));
 	/* added out of order: c uses b before b exists */
@@ -100,6 +100,28 @@ int main(void)
 		ok(onnxpass_value_constant(onnxpass_graph_value(g, "kc")) != NULL, "its output is a constant");
 		onnxpass_graph_add_input(g, "w", -1);
 		ok(!onnxpass_value_constant(onnxpass_graph_value(g, "w")), "an initializer fed as an input is not");
+	}
+	/* names and attributes */
+	{
+		static const float fl[3] = { 0.5f, -1.0f, 2.0f };
+		const float *got;
+		const char *str;
+		size_t cnt = 0;
+		bool seen_mode = false, seen_scales = false;
+
+		ok(!onnxpass_node_set_name(n3, "relu_renamed") && !strcmp(onnxpass_node_name(n3), "relu_renamed"),
+		   "a node renamed");
+		ok(!onnxpass_node_set_attr_string(n3, "mode", "fast") && !onnxpass_node_attr_string(n3, "mode", &str) &&
+		   !strcmp(str, "fast"), "a string attribute");
+		ok(!onnxpass_node_set_attr_floats(n3, "scales", fl, 3) &&
+		   !onnxpass_node_attr_floats(n3, "scales", &got, &cnt) && cnt == 3 && got[1] == -1.0f,
+		   "a float list attribute");
+		for (size_t i = 0; i < onnxpass_node_attr_count(n3); i++) {
+			seen_mode = seen_mode || !strcmp(onnxpass_node_attr_name(n3, i), "mode");
+			seen_scales = seen_scales || !strcmp(onnxpass_node_attr_name(n3, i), "scales");
+		}
+		ok(seen_mode && seen_scales && onnxpass_node_attr_type(n3, "mode") == ONNXPASS_ATTR_STRING,
+		   "attributes listed by name, typed");
 	}
 	/* single use */
 	{

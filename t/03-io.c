@@ -27,7 +27,7 @@ int main(void)
 	const char *in = "w", *out = "y";
 	float *p = onnxpass_tensor_mutable_data(t);
 
-	plan(14);
+	plan(19);
 	if (!mkdtemp(dir))
 		skip_all("no temporary folder");
 	for (int i = 0; i < 256 * 64; i++)
@@ -35,6 +35,8 @@ int main(void)
 	onnxpass_graph_add_initializer(g, t);
 	onnxpass_graph_add_node(g, "Identity", NULL, "id", &in, 1, &out, 1);
 	onnxpass_graph_add_output(g, "y", -1);
+	ok(!onnxpass_model_set_metadata(m, "source", "t/03-io") && !onnxpass_model_set_metadata(m, "source", "t/03"),
+	   "metadata set twice (the second wins)");
 	snprintf(p1, sizeof(p1), "%s/inline.onnx", dir);
 	snprintf(p2, sizeof(p2), "%s/ext.onnx", dir);
 	snprintf(p3, sizeof(p3), "%s/back.onnx", dir);
@@ -73,6 +75,22 @@ int main(void)
 	is_int(0, onnxpass_model_load(p1, &l, err, sizeof(err)), "load inline");
 	lt = onnxpass_graph_initializer(onnxpass_model_graph(l), "w");
 	ok(lt && !onnxpass_tensor_is_external(lt), "inline tensor");
+	is_str("t/03", onnxpass_model_metadata(l, "source"), "metadata saved and read back");
+	ok(!onnxpass_model_metadata(l, "absent"), "an absent key is NULL");
+	{	/* the same file from memory: equal, and no external data allowed */
+		FILE *f = fopen(p1, "rb");
+		static char buf[1 << 17];
+		size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		struct onnxpass_model *b = NULL;
+
+		if (f)
+			fclose(f);
+		is_int(0, onnxpass_model_load_buffer(buf, n, "mem", &b, err, sizeof(err)), "load from memory");
+		lt = b ? onnxpass_graph_initializer(onnxpass_model_graph(b), "w") : NULL;
+		ok(lt && ((const float *)onnxpass_tensor_data_aligned(lt))[100] == 50.0f &&
+		   !strcmp(onnxpass_model_metadata(b, "source"), "t/03"), "with the same weights and metadata");
+		onnxpass_model_free(b);
+	}
 	is_int(ONNXPASS_EINVAL, onnxpass_model_save(l, p1, NULL, err, sizeof(err)), "saving over the input is refused");
 	like("it is the input file", err, "and says so");
 	onnxpass_model_free(l);

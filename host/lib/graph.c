@@ -451,11 +451,6 @@ struct onnxpass_model *onnxpass_graph_model(struct onnxpass_graph *g)
 	return g->model;
 }
 
-struct onnxpass_graph *onnxpass_graph_parent(struct onnxpass_graph *g)
-{
-	return g->parent;
-}
-
 const char *onnxpass_graph_name(const struct onnxpass_graph *g)
 {
 	return g->gp->name ? g->gp->name : "";
@@ -805,23 +800,6 @@ int onnxpass_node_set_output(struct onnxpass_node *n, size_t i, const char *name
 	if (v) {
 		v->producer = n;
 		v->producer_index = (int)i;
-	}
-	return 0;
-}
-
-int onnxpass_node_truncate_inputs(struct onnxpass_node *n, size_t count)
-{
-	model_changed(n->graph->model);
-	while (n->np->n_input > count) {
-		size_t i = n->np->n_input - 1;
-		struct onnxpass_value *v = *n->np->input[i] ? strmap_get(&n->graph->values,
-									  n->np->input[i])
-							    : NULL;
-
-		if (v)
-			use_del(v, n, (int)i);
-		free(n->np->input[i]);
-		n->np->n_input--;
 	}
 	return 0;
 }

@@ -507,30 +507,6 @@ size_t onnxpass_graph_replace_uses(struct onnxpass_graph *g, const char *old_nam
 	return changed;
 }
 
-int onnxpass_graph_move_before(struct onnxpass_graph *g, struct onnxpass_node *n,
-			       struct onnxpass_node *ref)
-{
-	size_t from = SIZE_MAX, to = SIZE_MAX, count = onnxpass_graph_node_count(g);
-
-	for (size_t i = 0; i < count; i++) {
-		if (g->nodes[i] == n)
-			from = i;
-		if (g->nodes[i] == ref)
-			to = i;
-	}
-	if (from == SIZE_MAX || to == SIZE_MAX)
-		return ONNXPASS_ENOTFOUND;
-	if (from < to) {
-		memmove(&g->nodes[from], &g->nodes[from + 1], (to - from - 1) * sizeof(*g->nodes));
-		g->nodes[to - 1] = n;
-	} else if (from > to) {
-		memmove(&g->nodes[to + 1], &g->nodes[to], (from - to) * sizeof(*g->nodes));
-		g->nodes[to] = n;
-	}
-	g->dirty = true;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Topological sort                                                    */
 

@@ -126,8 +126,6 @@ ONNXPASS_API size_t onnxpass_model_function_count(const struct onnxpass_model *m
 /* Graphs                                                              */
 
 ONNXPASS_API struct onnxpass_model *onnxpass_graph_model(struct onnxpass_graph *g);
-/* The enclosing graph of a subgraph, NULL for the main graph. */
-ONNXPASS_API struct onnxpass_graph *onnxpass_graph_parent(struct onnxpass_graph *g);
 ONNXPASS_API const char *onnxpass_graph_name(const struct onnxpass_graph *g);
 
 /* Live nodes in graph order.  Indices hold until nodes are added or
@@ -165,10 +163,6 @@ ONNXPASS_API struct onnxpass_node *
 onnxpass_graph_add_node(struct onnxpass_graph *g, const char *op_type, const char *domain,
 			const char *name, const char *const *inputs, size_t n_inputs,
 			const char *const *outputs, size_t n_outputs);
-/* Moves n to just before ref in graph order (both in g); a pass that
- * replaces a node puts the new one where the old one was. */
-ONNXPASS_API int onnxpass_graph_move_before(struct onnxpass_graph *g, struct onnxpass_node *n,
-					    struct onnxpass_node *ref);
 /* Removes a node (its outputs lose their producer). */
 ONNXPASS_API void onnxpass_graph_remove_node(struct onnxpass_graph *g, struct onnxpass_node *n);
 
@@ -397,8 +391,6 @@ ONNXPASS_API struct onnxpass_value *onnxpass_node_output_value(struct onnxpass_n
 /* Set input/output i; i == count appends.  Inputs keep use maps current. */
 ONNXPASS_API int onnxpass_node_set_input(struct onnxpass_node *n, size_t i, const char *name);
 ONNXPASS_API int onnxpass_node_set_output(struct onnxpass_node *n, size_t i, const char *name);
-/* Drops inputs from count on. */
-ONNXPASS_API int onnxpass_node_truncate_inputs(struct onnxpass_node *n, size_t count);
 
 /* Attributes.  Getters return ENOTFOUND when absent, EINVAL when of
  * another type.  Array and string results are borrowed until the node

@@ -20,7 +20,9 @@ extern "C" {
  * it, and the host refuses plugins built for another one.
  *   2: onnxpass_graph_fresh_name returns a model-owned name (no caller
  *      frees it) and takes a suffix; "not found" is ONNXPASS_ENOTFOUND,
- *      never -1 (which is ONNXPASS_ENOMEM).
+ *      never -1 (which is ONNXPASS_ENOMEM); onnxpass_graph_move_before,
+ *      onnxpass_graph_parent and onnxpass_node_truncate_inputs are gone
+ *      (nothing used them: saving orders nodes, set_input "" empties one).
  */
 #define ONNXPASS_ABI_VERSION 2u
 
