@@ -5,76 +5,10 @@
  * aware reduction axes); a candidate that half-matches is left untouched
  * and, with -v, the reason is logged.
  */
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fusion.h"
-
-void reject(struct fuse *f, struct onnxpass_node *n, const char *what, const char *why)
-{
-	f->rejected++;
-	onnxpass_log(f->ctx, ONNXPASS_LOG_INFO, "%s: %s at '%s' not fused: %s", f->role, what,
-		     onnxpass_node_name(n), why);
-}
-
-bool const_float(struct onnxpass_value *v, float *out)
-{
-	struct onnxpass_tensor *t = onnxpass_value_constant(v);
-
-	return t && onnxpass_tensor_numel(t) == 1 && !onnxpass_tensor_to_f32(t, out, 1);
-}
-
-int each_node(struct onnxpass_graph *g, const char *op, int (*fn)(void *state, struct onnxpass_node *n),
-	      void *state)
-{
-	size_t count;
-	struct onnxpass_node **nodes = onnxpass_graph_nodes(g, &count);
-	int changes = 0, rc = 0;
-
-	if (!nodes)
-		return ONNXPASS_ENOMEM;
-	for (size_t i = 0; i < count && rc >= 0; i++)
-		if (!onnxpass_node_is_removed(nodes[i]) && onnxpass_node_is(nodes[i], NULL, op)) {
-			rc = fn(state, nodes[i]);
-			changes += rc > 0 ? rc : 0;
-		}
-	free(nodes);
-	return rc < 0 ? rc : changes;
-}
-
-bool float_vector(struct onnxpass_value *v)
-{
-	struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
-
-	if (t && !onnxpass_value_is_graph_input(v))
-		return onnxpass_tensor_rank(t) == 1 && onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT;
-	/* a graph input or computed value declared [H] float */
-	return v && onnxpass_value_rank(v) == 1 && onnxpass_value_dtype(v) == ONNXPASS_DT_FLOAT;
-}
-
-/* The other input of a two-input node, given one of them. */
-struct onnxpass_value *other(struct onnxpass_node *n, struct onnxpass_value *v)
-{
-	struct onnxpass_value *a = onnxpass_node_input_value(n, 0), *b = onnxpass_node_input_value(n, 1);
-
-	if (onnxpass_node_input_count(n) != 2)
-		return NULL;
-	return a == v ? b : b == v ? a : NULL;
-}
-
-char *own(const char *s)
-{
-	return strdup(s ? s : "");
-}
-
-bool is_constant(struct onnxpass_value *v)
-{
-	struct onnxpass_node *p = v ? onnxpass_value_producer(v, NULL) : NULL;
-
-	return !v || onnxpass_value_initializer(v) || (p && onnxpass_node_is(p, NULL, "Constant"));
-}
 
 /* No FLOAT16/BFLOAT16 graph input, output or initializer: a Cast to
  * FLOAT in such a model converts nothing. */
@@ -108,45 +42,43 @@ static bool want(const struct onnxpass_params *p, const char *pattern)
 	return false;
 }
 
-/* The first round's matcher for n: the norms and the activations. */
-static int first_round(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
-		       const struct onnxpass_params *p, int64_t opset)
+/* Which pattern's matcher runs on which op, in which round.  Round 1
+ * fuses the norms and the activations; round 2 folds residual Adds into
+ * the norms and bias Adds into the activations that round 1 made. */
+static const struct pattern {
+	int round;
+	const char *name;	/* in the patterns parameter */
+	const char *domain, *op;	/* the node a candidate is matched from */
+	int (*match)(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset);
+} patterns[] = {
+	{ 1, "layernorm", NULL, "ReduceMean", layernorm },
+	{ 1, "rmsnorm", NULL, "Pow", rmsnorm },
+	{ 1, "rmsnorm", NULL, "Mul", rmsnorm },
+	{ 1, "gelu", NULL, "Erf", gelu },
+	{ 1, "fastgelu", NULL, "Tanh", fast_gelu },
+	{ 2, "skip", NULL, "LayerNormalization", skip_norm },
+	{ 2, "skip", NULL, "SimplifiedLayerNormalization", skip_norm },
+	{ 2, "bias", ONNXPASS_DOMAIN_MS, "Gelu", bias_gelu },
+	{ 2, "bias", ONNXPASS_DOMAIN_MS, "FastGelu", bias_gelu },
+	{ 2, "bias", NULL, "Gelu", bias_gelu },
+};
+
+/* The matcher of round for n's op, if its pattern is wanted. */
+static int match(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
+		 const struct onnxpass_params *p, int64_t opset, int round)
 {
-	if (onnxpass_node_is(n, NULL, "ReduceMean") && want(p, "layernorm"))
-		return layernorm(f, g, n, opset);
-	if ((onnxpass_node_is(n, NULL, "Pow") || onnxpass_node_is(n, NULL, "Mul")) && want(p, "rmsnorm"))
-		return rmsnorm(f, g, n, opset);
-	if (onnxpass_node_is(n, NULL, "Erf") && want(p, "gelu"))
-		return gelu(f, g, n);
-	if (onnxpass_node_is(n, NULL, "Tanh") && want(p, "fastgelu"))
-		return fast_gelu(f, g, n);
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+		if (patterns[i].round == round && onnxpass_node_is(n, patterns[i].domain, patterns[i].op))
+			return want(p, patterns[i].name) ? patterns[i].match(f, g, n, opset) : 0;
 	return 0;
 }
-
-/* The second round's: residual Adds into the norms fused above, bias
- * Adds into the activations. */
-static int second_round(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
-			const struct onnxpass_params *p, int64_t opset)
-{
-	(void)opset;
-	if ((onnxpass_node_is(n, NULL, "LayerNormalization") ||
-	     onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization")) && want(p, "skip"))
-		return skip_norm(f, g, n);
-	if ((onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "Gelu") || onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "FastGelu") ||
-	     onnxpass_node_is(n, NULL, "Gelu")) && want(p, "bias"))
-		return bias_gelu(f, g, n);
-	return 0;
-}
-
-typedef int (*matcher)(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
-		       const struct onnxpass_params *p, int64_t opset);
 
 static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p);
 
 /* Runs match on a snapshot of g's nodes (and, in the first round, fuses
  * subgraphs first); returns the changes or a negative error. */
 static int round_over(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p,
-		      matcher match, bool subgraphs)
+		      int round)
 {
 	int64_t opset = onnxpass_model_opset(f->m, "");
 	size_t count;
@@ -158,13 +90,13 @@ static int round_over(struct fuse *f, struct onnxpass_graph *g, const struct onn
 	for (size_t i = 0; i < count && rc >= 0; i++) {
 		struct onnxpass_node *n = nodes[i];
 
-		for (size_t k = 0; subgraphs && k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
+		for (size_t k = 0; round == 1 && k < onnxpass_node_subgraph_count(n) && rc >= 0; k++) {
 			rc = fuse_graph(f, onnxpass_node_subgraph(n, k), p);
 			changes += rc > 0 ? rc : 0;
 		}
 		if (rc < 0 || onnxpass_node_is_removed(n))
 			continue;
-		rc = match(f, g, n, p, opset);
+		rc = match(f, g, n, p, opset, round);
 		changes += rc > 0 ? rc : 0;
 	}
 	free(nodes);
@@ -173,12 +105,12 @@ static int round_over(struct fuse *f, struct onnxpass_graph *g, const struct onn
 
 static int fuse_graph(struct fuse *f, struct onnxpass_graph *g, const struct onnxpass_params *p)
 {
-	int changes = round_over(f, g, p, first_round, true), rc;
+	int changes = round_over(f, g, p, 1), rc;
 
 	if (changes < 0)
 		return changes;
 	if (want(p, "skip") || want(p, "bias")) {
-		if ((rc = round_over(f, g, p, second_round, false)) < 0)
+		if ((rc = round_over(f, g, p, 2)) < 0)
 			return rc;
 		changes += rc;
 	}

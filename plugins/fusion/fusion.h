@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The fusion plugin's pattern matchers (compiled into fusion.so only). */
+/* The fusion plugin: shared matchers (fusion_match.c) and the pattern
+ * files' entry points, which fusion.c dispatches from one table. */
 #ifndef ONNXPASS_FUSION_H
 #define ONNXPASS_FUSION_H
 
@@ -33,10 +34,10 @@ char *own(const char *s);
 
 int layernorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *r1, int64_t opset);
 int rmsnorm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *pw, int64_t opset);
-int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
-int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf);
-int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh);
-int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n);
+int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset);
+int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf, int64_t opset);
+int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh, int64_t opset);
+int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset);
 #define MAX_RANK 6
 
 /* Shapes of g with every input dim_param bound to its own size (odd

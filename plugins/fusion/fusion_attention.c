@@ -86,18 +86,6 @@ struct cached_lengths {
 	const char *seqlens, *total;
 };
 
-int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d)
-{
-	int r = v ? onnxpass_shapes_get(sh, v, d, MAX_RANK) : -1;
-
-	if (r < 0 || r > MAX_RANK)
-		return -1;
-	for (int i = 0; i < r; i++)
-		if (d[i] < 0)
-			return -1;
-	return r;
-}
-
 static int dims_of(struct attn *a, struct onnxpass_value *v, int64_t *d)
 {
 	return known_dims(a->sh, v, d);
@@ -1010,41 +998,6 @@ static int attention(void *state, struct onnxpass_node *sm)
 	}
 	free(name);
 	return mha ? 1 : ONNXPASS_ENOMEM;
-}
-
-struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, size_t *nbound)
-{
-	/* odd primes: no sum of two (past + new) is another; small enough to
-	 * fit the position tables exporters slice (GPT-2's causal buffer) */
-	static const int64_t small[] = { 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97 };
-	enum { N_SMALL = sizeof(small) / sizeof(small[0]) };
-	const char *names[64];
-	int64_t own_values[64], *values = bound ? bound : own_values;
-	size_t n = 0;
-
-	for (size_t i = 0; i < onnxpass_graph_input_count(g); i++) {
-		struct onnxpass_value *v = onnxpass_graph_input(g, i);
-
-		for (int k = 0; k < onnxpass_value_rank(v); k++) {
-			const char *param = NULL;
-			int64_t size;
-			size_t j;
-
-			onnxpass_value_dim(v, k, &size, &param);
-			if (!param || !*param)
-				continue;
-			for (j = 0; j < n && strcmp(names[j], param); j++)
-				;
-			if (j == n && n < 64) {
-				names[n] = param;
-				values[n] = n < N_SMALL ? small[n] : 1009 + 26 * (int64_t)n + (n % 2 ? 4 : 0);
-				n++;
-			}
-		}
-	}
-	if (nbound)
-		*nbound = n;
-	return onnxpass_shapes_infer(g, names, values, n);
 }
 
 int attention_round(struct fuse *f, struct onnxpass_graph *g, bool gqa)

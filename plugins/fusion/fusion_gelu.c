@@ -217,13 +217,15 @@ static int activation(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_
 	return 1;
 }
 
-int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf)
+int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf, int64_t opset)
 {
+	(void)opset;
 	return activation(f, g, erf, false);
 }
 
-int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh)
+int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh, int64_t opset)
 {
+	(void)opset;
 	return activation(f, g, tanh, true);
 }
 
@@ -268,8 +270,9 @@ static bool last_dim_is(struct onnxpass_value *v, int64_t h)
  * n is a com.microsoft Gelu/FastGelu or an opset-20 Gelu (approximate
  * "none" or "tanh").
  */
-int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
+int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset)
 {
+	(void)opset;
 	struct onnxpass_value *x = onnxpass_node_input_value(n, 0), *z, *bias;
 	struct onnxpass_node *add = x ? onnxpass_value_producer(x, NULL) : NULL, *bn;
 	const char *approx = "none";

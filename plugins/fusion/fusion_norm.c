@@ -341,8 +341,9 @@ static bool same_type(struct onnxpass_node *n, struct onnxpass_value *a, struct 
 	return true;
 }
 
-int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n)
+int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset)
 {
+	(void)opset;
 	bool simple = onnxpass_node_is(n, NULL, "SimplifiedLayerNormalization");
 	struct onnxpass_value *sum = onnxpass_node_input_value(n, 0), *a, *b;
 	struct onnxpass_node *add = sum ? onnxpass_value_producer(sum, NULL) : NULL, *sk, *cast = NULL;
