@@ -130,6 +130,36 @@ int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe
 		  char *err, size_t errlen);
 void recipe_free(struct recipe *r);
 
+/* ------------------------------------------------------------------ */
+/* The command line (main.c) and the job it asks for (job.c)           */
+
+#define ERRLEN 1024
+
+/* The command line, as main.c parses it. */
+struct opts {
+	const char *recipe, *input, *output, *report, *describe, *data_file;
+	char **plugin_dirs;
+	size_t n_plugin_dirs, cap_plugin_dirs;
+	bool list, list_recipes, check, force;
+	int verbosity, threads;
+	bool quiet;
+	enum onnxpass_external_mode external;
+	long long external_min;
+	const char *cmd;	/* run, info, convert or NULL */
+	int64_t opset;	/* --opset: raise the default domain to this */
+	char **args;
+	int n_args;
+	bool json, nodes, profile;
+	const char **dim_names;	/* info --profile --dim NAME=N */
+	int64_t *dim_values;
+	size_t n_dims, cap_dims, cap_dim_values;
+};
+
+/* Runs recipe r (or, with r NULL, the one pass of `run`) on the inputs of
+ * o and commits its outputs; 0, or an exit code with the one-line error
+ * in err (ERRLEN bytes). */
+int run_job(struct opts *o, struct registry *reg, struct recipe *r, char *err);
+
 /* report.c: the --report document (see there) */
 struct report {
 	const char *path;	/* NULL: no report */
