@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The onnxpass program: runs recipes and single passes on model bundles,
- * prints model info, lists and describes plugins. */
+/* The onnxpass program's entry: parses the command line and dispatches to
+ * the job (job.c), info, convert, --list, --describe and --check. */
 #include "config.h"
 
 #include <dirent.h>
@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "host.h"
-
 
 static void usage(FILE *f)
 {
