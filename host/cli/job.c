@@ -232,14 +232,13 @@ static uint64_t dir_bytes(const char *dir, struct onnxpass_bundle *b, const char
 
 	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
 		char *p = path_join(dir, onnxpass_bundle_file(b, i));
-		char *d = p ? malloc(strlen(p) + 6) : NULL;
+		char *d = p ? str_printf("%s.data", p) : NULL;
 		uint64_t n;
 
 		if (!d) {
 			free(p);
 			continue;
 		}
-		snprintf(d, strlen(p) + 6, "%s.data", p);
 		n = file_size(p) + file_size(d);
 		total += n;
 		if (table)

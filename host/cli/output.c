@@ -37,9 +37,7 @@ int output_lock(const char *out, struct output_lock *l, char *err, size_t errlen
 	l->path = NULL;
 	if (!dir)
 		return ONNXPASS_ENOMEM;
-	name = malloc(strlen(path_base(out)) + 8);
-	if (name)
-		sprintf(name, ".%s.lock", path_base(out));
+	name = str_printf(".%s.lock", path_base(out));
 	l->path = name ? path_join(dir, name) : NULL;
 	free(name);
 	if (!l->path || (e = make_parents(l->path))) {
@@ -125,15 +123,13 @@ static uint64_t remove_leftover_dir(const char *path, bool *kept)
  * those older than this process are an interrupted run's. */
 int remove_leftovers(const char *out, time_t started, bool quiet)
 {
-	char *dir = path_dir(out), *data = malloc(strlen(path_base(out)) + 6);
+	char *dir = path_dir(out), *data = str_printf("%s.data", path_base(out));
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	uint64_t bytes = 0;
 	int n = 0;
 	bool kept = false;
 
-	if (data)
-		sprintf(data, "%s.data", path_base(out));
 	while (d && data && (de = readdir(d))) {
 		char *p;
 		struct stat st;

@@ -380,10 +380,8 @@ static int replace_folder(const char *dir, const char *tmp, char *err, size_t er
 	}
 #endif
 	/* no atomic exchange here: the old folder moves aside first */
-	moved = malloc(strlen(dir) + 16);
-	if (!moved)
+	if (!(moved = str_printf("%s.tmp.XXXXXX", dir)))
 		return ONNXPASS_ENOMEM;
-	sprintf(moved, "%s.tmp.XXXXXX", dir);
 	if (!mkdtemp(moved) || rmdir(moved) || rename(dir, moved)) {
 		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
 		free(moved);
@@ -502,11 +500,10 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 		set_err(err, errlen, "cannot write bundle '%s': no model left to write", dir);
 		return ONNXPASS_EINVAL;
 	}
-	tmp = malloc(strlen(dir) + 16);
+	tmp = str_printf("%s.tmp.XXXXXX", dir);
 	models = calloc(b->n, sizeof(*models));
 	if (!tmp || !models)
 		goto out;
-	sprintf(tmp, "%s.tmp.XXXXXX", dir);
 	if ((errno = make_parents(tmp)) || !mkdtemp(tmp)) {
 		set_err(err, errlen, "cannot write bundle '%s': %s", dir, strerror(errno));
 		rc = ONNXPASS_EIO;

@@ -14,6 +14,8 @@ void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 void *xcalloc(size_t n, size_t size);	/* NULL on overflow or ENOMEM */
 char *xstrdup(const char *s);	/* NULL-safe: NULL stays NULL */
+/* A new string formatted like printf (the caller frees); NULL on ENOMEM. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grows *arr (element size sz) so it holds at least need elements. */
 int grow(void *arr, size_t *cap, size_t need, size_t sz);
 
