@@ -19,8 +19,6 @@
 #include "host.h"
 #include "json.h"
 
-#define MAX_DIMS 16
-
 struct row {
 	char key[128];
 	uint64_t nodes, params, macs, act;
@@ -98,12 +96,12 @@ static uint64_t add(uint64_t a, uint64_t b)
 /* Element count of v, -1 if any dim is unknown or symbolic. */
 static int64_t numel(struct prof *p, struct onnxpass_value *v, int64_t *dims, int *rank)
 {
-	int64_t d[MAX_DIMS], n = 1;
-	int r = v ? onnxpass_shapes_get(p->sh, v, d, MAX_DIMS) : -1;
+	int64_t d[ONNXPASS_MAX_RANK], n = 1;
+	int r = v ? onnxpass_shapes_get(p->sh, v, d, ONNXPASS_MAX_RANK) : -1;
 
 	if (rank)
 		*rank = r;
-	if (r < 0 || r > MAX_DIMS)
+	if (r < 0 || r > ONNXPASS_MAX_RANK)
 		return -1;
 	for (int i = 0; i < r; i++) {
 		if (dims)
@@ -123,7 +121,7 @@ static int64_t node_macs(struct prof *p, struct onnxpass_node *n)
 {
 	const char *op = onnxpass_node_op_type(n);
 	int64_t out = numel(p, onnxpass_node_output_value(n, 0), NULL, NULL);
-	int64_t d[MAX_DIMS], K;
+	int64_t d[ONNXPASS_MAX_RANK], K;
 	int r;
 
 	if (onnxpass_node_is(n, NULL, "MatMul") || onnxpass_node_is(n, NULL, "MatMulInteger") ||
@@ -284,12 +282,12 @@ int info_profile(const char *path, const char *const *names, const int64_t *valu
 		jw_array(&w, "outputs");
 		for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
 			struct onnxpass_value *v = onnxpass_graph_output(g, i);
-			int64_t d[MAX_DIMS];
-			int r = onnxpass_shapes_get(p.sh, v, d, MAX_DIMS);
+			int64_t d[ONNXPASS_MAX_RANK];
+			int r = onnxpass_shapes_get(p.sh, v, d, ONNXPASS_MAX_RANK);
 
 			jw_object(&w, NULL);
 			jw_str(&w, "name", onnxpass_value_name(v));
-			if (r < 0 || r > MAX_DIMS) {
+			if (r < 0 || r > ONNXPASS_MAX_RANK) {
 				jw_null(&w, "shape");
 			} else {
 				jw_array(&w, "shape");

@@ -19,21 +19,19 @@ struct reroute {
 	size_t reshapes, reads;
 };
 
-#define MAX_DIMS 16
-
 /* y and axis of Gather(Shape(y), idx) with a constant one-element idx. */
 static struct onnxpass_value *shape_read(const struct onnxpass_shapes *s, struct onnxpass_node *g, int *axis)
 {
 	struct onnxpass_value *in = onnxpass_node_input_value(g, 0), *y;
 	struct onnxpass_node *sh = in ? onnxpass_value_producer(in, NULL) : NULL;
-	int64_t idx[2], d[MAX_DIMS];
+	int64_t idx[2], d[ONNXPASS_MAX_RANK];
 	int r;
 
 	if (!onnxpass_node_is(g, NULL, "Gather") || !sh || !onnxpass_node_is(sh, NULL, "Shape") ||
 	    onnxpass_node_attr_count(sh) > 0 || onnxpass_value_const_ints(onnxpass_node_input_value(g, 1), idx, 2) != 1)
 		return NULL;
 	y = onnxpass_node_input_value(sh, 0);
-	if ((r = onnxpass_shapes_get(s, y, d, MAX_DIMS)) < 0 || r > MAX_DIMS)
+	if ((r = onnxpass_shapes_get(s, y, d, ONNXPASS_MAX_RANK)) < 0 || r > ONNXPASS_MAX_RANK)
 		return NULL;
 	if (idx[0] < 0)
 		idx[0] += r;
@@ -51,7 +49,7 @@ static int fold_reshapes(struct reroute *j)
 	const struct onnxpass_shapes *s = onnxpass_graph_shapes(j->g);
 	size_t count;
 	struct onnxpass_node **nodes = s ? onnxpass_graph_nodes(j->g, &count) : NULL;
-	int64_t (*plan)[MAX_DIMS + 1];
+	int64_t (*plan)[ONNXPASS_MAX_RANK + 1];
 	int rc = 0;
 
 	if (!nodes)
@@ -63,14 +61,14 @@ static int fold_reshapes(struct reroute *j)
 	for (size_t i = 0; i < count; i++) {
 		struct onnxpass_node *r = nodes[i];
 		struct onnxpass_value *data = onnxpass_node_input_value(r, 0), *sv = onnxpass_node_input_value(r, 1);
-		int64_t vals[MAX_DIMS], dd[MAX_DIMS], allowzero = 0, tmp[MAX_DIMS];
+		int64_t vals[ONNXPASS_MAX_RANK], dd[ONNXPASS_MAX_RANK], allowzero = 0, tmp[ONNXPASS_MAX_RANK];
 		int n, rd;
 
-		if (!onnxpass_node_is(r, NULL, "Reshape") || !sv || onnxpass_value_const_ints(sv, tmp, MAX_DIMS) >= 0)
+		if (!onnxpass_node_is(r, NULL, "Reshape") || !sv || onnxpass_value_const_ints(sv, tmp, ONNXPASS_MAX_RANK) >= 0)
 			continue;
 		onnxpass_node_attr_int(r, "allowzero", &allowzero);
-		n = onnxpass_shapes_values(s, sv, vals, MAX_DIMS);
-		rd = onnxpass_shapes_get(s, data, dd, MAX_DIMS);
+		n = onnxpass_shapes_values(s, sv, vals, ONNXPASS_MAX_RANK);
+		rd = onnxpass_shapes_get(s, data, dd, ONNXPASS_MAX_RANK);
 		if (allowzero || n < 0)
 			continue;
 		for (int k = 0; k < n && n > 0; k++) {
@@ -109,12 +107,12 @@ static struct onnxpass_value *allowed_with(struct reroute *j, const struct onnxp
 {
 	for (size_t i = 0; i < onnxpass_graph_input_count(j->g); i++) {
 		struct onnxpass_value *v = onnxpass_graph_input(j->g, i);
-		int64_t dims[MAX_DIMS];
+		int64_t dims[ONNXPASS_MAX_RANK];
 		int r;
 
-		if (!j->allowed(onnxpass_value_name(v), j->data) || (r = onnxpass_shapes_get(s, v, dims, MAX_DIMS)) < 0)
+		if (!j->allowed(onnxpass_value_name(v), j->data) || (r = onnxpass_shapes_get(s, v, dims, ONNXPASS_MAX_RANK)) < 0)
 			continue;
-		for (int k = 0; k < r && k < MAX_DIMS; k++)
+		for (int k = 0; k < r && k < ONNXPASS_MAX_RANK; k++)
 			if (dims[k] == d) {
 				*axis = k;
 				return v;
@@ -179,12 +177,12 @@ static int shape_reads(struct reroute *j)
 	for (size_t i = 0; i < count; i++) {
 		struct read_plan *p = &plan[n_plan];
 		struct onnxpass_value *y;
-		int64_t d[MAX_DIMS], old[2];
+		int64_t d[ONNXPASS_MAX_RANK], old[2];
 		int ya;
 
 		if (!tainted[i] || !(y = shape_read(s, nodes[i], &ya)))
 			continue;
-		onnxpass_shapes_get(s, y, d, MAX_DIMS);
+		onnxpass_shapes_get(s, y, d, ONNXPASS_MAX_RANK);
 		p->gather = nodes[i];
 		p->scalar = onnxpass_value_const_ints(onnxpass_node_input_value(nodes[i], 1), old, 2) == 1 &&
 			    onnxpass_value_infer_rank(onnxpass_node_input_value(nodes[i], 1)) != 1;

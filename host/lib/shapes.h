@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include "internal.h"
 
-#define SHP_MAX_RANK 16
+#define SHP_MAX_RANK ONNXPASS_MAX_RANK
 #define SHP_MAX_VALS 64	/* element values the analysis keeps per value */
 /* A symbol (a size nothing pins to a number) is encoded as SYM_BASE - k. */
 #define SYM_BASE ONNXPASS_SYMBOL_MAX

@@ -307,6 +307,10 @@ struct onnxpass_shapes;
  * this; anything above is a number. */
 #define ONNXPASS_SYMBOL_MAX (INT64_MIN / 2)
 
+/* The highest rank the shape engine tracks: a value of higher rank has an
+ * unknown shape.  Arrays of dims sized by it hold any shape it reports. */
+#define ONNXPASS_MAX_RANK 16
+
 /*
  * Infers, in one pass over g in topological order (not into its
  * subgraphs), every value's element type and shape from the inputs'

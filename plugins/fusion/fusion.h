@@ -38,8 +38,6 @@ int skip_norm(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
 int gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *erf, int64_t opset);
 int fast_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *tanh, int64_t opset);
 int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n, int64_t opset);
-#define MAX_RANK 6
-
 /* Shapes of g with every input dim_param bound to its own size (odd
  * primes 37, 41, 43, ...: unlike head counts and sizes, so that each axis
  * is told apart by its size); the sizes into bound[64] and *nbound when

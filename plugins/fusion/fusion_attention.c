@@ -41,8 +41,8 @@ enum { AX_B, AX_N, AX_S, AX_H, AX_T, AX_V, N_AXES };
 
 struct layout {
 	int rank;
-	int n[MAX_RANK];		/* axes in dim i (outermost first) */
-	int ax[MAX_RANK][N_AXES];
+	int n[ONNXPASS_MAX_RANK];		/* axes in dim i (outermost first) */
+	int ax[ONNXPASS_MAX_RANK][N_AXES];
 };
 
 /* An additive term of the scores: a value, or Where(cond, fill, 0). */
@@ -164,7 +164,7 @@ static int flatten(const struct layout *l, int from, int to, int *out)
  * boundary inside an axis fails. */
 static bool reshape(struct attn *a, struct layout *l, const int64_t *d, int rank)
 {
-	int ax[N_AXES * MAX_RANK], n = flatten(l, 0, l->rank, ax), k = 0;
+	int ax[N_AXES * ONNXPASS_MAX_RANK], n = flatten(l, 0, l->rank, ax), k = 0;
 	struct layout r = { .rank = rank };
 
 	for (int i = 0; i < rank; i++) {
@@ -186,7 +186,7 @@ static bool transpose(struct layout *l, struct onnxpass_node *t)
 	const int64_t *perm;
 	size_t np = 0;
 	struct layout r = { .rank = l->rank };
-	bool seen[MAX_RANK] = { false };
+	bool seen[ONNXPASS_MAX_RANK] = { false };
 
 	if (onnxpass_node_attr_ints(t, "perm", &perm, &np))
 		np = 0;
@@ -208,7 +208,7 @@ static bool transpose(struct layout *l, struct onnxpass_node *t)
 /* Applies a Reshape or Transpose to l. */
 static bool apply(struct attn *a, struct layout *l, struct onnxpass_node *n)
 {
-	int64_t d[MAX_RANK];
+	int64_t d[ONNXPASS_MAX_RANK];
 	int r;
 
 	if (onnxpass_node_is(n, NULL, "Transpose"))
@@ -250,7 +250,7 @@ static bool float_scalar(struct attn *a, struct onnxpass_value *v, float *out)
  * in *c. */
 static bool scalar_step(struct attn *a, struct onnxpass_node *n, struct onnxpass_value *x, float *c)
 {
-	int64_t d0[MAX_RANK], d1[MAX_RANK];
+	int64_t d0[ONNXPASS_MAX_RANK], d1[ONNXPASS_MAX_RANK];
 	bool mul = onnxpass_node_is(n, NULL, "Mul");
 
 	if (!mul && !(onnxpass_node_is(n, NULL, "Div") && onnxpass_node_input_value(n, 0) == x))
@@ -275,7 +275,7 @@ static struct onnxpass_value *walk_back(struct attn *a, struct onnxpass_value *v
 	for (*n = 0; *n < MAX_STEPS;) {
 		struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
 
-		int64_t d[MAX_RANK];
+		int64_t d[ONNXPASS_MAX_RANK];
 
 		if (!p)
 			break;
@@ -559,7 +559,7 @@ static struct onnxpass_value *split_heads_of(struct attn *a, struct onnxpass_val
 	struct onnxpass_value *x;
 	const int64_t *perm;
 	size_t np = 0;
-	int64_t d[MAX_RANK], dx[MAX_RANK], dv[MAX_RANK];
+	int64_t d[ONNXPASS_MAX_RANK], dx[ONNXPASS_MAX_RANK], dv[ONNXPASS_MAX_RANK];
 
 	if (!t || !onnxpass_node_is(t, NULL, "Transpose") || onnxpass_node_attr_ints(t, "perm", &perm, &np) ||
 	    np != 4 || perm[0] != 0 || perm[1] != 2 || perm[2] != 1 || perm[3] != 3)
@@ -583,7 +583,7 @@ static const char *query_3d(struct attn *a, struct onnxpass_value *q0)
 	static const int64_t merge[3] = { 0, 0, -1 };
 	const char *ins[2] = { onnxpass_value_name(q0) };
 	const char *t, *shape;
-	int64_t d[MAX_RANK];
+	int64_t d[ONNXPASS_MAX_RANK];
 	struct onnxpass_value *src;
 
 	if (dims_of(a, q0, d) == 3)
@@ -616,7 +616,7 @@ static bool grouped_cache(struct attn *a, struct onnxpass_value *k0, struct kv *
 {
 	struct onnxpass_node *r = onnxpass_value_producer(k0, NULL), *e, *u, *c;
 	struct onnxpass_value *x;
-	int64_t d[MAX_RANK], dx[MAX_RANK], dp[MAX_RANK], dc[MAX_RANK], axis;
+	int64_t d[ONNXPASS_MAX_RANK], dx[ONNXPASS_MAX_RANK], dp[ONNXPASS_MAX_RANK], dc[ONNXPASS_MAX_RANK], axis;
 
 	if (!r || !onnxpass_node_is(r, NULL, "Reshape") ||
 	    !(e = onnxpass_value_producer(onnxpass_node_input_value(r, 0), NULL)) ||
@@ -674,7 +674,7 @@ static const char *dim_slice(struct attn *a, const char *base, const char *shape
 static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, const char **seqlens,
 		       const char **total)
 {
-	int64_t dp[MAX_RANK], dk[MAX_RANK], one[1] = { 1 };
+	int64_t dp[ONNXPASS_MAX_RANK], dk[ONNXPASS_MAX_RANK], one[1] = { 1 };
 	const char *ins[2];
 	const char *ks = NULL, *ps = NULL, *b = NULL, *s = NULL, *p = NULL, *t = NULL, *c1 = NULL, *t1 = NULL;
 	const char *t32 = NULL, *t132 = NULL, *sk = NULL;
@@ -725,7 +725,7 @@ static int gqa_lengths(struct attn *a, const struct kv *kv, const char *key, con
 static const char *bind_axes(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
 			     struct onnxpass_value *v0, struct onnxpass_value *q, struct onnxpass_value *v)
 {
-	int64_t dq[MAX_RANK], dk[MAX_RANK], dv[MAX_RANK], d[MAX_RANK];
+	int64_t dq[ONNXPASS_MAX_RANK], dk[ONNXPASS_MAX_RANK], dv[ONNXPASS_MAX_RANK], d[ONNXPASS_MAX_RANK];
 	int rq = dims_of(a, q0, dq), rk = dims_of(a, k0, dk), rv = dims_of(a, v0, dv), r;
 
 	if (rq != 3 && rq != 4)
@@ -769,7 +769,7 @@ static bool same_lead(const struct layout *l, const struct layout *m)
 
 static bool lead_is_bn(struct attn *a, const struct layout *l)
 {
-	int ax[N_AXES * MAX_RANK], k = flatten(l, 0, l->rank - 2, ax), j = 0;
+	int ax[N_AXES * ONNXPASS_MAX_RANK], k = flatten(l, 0, l->rank - 2, ax), j = 0;
 
 	if (a->size[AX_B] != 1)
 		if (k <= j || ax[j++] != AX_B)
@@ -797,7 +797,7 @@ static bool last_two(struct attn *a, const struct layout *l, const char *x, cons
 static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, int64_t len, float *b)
 {
 	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
-	int64_t dv[MAX_RANK], dx[MAX_RANK];
+	int64_t dv[ONNXPASS_MAX_RANK], dx[ONNXPASS_MAX_RANK];
 	int in;
 
 	if (!p || !onnxpass_node_is(p, NULL, "Add") || onnxpass_node_input_count(p) != 2 || !main_use(v, &in) ||
@@ -822,7 +822,7 @@ static struct onnxpass_value *biased(struct attn *a, struct onnxpass_value *v, i
 static int fold_qkv_bias(struct attn *a, struct onnxpass_value *q0, struct onnxpass_value *k0,
 			 struct onnxpass_value *v0, const char **ins, const char **qkv)
 {
-	int64_t lq = a->size[AX_N] * a->size[AX_H], lv = a->size[AX_N] * a->size[AX_V], n = 2 * lq + lv, d[MAX_RANK];
+	int64_t lq = a->size[AX_N] * a->size[AX_H], lv = a->size[AX_N] * a->size[AX_V], n = 2 * lq + lv, d[ONNXPASS_MAX_RANK];
 	float *b;
 	struct onnxpass_value *xq, *xk, *xv;
 
@@ -896,7 +896,7 @@ static int attention(void *state, struct onnxpass_node *sm)
 	struct score_step ss[MAX_STEPS];
 	struct layout ql, kl, sl, vl, ol;
 	int nq, nk, nv, ns, in, rank;
-	int64_t axis, d[MAX_RANK];
+	int64_t axis, d[ONNXPASS_MAX_RANK];
 	const char *why;
 	const char *bias = NULL, *oname, *query, *qkv = NULL, *ins[6];
 	char *name;
@@ -928,9 +928,9 @@ static int attention(void *state, struct onnxpass_node *sm)
 	    onnxpass_shapes_dtype(a->sh, k0) != ONNXPASS_DT_FLOAT ||
 	    onnxpass_shapes_dtype(a->sh, v0) != ONNXPASS_DT_FLOAT)
 		return reject(f, sm, "attention", "query, key or value is not float32"), 0;
-	layout_of(a, &ql, onnxpass_shapes_get(a->sh, q0, d, MAX_RANK) == 3 ? "b,s,nh" : "b,n,s,h");
-	layout_of(a, &kl, onnxpass_shapes_get(a->sh, k0, d, MAX_RANK) == 3 ? "b,t,nh" : "b,n,t,h");
-	layout_of(a, &vl, onnxpass_shapes_get(a->sh, v0, d, MAX_RANK) == 3 ? "b,t,nv" : "b,n,t,v");
+	layout_of(a, &ql, onnxpass_shapes_get(a->sh, q0, d, ONNXPASS_MAX_RANK) == 3 ? "b,s,nh" : "b,n,s,h");
+	layout_of(a, &kl, onnxpass_shapes_get(a->sh, k0, d, ONNXPASS_MAX_RANK) == 3 ? "b,t,nh" : "b,n,t,h");
+	layout_of(a, &vl, onnxpass_shapes_get(a->sh, v0, d, ONNXPASS_MAX_RANK) == 3 ? "b,t,nv" : "b,n,t,v");
 	if (!replay(a, &ql, qs, nq) || !last_two(a, &ql, "s", "h") || !lead_is_bn(a, &ql))
 		return reject(f, sm, "attention", "the query is not split into [batch, heads, query, head]"), 0;
 	if (!replay(a, &kl, ks, nk) || !last_two(a, &kl, "h", "t") || !same_lead(&kl, &ql))

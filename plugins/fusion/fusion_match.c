@@ -74,9 +74,9 @@ bool is_constant(struct onnxpass_value *v)
 
 int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d)
 {
-	int r = v ? onnxpass_shapes_get(sh, v, d, MAX_RANK) : -1;
+	int r = v ? onnxpass_shapes_get(sh, v, d, ONNXPASS_MAX_RANK) : -1;
 
-	if (r < 0 || r > MAX_RANK)
+	if (r < 0 || r > ONNXPASS_MAX_RANK)
 		return -1;
 	for (int i = 0; i < r; i++)
 		if (d[i] < 0)
