@@ -9,7 +9,7 @@ SUDO=
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 	build-essential autoconf automake libtool pkg-config bc time \
-	libprotobuf-c-dev protobuf-c-compiler libinih-dev libxxhash-dev libonnx-dev libonnx-testdata \
+	libprotobuf-c-dev protobuf-c-compiler libinih-dev libxxhash-dev libfp16-dev libonnx-dev libonnx-testdata \
 	python3-onnx >/dev/null
 # the fuzz harnesses (./configure --enable-fuzz CC=clang) need clang and
 # its libFuzzer runtime; nothing else does

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fp16.h>
+
 #include "internal.h"
 
 /* ------------------------------------------------------------------ */
@@ -879,68 +881,17 @@ void onnxpass_tensor_set_storage(struct onnxpass_tensor *t, enum onnxpass_storag
 /* ------------------------------------------------------------------ */
 /* Conversions                                                         */
 
+/* IEEE half precision by Debian's libfp16 (the conversions PyTorch uses):
+ * round to nearest even, subnormals kept, a NaN stays a NaN of the same
+ * sign (its payload is not kept). */
 float onnxpass_f16_to_f32(uint16_t h)
 {
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-	uint32_t bits;
-	float f;
-
-	if (exp == 0) {
-		if (man == 0) {
-			bits = sign;
-		} else {	/* subnormal: normalize */
-			int e = -1;
-
-			do {
-				e++;
-				man <<= 1;
-			} while (!(man & 0x400));
-			bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
-		}
-	} else if (exp == 31) {
-		bits = sign | 0x7f800000u | (man << 13);
-	} else {
-		bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-	}
-	memcpy(&f, &bits, 4);
-	return f;
+	return fp16_ieee_to_fp32_value(h);
 }
 
 uint16_t onnxpass_f32_to_f16(float f)
 {
-	uint32_t x, sign, mant;
-	int32_t exp;
-
-	memcpy(&x, &f, 4);
-	sign = (x >> 16) & 0x8000;
-	exp = (int32_t)((x >> 23) & 0xff);
-	mant = x & 0x7fffff;
-	if (exp == 0xff)	/* Inf or NaN (keep a quiet NaN) */
-		return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 | (mant >> 13) : 0));
-	exp = exp - 127 + 15;
-	if (exp >= 31)
-		return (uint16_t)(sign | 0x7c00);
-	if (exp <= 0) {	/* subnormal or zero in half */
-		uint32_t m, shift, half, r;
-
-		if (exp < -10)
-			return (uint16_t)sign;
-		m = mant | 0x800000;
-		shift = (uint32_t)(14 - exp);
-		r = m >> shift;
-		half = 1u << (shift - 1);
-		if ((m & ((1u << shift) - 1)) > half || ((m & ((1u << shift) - 1)) == half && (r & 1)))
-			r++;
-		return (uint16_t)(sign | r);
-	}
-	{
-		uint32_t r = ((uint32_t)exp << 10) | (mant >> 13);
-		uint32_t rest = mant & 0x1fff;
-
-		if (rest > 0x1000 || (rest == 0x1000 && (r & 1)))
-			r++;	/* may carry into the exponent: still correct */
-		return (uint16_t)(sign | r);
-	}
+	return fp16_ieee_from_fp32_value(f);
 }
 
 float onnxpass_bf16_to_f32(uint16_t h)
