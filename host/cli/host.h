@@ -135,6 +135,11 @@ void recipe_free(struct recipe *r);
 
 #define ERRLEN 1024
 
+/* The program's one line to the user on stderr: "onnxpass: LEVEL: ..."
+ * (level "error" or "warning"), or "onnxpass: ..." for a note (NULL).
+ * Passes log through onnxpass_log instead. */
+void say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The command line, as main.c parses it. */
 struct opts {
 	const char *recipe, *input, *output, *report, *describe, *data_file;

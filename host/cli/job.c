@@ -465,7 +465,7 @@ out:
 			memcpy(err, rerr, sizeof(rerr));
 			rc = wrc;
 		} else if (wrc) {
-			fprintf(stderr, "onnxpass: warning: %s\n", rerr);
+			say("warning", "%s", rerr);
 		}
 	} else {
 		report_discard(&rep);

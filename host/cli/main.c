@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'j':
 			o->threads = atoi(optarg);
 			if (o->threads < 1 || o->threads > 1024) {
-				fprintf(stderr, "onnxpass: error: --threads wants 1..1024, not '%s'\n", optarg);
+				say("error", "--threads wants 1..1024, not '%s'", optarg);
 				return 2;
 			}
 			break;
@@ -115,7 +115,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
 
 			if (!eq || eq == optarg || !end || *end || end == eq + 1 || v < 0) {
-				fprintf(stderr, "onnxpass: error: --dim wants NAME=N with N >= 0, not '%s'\n", optarg);
+				say("error", "--dim wants NAME=N with N >= 0, not '%s'", optarg);
 				return 2;
 			}
 			if (grow(&o->dim_names, &o->cap_dims, o->n_dims + 1, sizeof(*o->dim_names)) ||
@@ -132,7 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			long long v = strtoll(optarg, &end, 10);
 
 			if (!end || *end || v < 1 || v > 1000) {
-				fprintf(stderr, "onnxpass: error: --opset wants a version number, not '%s'\n", optarg);
+				say("error", "--opset wants a version number, not '%s'", optarg);
 				return 2;
 			}
 			o->opset = v;
@@ -146,14 +146,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "never"))
 				o->external = ONNXPASS_EXTERNAL_NEVER;
 			else {
-				fprintf(stderr, "onnxpass: error: --external wants auto, always or never, not '%s'\n", optarg);
+				say("error", "--external wants auto, always or never, not '%s'", optarg);
 				return 2;
 			}
 			break;
 		case O_EXTMIN:
 			o->external_min = atoll(optarg);
 			if (o->external_min < 1) {
-				fprintf(stderr, "onnxpass: error: --external-min-bytes wants a positive number\n");
+				say("error", "--external-min-bytes wants a positive number");
 				return 2;
 			}
 			break;
@@ -165,7 +165,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (optind < argc) {
 		o->cmd = argv[optind++];
 		if (strcmp(o->cmd, "run") && strcmp(o->cmd, "info") && strcmp(o->cmd, "convert")) {
-			fprintf(stderr, "onnxpass: error: unknown command '%s' (see onnxpass --help)\n", o->cmd);
+			say("error", "unknown command '%s' (see onnxpass --help)", o->cmd);
 			return 2;
 		}
 		/* getopt moved every non-option to the end, in order */
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	}
 	if (o.cmd && !strcmp(o.cmd, "info")) {
 		if (o.n_args != 1) {
-			fprintf(stderr, "onnxpass: error: info takes one model file\n");
+			say("error", "info takes one model file");
 			return 2;
 		}
 		if (o.profile)
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 		const struct plugin *p;
 
 		if (o.n_args < 1) {
-			fprintf(stderr, "onnxpass: error: run needs a pass name\n");
+			say("error", "run needs a pass name");
 			rc = 2;
 			goto out_noerr;
 		}
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 	rc = run_job(&o, &reg, r, err);
 out:
 	if (rc < 0 || (rc > 0 && err[0])) {
-		fprintf(stderr, "onnxpass: error: %s\n", err[0] ? err : onnxpass_strerror(rc));
+		say("error", "%s", err[0] ? err : onnxpass_strerror(rc));
 		rc = 1;
 	}
 out_noerr:

@@ -153,7 +153,7 @@ int remove_leftovers(const char *out, time_t started, bool quiet)
 	if (n && !quiet) {
 		char hb[32];
 
-		fprintf(stderr, "onnxpass: removed %d leftover%s of an interrupted run writing '%s' (%s)%s\n", n,
+		say(NULL, "removed %d leftover%s of an interrupted run writing '%s' (%s)%s", n,
 			n == 1 ? "" : "s", out, human_bytes(bytes, hb, sizeof(hb)),
 			kept ? "; kept the folders in them" : "");
 	}

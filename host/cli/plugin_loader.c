@@ -207,7 +207,7 @@ int registry_load_dir(struct registry *r, const char *dir, bool missing_ok, char
 		} else if ((rc = registry_load_file(r, path, err, errlen)) == ONNXPASS_EPLUGIN) {
 			/* one broken plugin does not stop the others: it is
 			 * named once, and only what needs its pass fails */
-			fprintf(stderr, "onnxpass: warning: skipping a plugin: %s\n", err);
+			say("warning", "skipping a plugin: %s", err);
 			rc = grow(&r->skipped, &r->cap_skipped, r->n_skipped + 1, sizeof(char *));
 			if (!rc && !(r->skipped[r->n_skipped++] = strdup(err)))
 				rc = ONNXPASS_ENOMEM;
@@ -231,7 +231,7 @@ static int load_path_list(struct registry *r, const char *var, const char *list,
 		return ONNXPASS_ENOMEM;
 	for (dir = strtok_r(copy, ":", &save); dir && !rc; dir = strtok_r(NULL, ":", &save)) {
 		if (dir[0] != '/') {
-			fprintf(stderr, "onnxpass: warning: ignoring the relative folder '%s' in $%s\n", dir,
+			say("warning", "ignoring the relative folder '%s' in $%s", dir,
 				var);
 			continue;
 		}
