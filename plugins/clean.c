@@ -135,10 +135,10 @@ static int bypass(struct clean *c, struct onnxpass_graph *g, struct onnxpass_nod
 /* Same rank and, dim by dim, the same size or the same symbol. */
 static bool same_shape(const struct onnxpass_shapes *sh, struct onnxpass_value *a, struct onnxpass_value *b)
 {
-	int64_t da[16], db[16];
-	int ra = onnxpass_shapes_get(sh, a, da, 16), rb = onnxpass_shapes_get(sh, b, db, 16);
+	int64_t da[ONNXPASS_MAX_RANK], db[ONNXPASS_MAX_RANK];
+	int ra = onnxpass_shapes_get(sh, a, da, ONNXPASS_MAX_RANK), rb = onnxpass_shapes_get(sh, b, db, ONNXPASS_MAX_RANK);
 
-	if (ra < 0 || ra != rb || ra > 16)
+	if (ra < 0 || ra != rb || ra > ONNXPASS_MAX_RANK)
 		return false;
 	for (int i = 0; i < ra; i++)
 		if (da[i] != db[i])

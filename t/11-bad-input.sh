@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 91
+plan 93
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -271,6 +271,16 @@ else
 		skip "plugin $c" "test plugins not built"
 	done
 fi
+"$TOP_BUILDDIR/t/gen-model" unusual "$tmp/unusual" || exit 1
+# valid models at the edges: the fusion of a rank-16 Add, a MatMul with an
+# unnamed output quantized (the sanitizer run of the suite checks memory)
+"$ONNXPASS" -q run fusion -i "$tmp/unusual/rank16-add.onnx" -o "$tmp/r16.onnx" 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 0 ] && [ -s "$tmp/r16.onnx" ] && ok "fusion of a rank-16 Add" || not_ok "rank-16 Add (exit $rc): $(cat "$tmp/stderr")"
+"$ONNXPASS" -q run quantize -i "$tmp/unusual/unnamed-output.onnx" -o "$tmp/un.onnx" 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 0 ] && [ -s "$tmp/un.onnx" ] && ok "quantize of a MatMul whose output is unnamed" ||
+	not_ok "unnamed MatMul output (exit $rc): $(cat "$tmp/stderr")"
 refuse "plugin folder that does not exist" "cannot read plugin folder '$tmp/noplugins'" -P "$tmp/noplugins" --list
 refuse "unknown pass to run" "unknown pass 'frobnicate'" run frobnicate -i "$tmp/demo" -o "$tmp/out"
 refuse "bad KEY=VALUE on the command line" "pass 'dedup': unknown parameter 'colour'" run dedup colour=red -i "$tmp/demo" -o "$tmp/out"

@@ -385,6 +385,38 @@ static void node_attrs(struct pb *g, const char *op, const char **in, size_t n_i
 /* opset10.onnx: Clip, Pad, ReduceMean, ReduceSum, Squeeze, Unsqueeze and
  * Split with their attribute forms; opset9.onnx: Slice and TopK.  Same
  * math after `convert --opset 21`, which must move them to inputs. */
+/* Valid models at the edges the passes meet rarely: an Add of two rank-16
+ * values (the shape engine's limit), a MatMul whose output is unnamed. */
+static void gen_unusual(const char *dir)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "rank16");
+	struct onnxpass_graph *g = onnxpass_model_graph(m);
+	int64_t d[16], bd[2] = { 32, 8 }, ad[2] = { 2, 32 };
+	const char *ins[2] = { "x", "y" }, *out = "z", *mm_in[2] = { "A", "B" }, *none = "";
+	struct onnxpass_tensor *b;
+
+	for (int i = 0; i < 16; i++)
+		d[i] = 1;
+	onnxpass_value_set_type(onnxpass_graph_add_input(g, "x", -1), ONNXPASS_DT_FLOAT, 16, d, NULL);
+	onnxpass_value_set_type(onnxpass_graph_add_input(g, "y", -1), ONNXPASS_DT_FLOAT, 16, d, NULL);
+	if (!onnxpass_graph_add_node(g, "Add", NULL, "add", ins, 2, &out, 1))
+		die("cannot build the rank-16 model");
+	onnxpass_graph_add_output(g, "z", -1);
+	save(m, dir, "rank16-add.onnx", ONNXPASS_EXTERNAL_NEVER);	/* (frees m) */
+
+	m = onnxpass_model_new(8, 17, "unnamed");
+	g = onnxpass_model_graph(m);
+	b = onnxpass_tensor_new("B", ONNXPASS_DT_FLOAT, 2, bd);
+	memset(onnxpass_tensor_mutable_data(b), 0, 32 * 8 * sizeof(float));
+	onnxpass_graph_add_initializer(g, b);
+	onnxpass_value_set_type(onnxpass_graph_add_input(g, "A", -1), ONNXPASS_DT_FLOAT, 2, ad, NULL);
+	if (!onnxpass_graph_add_node(g, "MatMul", NULL, "mm", mm_in, 2, &none, 1) ||
+	    !onnxpass_graph_add_node(g, "Identity", NULL, "id", mm_in, 1, &out, 1))
+		die("cannot build the unnamed-output model");
+	onnxpass_graph_add_output(g, "z", -1);
+	save(m, dir, "unnamed-output.onnx", ONNXPASS_EXTERNAL_NEVER);
+}
+
 static void gen_old_opsets(const char *dir)
 {
 	static const int64_t ax1[] = { 1 }, ax0[] = { 0 }, split[] = { 2, 4 }, pads[] = { 0, 1, 0, 2 };
@@ -820,12 +852,17 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "unusual")) {
+		mkdir(argv[2], 0755);
+		gen_unusual(argv[2]);
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "old-opsets")) {
 		mkdir(argv[2], 0755);
 		gen_old_opsets(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | old-opsets DIR | matmul FILE K N\n"
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | unusual DIR | old-opsets DIR | matmul FILE K N\n"
 			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [micro|tiny|small|mid|hymt-1.8b] [--layers N]\n"

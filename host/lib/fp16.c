@@ -26,17 +26,17 @@
 #define F16_TINY 2.98023224e-8f	/* half the smallest subnormal: below, 0 */
 
 /* ------------------------------------------------------------------ */
-/* Small integers per node, value or tensor, in the library's pointer map:
- * reserved for a graph's every key up front, so setting never fails. */
+/* Small integers per node, value or tensor, in the library's pointer map
+ * (reserved for the usual count of keys up front; a set may still grow it). */
 
 static int mark(const struct ptrmap *m, const void *k)
 {
 	return (int)(intptr_t)ptrmap_get(m, k);
 }
 
-static void set_mark(struct ptrmap *m, const void *k, int v)
+static int set_mark(struct ptrmap *m, const void *k, int v)
 {
-	ptrmap_put(m, k, (void *)(intptr_t)v);
+	return ptrmap_put(m, k, (void *)(intptr_t)v) ? ONNXPASS_ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -143,8 +143,9 @@ static struct slot *slot_of(struct conv *c, struct onnxpass_value *v)
 		c->cap_sl = cap;
 	}
 	c->sl[c->n_sl] = (struct slot){ .v = v };
-	set_mark(&c->slots, v, (int)++c->n_sl);
-	return &c->sl[c->n_sl - 1];
+	if (set_mark(&c->slots, v, (int)c->n_sl + 1))
+		return NULL;
+	return &c->sl[c->n_sl++];
 }
 
 /* Name of v in the wanted precision, adding a Cast the first time. */
@@ -327,7 +328,8 @@ static int colour(struct conv *c, struct ptrmap *checked)
 			ok = mark(checked, t);
 			if (!ok) {
 				ok = check_range(c, t, "weight", onnxpass_tensor_name(t)) ? 1 : 2;
-				set_mark(checked, t, ok);
+				if (set_mark(checked, t, ok))
+					return ONNXPASS_ENOMEM;
 			}
 			half = ok == 1;
 		}
@@ -335,9 +337,11 @@ static int colour(struct conv *c, struct ptrmap *checked)
 		    !check_range(c, onnxpass_node_attr_tensor(n, "value"), "Constant",
 				 onnxpass_node_output(n, 0))) {
 			half = false;
-			set_mark(checked, onnxpass_node_output_value(n, 0), 2);
+			if (set_mark(checked, onnxpass_node_output_value(n, 0), 2))
+				return ONNXPASS_ENOMEM;
 		}
-		set_mark(&c->nodes, n, half ? 1 : 2);
+		if (set_mark(&c->nodes, n, half ? 1 : 2))
+			return ONNXPASS_ENOMEM;
 	}
 	return 0;
 }

@@ -819,7 +819,7 @@ struct onnxpass_graph *onnxpass_node_subgraph(struct onnxpass_node *n, size_t i)
 
 const char *onnxpass_value_name(const struct onnxpass_value *v)
 {
-	return v->name;
+	return v ? v->name : "";
 }
 
 struct onnxpass_graph *onnxpass_value_graph(struct onnxpass_value *v)

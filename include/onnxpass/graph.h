@@ -245,7 +245,8 @@ ONNXPASS_API const char *onnxpass_graph_add_const_f32(struct onnxpass_graph *g, 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
 
-/* v's name; valid as long as the model (values are never freed before it). */
+/* v's name; valid as long as the model (values are never freed before it).
+ * "" for NULL (the value of an absent input or output). */
 ONNXPASS_API const char *onnxpass_value_name(const struct onnxpass_value *v);
 ONNXPASS_API struct onnxpass_graph *onnxpass_value_graph(struct onnxpass_value *v);
 /* The node producing v (and which of its outputs), or NULL. */

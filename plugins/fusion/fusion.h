@@ -43,7 +43,8 @@ int bias_gelu(struct fuse *f, struct onnxpass_graph *g, struct onnxpass_node *n,
  * is told apart by its size); the sizes into bound[64] and *nbound when
  * given.  NULL on ENOMEM. */
 struct onnxpass_shapes *bound_shapes(struct onnxpass_graph *g, int64_t *bound, size_t *nbound);
-/* The dims of v when all are known sizes: the rank, else -1. */
+/* The dims of v, into d[ONNXPASS_MAX_RANK], when all are known sizes: the
+ * rank, else -1. */
 int known_dims(const struct onnxpass_shapes *sh, struct onnxpass_value *v, int64_t *d);
 /* Every rotary embedding of g -> RotaryEmbedding: changes, or < 0. */
 int rotary_round(struct fuse *f, struct onnxpass_graph *g);

@@ -312,9 +312,11 @@ static bool replay(struct attn *a, struct layout *l, struct onnxpass_node **step
 static bool bias_shape(struct attn *a, struct onnxpass_value *v, int dtype, int64_t *d)
 {
 	static const int want[4] = { AX_B, AX_N, AX_S, AX_T };
+	int64_t all[ONNXPASS_MAX_RANK];
 
-	if (dims_of(a, v, d) != 4 || onnxpass_shapes_dtype(a->sh, v) != dtype)
+	if (dims_of(a, v, all) != 4 || onnxpass_shapes_dtype(a->sh, v) != dtype)
 		return false;
+	memcpy(d, all, 4 * sizeof(*d));
 	for (int i = 0; i < 4; i++) {
 		if (d[i] == a->size[want[i]] || (d[i] == 1 && i < 3))
 			continue;

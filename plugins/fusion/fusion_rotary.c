@@ -54,7 +54,7 @@ static bool unit_step(struct onnxpass_node *p)
 static int half_of(struct rot *r, struct onnxpass_value *v, struct onnxpass_value **x, int64_t h)
 {
 	struct onnxpass_node *p = onnxpass_value_producer(v, NULL);
-	int64_t dx[8], dv[8], start, end, axis;
+	int64_t dx[ONNXPASS_MAX_RANK], dv[ONNXPASS_MAX_RANK], start, end, axis;
 	int n, rank;
 
 	if (!p || !onnxpass_node_is(p, NULL, "Slice") || onnxpass_node_input_count(p) < 4 ||
@@ -100,7 +100,7 @@ static struct onnxpass_tensor *rows_of(struct rot *r, struct onnxpass_value *c, 
 {
 	struct onnxpass_node *u = onnxpass_value_producer(c, NULL), *gth, *p;
 	struct onnxpass_value *t;
-	int64_t dc[8], dg[8], axis, start;
+	int64_t dc[ONNXPASS_MAX_RANK], dg[ONNXPASS_MAX_RANK], axis, start;
 
 	if (!u || !onnxpass_node_is(u, NULL, "Unsqueeze") ||
 	    !(gth = onnxpass_value_producer(onnxpass_node_input_value(u, 0), NULL)) ||
@@ -176,7 +176,7 @@ static int rotary(void *state, struct onnxpass_node *add)
 	struct onnxpass_value *pos, *pos2;
 	struct onnxpass_node *mc = NULL, *ms = NULL, *cn, *neg, *n;
 	struct onnxpass_tensor *tc, *ts;
-	int64_t d[8], dp[8], axis;
+	int64_t d[ONNXPASS_MAX_RANK], dp[ONNXPASS_MAX_RANK], axis;
 	const char *ins[4], *cos, *sin;
 	const char *oname;
 	char *name;
