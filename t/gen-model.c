@@ -385,8 +385,8 @@ static void node_attrs(struct pb *g, const char *op, const char **in, size_t n_i
 /* opset10.onnx: Clip, Pad, ReduceMean, ReduceSum, Squeeze, Unsqueeze and
  * Split with their attribute forms; opset9.onnx: Slice and TopK.  Same
  * math after `convert --opset 21`, which must move them to inputs. */
-/* Valid models at the edges the passes meet rarely: an Add of two rank-16
- * values (the shape engine's limit), a MatMul whose output is unnamed. */
+/* Models at the edges the passes meet rarely: an Add of two rank-16 values
+ * (the shape engine's limit), a MatMul whose output is unnamed. */
 static void gen_unusual(const char *dir)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "rank16");
@@ -401,7 +401,7 @@ static void gen_unusual(const char *dir)
 	onnxpass_value_set_type(onnxpass_graph_add_input(g, "y", -1), ONNXPASS_DT_FLOAT, 16, d, NULL);
 	if (!onnxpass_graph_add_node(g, "Add", NULL, "add", ins, 2, &out, 1))
 		die("cannot build the rank-16 model");
-	onnxpass_graph_add_output(g, "z", -1);
+	onnxpass_value_set_type(onnxpass_graph_add_output(g, "z", -1), ONNXPASS_DT_FLOAT, 16, d, NULL);
 	save(m, dir, "rank16-add.onnx", ONNXPASS_EXTERNAL_NEVER);	/* (frees m) */
 
 	m = onnxpass_model_new(8, 17, "unnamed");
@@ -413,7 +413,7 @@ static void gen_unusual(const char *dir)
 	if (!onnxpass_graph_add_node(g, "MatMul", NULL, "mm", mm_in, 2, &none, 1) ||
 	    !onnxpass_graph_add_node(g, "Identity", NULL, "id", mm_in, 1, &out, 1))
 		die("cannot build the unnamed-output model");
-	onnxpass_graph_add_output(g, "z", -1);
+	onnxpass_value_set_type(onnxpass_graph_add_output(g, "z", -1), ONNXPASS_DT_FLOAT, 2, ad, NULL);
 	save(m, dir, "unnamed-output.onnx", ONNXPASS_EXTERNAL_NEVER);
 }
 
