@@ -852,17 +852,17 @@ static bool name_taken(struct onnxpass_model *m, const char *name)
 const char *onnxpass_graph_fresh_name(struct onnxpass_graph *g, const char *base, const char *suffix)
 {
 	struct onnxpass_model *m = g->model;
-	size_t plen = strlen(base) + (suffix ? strlen(suffix) : 0) + 1, len = plen + 24;
-	char *prefix = malloc(plen), *s = malloc(len);
+	char *prefix = str_printf("%s%s", base, suffix ? suffix : "");
+	size_t plen = prefix ? strlen(prefix) + 1 : 0, len = plen + 24;
+	char *s = prefix ? malloc(len) : NULL;
 	struct fresh_count *c;
 	unsigned long k;
 
-	if (!prefix || !s || grow(&m->names, &m->cap_names, m->n_names + 1, sizeof(*m->names))) {
+	if (!s || grow(&m->names, &m->cap_names, m->n_names + 1, sizeof(*m->names))) {
 		free(prefix);
 		free(s);
 		return NULL;
 	}
-	snprintf(prefix, plen, "%s%s", base, suffix ? suffix : "");
 	c = strmap_get(&m->fresh_next, prefix);
 	k = c ? c->next : 0;
 	/* numbering goes on where the last name of this prefix stopped, so
