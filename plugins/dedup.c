@@ -93,133 +93,133 @@ static int collect_graph(struct list *l, struct onnxpass_graph *g, size_t model,
 	return 0;
 }
 
-/* Merges duplicates inside one graph; recurses into subgraphs. */
-static int dedup_graph(struct onnxpass_ctx *ctx, struct onnxpass_graph *g, size_t min,
-		       int64_t *merged, int64_t *saved)
+/* Hashes l's items and offers each pair of equal hash to merge(keep, dup),
+ * the first seen as keep; merge returns 1 when dup is gone, 0 when not,
+ * negative on error. */
+static int merge_equal(struct onnxpass_ctx *ctx, struct list *l,
+		       int (*merge)(struct onnxpass_ctx *, struct item *, struct item *, void *), void *arg)
 {
-	struct list l = { 0 };
-	int rc = 0;
+	onnxpass_parallel_for(ctx, l->n, hash_one, l->v);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_hash);
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *keep = &l->v[i];
 
-	if (collect_graph(&l, g, 0, min))
-		return -1;
-	onnxpass_parallel_for(ctx, l.n, hash_one, l.v);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), by_hash);
-	for (size_t i = 0; i < l.n; i++) {
-		struct item *keep = &l.v[i];
+		for (size_t k = i + 1; !keep->gone && k < l->n && l->v[k].hash == keep->hash; k++) {
+			struct item *dup = &l->v[k];
+			int rc = dup->gone ? 0 : merge(ctx, keep, dup, arg);
 
-		if (keep->gone)
-			continue;
-		for (size_t k = i + 1; k < l.n && l.v[k].hash == keep->hash; k++) {
-			struct item *dup = &l.v[k];
-			char *name;
-
-			if (dup->gone)
-				continue;
-			if (!onnxpass_tensor_equal(keep->t, dup->t)) {
-				onnxpass_tensor_drop_pages(dup->t);
-				continue;
-			}
-			onnxpass_tensor_drop_pages(keep->t);
-			onnxpass_tensor_drop_pages(dup->t);
-			name = strdup(onnxpass_tensor_name(dup->t));
-			if (!name) {
-				rc = -1;
-				break;
-			}
-			onnxpass_log(ctx, ONNXPASS_LOG_INFO, "'%s' -> '%s' (%zu bytes)", name,
-				     onnxpass_tensor_name(keep->t), onnxpass_tensor_nbytes(dup->t));
-			*saved += (int64_t)onnxpass_tensor_nbytes(dup->t);
-			onnxpass_graph_replace_uses(g, name, onnxpass_tensor_name(keep->t), false);
-			onnxpass_graph_remove_initializer(g, name);
-			free(name);
-			dup->gone = true;
-			(*merged)++;
+			if (rc < 0)
+				return rc;
+			dup->gone = rc > 0;
 		}
 	}
+	return 0;
+}
+
+struct tally {
+	int64_t count, bytes;
+};
+
+/* Inside one graph: every use of dup reads keep. */
+static int merge_in_graph(struct onnxpass_ctx *ctx, struct item *keep, struct item *dup, void *arg)
+{
+	struct tally *t = arg;
+	const char *name = onnxpass_tensor_name(dup->t);
+	size_t nbytes = onnxpass_tensor_nbytes(dup->t);
+	bool eq = onnxpass_tensor_equal(keep->t, dup->t);
+
+	onnxpass_tensor_drop_pages(dup->t);
+	if (!eq)
+		return 0;
+	onnxpass_tensor_drop_pages(keep->t);
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "'%s' -> '%s' (%zu bytes)", name, onnxpass_tensor_name(keep->t),
+		     nbytes);
+	onnxpass_graph_replace_uses(keep->g, name, onnxpass_tensor_name(keep->t), false);
+	onnxpass_graph_remove_initializer(keep->g, name);	/* frees name */
+	t->bytes += (int64_t)nbytes;
+	t->count++;
+	return 1;
+}
+
+/* Merges duplicates inside one graph; recurses into subgraphs. */
+static int dedup_graph(struct onnxpass_ctx *ctx, struct onnxpass_graph *g, size_t min, struct tally *t)
+{
+	struct list l = { 0 };
+	int rc = collect_graph(&l, g, 0, min);
+
+	if (!rc)
+		rc = merge_equal(ctx, &l, merge_in_graph, t);
 	free(l.v);
 	for (size_t i = 0; !rc && i < onnxpass_graph_node_count(g); i++) {
 		struct onnxpass_node *n = onnxpass_graph_node(g, i);
 
 		for (size_t k = 0; !rc && k < onnxpass_node_subgraph_count(n); k++)
-			rc = dedup_graph(ctx, onnxpass_node_subgraph(n, k), min, merged, saved);
+			rc = dedup_graph(ctx, onnxpass_node_subgraph(n, k), min, t);
 	}
 	return rc;
 }
 
+/* In different files: one copy, in the shared data file. */
+static int merge_across(struct onnxpass_ctx *ctx, struct item *src, struct item *dup, void *arg)
+{
+	struct tally *t = arg;
+
+	if (dup->model == src->model || onnxpass_tensor_nbytes(dup->t) != onnxpass_tensor_nbytes(src->t))
+		return 0;
+	if (!onnxpass_tensor_same_storage(dup->t, src->t)) {
+		bool eq = onnxpass_tensor_equal(src->t, dup->t);
+
+		onnxpass_tensor_drop_pages(src->t);
+		onnxpass_tensor_drop_pages(dup->t);
+		if (!eq || onnxpass_tensor_share_storage(dup->t, src->t))
+			return 0;
+	}
+	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s '%s' stored once with %s '%s'", onnxpass_ctx_role(ctx, dup->model),
+		     onnxpass_tensor_name(dup->t), onnxpass_ctx_role(ctx, src->model), onnxpass_tensor_name(src->t));
+	onnxpass_tensor_set_storage(dup->t, ONNXPASS_STORE_SHARED);
+	onnxpass_tensor_set_storage(src->t, ONNXPASS_STORE_SHARED);
+	t->bytes += (int64_t)onnxpass_tensor_nbytes(dup->t);
+	t->count++;
+	return 1;
+}
+
 /* Equal tensors in different files: one copy, in the shared data file. */
-static int share_across(struct onnxpass_ctx *ctx, size_t min, int64_t *shared, int64_t *saved)
+static int share_across(struct onnxpass_ctx *ctx, size_t min, struct tally *t)
 {
 	struct list l = { 0 };
+	int rc = 0;
 
-	for (size_t m = 0; m < onnxpass_ctx_model_count(ctx); m++)
-		if (collect_graph(&l, onnxpass_model_graph(onnxpass_ctx_model(ctx, m)), m, min))
-			return -1;
-	onnxpass_parallel_for(ctx, l.n, hash_one, l.v);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), by_hash);
-	for (size_t i = 0; i < l.n; i++) {
-		struct item *src = &l.v[i];
-		bool any = false;
-
-		if (src->gone)
-			continue;
-		for (size_t k = i + 1; k < l.n && l.v[k].hash == src->hash; k++) {
-			struct item *dup = &l.v[k];
-
-			if (dup->gone || dup->model == src->model ||
-			    onnxpass_tensor_nbytes(dup->t) != onnxpass_tensor_nbytes(src->t))
-				continue;
-			if (!onnxpass_tensor_same_storage(dup->t, src->t)) {
-				bool eq = onnxpass_tensor_equal(src->t, dup->t);
-
-				onnxpass_tensor_drop_pages(src->t);
-				onnxpass_tensor_drop_pages(dup->t);
-				if (!eq)
-					continue;
-				if (onnxpass_tensor_share_storage(dup->t, src->t))
-					continue;
-			}
-			onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%s '%s' stored once with %s '%s'",
-				     onnxpass_ctx_role(ctx, dup->model), onnxpass_tensor_name(dup->t),
-				     onnxpass_ctx_role(ctx, src->model), onnxpass_tensor_name(src->t));
-			onnxpass_tensor_set_storage(dup->t, ONNXPASS_STORE_SHARED);
-			dup->gone = true;
-			*saved += (int64_t)onnxpass_tensor_nbytes(dup->t);
-			(*shared)++;
-			any = true;
-		}
-		if (any)
-			onnxpass_tensor_set_storage(src->t, ONNXPASS_STORE_SHARED);
-	}
+	for (size_t m = 0; !rc && m < onnxpass_ctx_model_count(ctx); m++)
+		rc = collect_graph(&l, onnxpass_model_graph(onnxpass_ctx_model(ctx, m)), m, min);
+	if (!rc)
+		rc = merge_equal(ctx, &l, merge_across, t);
 	free(l.v);
-	return 0;
+	return rc;
 }
 
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
-	int64_t merged = 0, merged_bytes = 0, shared = 0, shared_bytes = 0;
+	struct tally merged = { 0 }, shared = { 0 };
 	size_t min = (size_t)onnxpass_params_int(params, "min_bytes");
 
 	(void)bundle;
 	for (size_t m = 0; m < onnxpass_ctx_model_count(ctx); m++)
-		if (dedup_graph(ctx, onnxpass_model_graph(onnxpass_ctx_model(ctx, m)), min, &merged,
-				&merged_bytes))
+		if (dedup_graph(ctx, onnxpass_model_graph(onnxpass_ctx_model(ctx, m)), min, &merged))
 			return onnxpass_ctx_fail(ctx, ONNXPASS_ENOMEM, "out of memory");
 	if (onnxpass_params_bool(params, "cross_files") && onnxpass_ctx_model_count(ctx) > 1 &&
-	    share_across(ctx, (size_t)onnxpass_params_int(params, "shared_min_bytes"), &shared,
-			 &shared_bytes))
+	    share_across(ctx, (size_t)onnxpass_params_int(params, "shared_min_bytes"), &shared))
 		return onnxpass_ctx_fail(ctx, ONNXPASS_ENOMEM, "out of memory");
-	onnxpass_ctx_report_int(ctx, "merged_tensors", merged);
-	onnxpass_ctx_report_int(ctx, "merged_bytes", merged_bytes);
-	onnxpass_ctx_report_int(ctx, "shared_tensors", shared);
-	onnxpass_ctx_report_int(ctx, "shared_bytes", shared_bytes);
+	onnxpass_ctx_report_int(ctx, "merged_tensors", merged.count);
+	onnxpass_ctx_report_int(ctx, "merged_bytes", merged.bytes);
+	onnxpass_ctx_report_int(ctx, "shared_tensors", shared.count);
+	onnxpass_ctx_report_int(ctx, "shared_bytes", shared.bytes);
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO,
 		     "merged %lld initializers (%lld bytes); %lld tensors stored once across files (%lld bytes)",
-		     (long long)merged, (long long)merged_bytes, (long long)shared,
-		     (long long)shared_bytes);
-	return (int)(merged + shared);
+		     (long long)merged.count, (long long)merged.bytes, (long long)shared.count,
+		     (long long)shared.bytes);
+	return (int)(merged.count + shared.count);
 }
 
 static const struct onnxpass_param params[] = {

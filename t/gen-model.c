@@ -476,6 +476,19 @@ static void gen_hostile(const char *dir)
 	char p[4096];
 	int64_t d4[1] = { 4 }, big[3] = { 1LL << 40, 1LL << 40, 1LL << 40 }, huge[1] = { 1LL << 40 };
 	float four[4] = { 1, 2, 3, 4 };
+	/* external data: the data file, and references leaving the folder;
+	 * the tests make fifo.data a FIFO */
+	static const struct {
+		const char *file, *location, *offset;
+	} refs[] = {
+		{ "ext-valid.onnx", "w.data", "0" },
+		{ "ext-dotdot.onnx", "../w.data", "0" },
+		{ "ext-fifo.onnx", "fifo.data", "0" },
+		{ "ext-absolute.onnx", "/etc/passwd", "0" },
+		{ "ext-symlink.onnx", "link.data", "0" },
+		{ "ext-past-end.onnx", "w.data", "8" },
+		{ "ext-missing.onnx", "missing.data", "0" },
+	};
 	struct pb t = { 0 };
 	FILE *f;
 
@@ -551,43 +564,20 @@ static void gen_hostile(const char *dir)
 	pb_str(&t, 9, four, sizeof(four));
 	snprintf(p, sizeof(p), "%s/dims-exceed.onnx", dir);
 	hostile(p, &t);
-	/* external data: the data file, and references leaving the folder */
 	snprintf(p, sizeof(p), "%s/w.data", dir);
 	f = fopen(p, "wb");
 	if (!f || fwrite(four, 1, sizeof(four), f) != sizeof(four) || fclose(f))
 		die("cannot write data");
-	tensor_head(&t, d4, 1);
-	external(&t, "w.data", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-valid.onnx", dir);
-	hostile(p, &t);
-	tensor_head(&t, d4, 1);
-	external(&t, "../w.data", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-dotdot.onnx", dir);
-	hostile(p, &t);
-	tensor_head(&t, d4, 1);	/* the tests make fifo.data a FIFO */
-	external(&t, "fifo.data", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-fifo.onnx", dir);
-	hostile(p, &t);
-	tensor_head(&t, d4, 1);
-	external(&t, "/etc/passwd", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-absolute.onnx", dir);
-	hostile(p, &t);
-	tensor_head(&t, d4, 1);
-	external(&t, "link.data", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-symlink.onnx", dir);
-	hostile(p, &t);
 	snprintf(p, sizeof(p), "%s/link.data", dir);
 	unlink(p);
 	if (symlink("/etc/hostname", p) && errno != EEXIST)
 		die("cannot make symlink");
-	tensor_head(&t, d4, 1);
-	external(&t, "w.data", "8", "16");
-	snprintf(p, sizeof(p), "%s/ext-past-end.onnx", dir);
-	hostile(p, &t);
-	tensor_head(&t, d4, 1);
-	external(&t, "missing.data", "0", "16");
-	snprintf(p, sizeof(p), "%s/ext-missing.onnx", dir);
-	hostile(p, &t);
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		tensor_head(&t, d4, 1);
+		external(&t, refs[i].location, refs[i].offset, "16");
+		snprintf(p, sizeof(p), "%s/%s", dir, refs[i].file);
+		hostile(p, &t);
+	}
 }
 
 /* Y = A . B with B [K, N] constant: the MatMulNBits test subject.  A

@@ -280,6 +280,22 @@ static const char *project(struct b *b, const char *x, const char *pre, const ch
 			   NULL), batch_from);
 }
 
+/* Self-attention's start in layer <pre>: the normed input (returned) and
+ * its query, key and value heads. */
+static const char *self_qkv(struct b *b, const char *x, const char *pre, const char **q, const char **k,
+			    const char **v)
+{
+	char w[160];
+	const char *h;
+
+	snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
+	h = rms_norm(b, x, weight(b, w, b->c->d_model, 0, 0.1f, 1.0f));
+	*q = project(b, h, pre, "SelfAttention.q", h);
+	*k = project(b, h, pre, "SelfAttention.k", h);
+	*v = project(b, h, pre, "SelfAttention.v", h);
+	return h;
+}
+
 /* x + a . W with W = "<pre>.<which>.weight" [heads*d_kv, d_model] */
 static const char *out_proj(struct b *b, const char *x, const char *a, const char *pre,
 			    const char *which)
@@ -466,11 +482,7 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 		const char *h, *q, *k, *v, *a;
 
 		snprintf(pre, sizeof(pre), "block.%d.layer.0", l);
-		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
-		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
-		q = project(&b, h, pre, "SelfAttention.q", h);
-		k = project(&b, h, pre, "SelfAttention.k", h);
-		v = project(&b, h, pre, "SelfAttention.v", h);
+		h = self_qkv(&b, x, pre, &q, &k, &v);
 		a = unheads(&b, softmax_attn(&b, q, k, v, bias), h);
 		x = out_proj(&b, x, a, pre, "SelfAttention.o");
 		snprintf(pre, sizeof(pre), "block.%d.layer.1", l);
@@ -556,11 +568,7 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 		const char *h, *q, *k, *v, *a, *ck, *cv;
 
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.0", l);
-		snprintf(w, sizeof(w), "%s.layer_norm.weight", pre);
-		h = rms_norm(&b, x, weight(&b, w, c->d_model, 0, 0.1f, 1.0f));
-		q = project(&b, h, pre, "SelfAttention.q", h);
-		k = project(&b, h, pre, "SelfAttention.k", h);
-		v = project(&b, h, pre, "SelfAttention.v", h);
+		h = self_qkv(&b, x, pre, &q, &k, &v);
 		if (with_past) {
 			snprintf(name, sizeof(name), "past_key_values.%d.decoder.key", l);
 			k = op(&b, "Concat", name, k, NULL);

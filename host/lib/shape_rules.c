@@ -516,114 +516,92 @@ static bool r_identity(struct rctx *r, size_t k, struct fact *o)
 	return true;
 }
 
-/* Unary math whose values are worth knowing (scales computed from sizes). */
-static bool r_unary(struct rctx *r, size_t k, struct fact *o)
+/* One element of a unary op or of Cast, from an integer: false when the
+ * rule cannot tell it. */
+static bool unary_int(struct rctx *r, int dtype, int64_t a, int64_t *out)
 {
-	const struct fact *x = IN(r, 0);
-	int64_t n;
-
-	if (!r_same(r, k, o))
+	if (!strcmp(r->op, "Cast")) {
+		if (dtype == ONNXPASS_DT_BOOL && is_sym(a))
+			return false;
+		if (dtype == ONNXPASS_DT_BOOL)
+			a = a != 0;
+	} else if (!strcmp(r->op, "Neg")) {
+		a = is_sym(a) ? sym_fresh(r->s, false) : (int64_t)(0 - (uint64_t)a);
+	} else if (!strcmp(r->op, "Abs") && (!is_sym(a) || sym_nonneg(r->s, a))) {
+		a = is_sym(a) ? a : a < 0 ? (int64_t)(0 - (uint64_t)a) : a;
+	} else if (!strcmp(r->op, "Relu") && (!is_sym(a) || sym_nonneg(r->s, a))) {
+		a = is_sym(a) ? a : a < 0 ? 0 : a;
+	} else if (!strcmp(r->op, "Not") && !is_sym(a)) {
+		a = !a;
+	} else {
 		return false;
-	if ((n = vals_room(r, o)) < 0 || x->n != n)
-		return true;
-	if (has_ints(x) && int_type(o->dtype)) {
-		int64_t *v = fact_ints(r->s, o, n);
-
-		for (int64_t j = 0; v && j < n; j++) {
-			int64_t a = x->i[j];
-
-			if (!strcmp(r->op, "Neg"))
-				v[j] = is_sym(a) ? sym_fresh(r->s, false) : (int64_t)(0 - (uint64_t)a);
-			else if (!strcmp(r->op, "Abs") && (!is_sym(a) || sym_nonneg(r->s, a)))
-				v[j] = is_sym(a) ? a : a < 0 ? (int64_t)(0 - (uint64_t)a) : a;
-			else if (!strcmp(r->op, "Relu") && (!is_sym(a) || sym_nonneg(r->s, a)))
-				v[j] = is_sym(a) ? a : a < 0 ? 0 : a;
-			else if (!strcmp(r->op, "Not") && !is_sym(a))
-				v[j] = !a;
-			else {
-				return no_values(o);
-			}
-			if (o->dtype == ONNXPASS_DT_INT32 && !is_sym(v[j]))
-				v[j] = (int32_t)v[j];
-		}
-	} else if (has_floats(x) && float_type(o->dtype)) {
-		double *v = fact_floats(r->s, o, n);
-		bool single = o->dtype == ONNXPASS_DT_FLOAT;
-
-		for (int64_t j = 0; v && j < n; j++) {
-			double a = x->f[j];
-
-			if (!strcmp(r->op, "Neg"))
-				v[j] = -a;
-			else if (!strcmp(r->op, "Abs"))
-				v[j] = fabs(a);
-			else if (!strcmp(r->op, "Relu"))
-				v[j] = a < 0 ? 0 : a;
-			else if (!strcmp(r->op, "Sqrt"))
-				v[j] = single ? sqrtf((float)a) : sqrt(a);
-			else if (!strcmp(r->op, "Reciprocal"))
-				v[j] = single ? 1.0f / (float)a : 1.0 / a;
-			else if (!strcmp(r->op, "Floor"))
-				v[j] = floor(a);
-			else if (!strcmp(r->op, "Ceil"))
-				v[j] = ceil(a);
-			else {
-				return no_values(o);
-			}
-		}
 	}
+	*out = dtype == ONNXPASS_DT_INT32 && !is_sym(a) ? (int32_t)a : a;
 	return true;
 }
 
-static bool r_cast(struct rctx *r, size_t k, struct fact *o)
+/* One element of a unary op or of Cast, from a float. */
+static bool unary_float(struct rctx *r, int dtype, double a, double *out)
+{
+	bool single = dtype == ONNXPASS_DT_FLOAT;
+
+	if (!strcmp(r->op, "Cast"))
+		*out = single ? (double)(float)a : a;
+	else if (!strcmp(r->op, "Neg"))
+		*out = -a;
+	else if (!strcmp(r->op, "Abs"))
+		*out = fabs(a);
+	else if (!strcmp(r->op, "Relu"))
+		*out = a < 0 ? 0 : a;
+	else if (!strcmp(r->op, "Sqrt"))
+		*out = single ? sqrtf((float)a) : sqrt(a);
+	else if (!strcmp(r->op, "Reciprocal"))
+		*out = single ? 1.0f / (float)a : 1.0 / a;
+	else if (!strcmp(r->op, "Floor"))
+		*out = floor(a);
+	else if (!strcmp(r->op, "Ceil"))
+		*out = ceil(a);
+	else
+		return false;
+	return true;
+}
+
+/* Cast of a float to an integer type: truncates toward zero, like ORT;
+ * false out of range. */
+static bool float_to_int(int dtype, double d, int64_t *out)
+{
+	if (d != d || d >= 9.2e18 || d <= -9.2e18)
+		return false;
+	*out = dtype == ONNXPASS_DT_BOOL ? d != 0 : dtype == ONNXPASS_DT_INT32 ? (int32_t)(int64_t)d : (int64_t)d;
+	return true;
+}
+
+/* Unary math and Cast, whose values are worth knowing (scales computed
+ * from sizes): the input's shape, values element by element. */
+static bool r_unary(struct rctx *r, size_t k, struct fact *o)
 {
 	const struct fact *x = IN(r, 0);
+	bool cast = !strcmp(r->op, "Cast");
 	int64_t n;
 
 	if (!r_same(r, k, o))
 		return false;
 	if ((n = vals_room(r, o)) < 0 || x->n != n)
 		return true;
-	if (int_type(o->dtype) && has_ints(x)) {
+	if (int_type(o->dtype) && (has_ints(x) || (cast && has_floats(x)))) {
 		int64_t *v = fact_ints(r->s, o, n);
 
-		for (int64_t j = 0; v && j < n; j++) {
-			int64_t a = x->i[j];
-
-			if (o->dtype == ONNXPASS_DT_BOOL) {
-				if (is_sym(a)) {
-					return no_values(o);
-				}
-				a = a != 0;
-			} else if (o->dtype == ONNXPASS_DT_INT32 && !is_sym(a)) {
-				a = (int32_t)a;
-			}
-			v[j] = a;
-		}
-	} else if (int_type(o->dtype) && has_floats(x)) {
-		int64_t *v = fact_ints(r->s, o, n);
-
-		/* float -> int truncates toward zero, like ORT; out of range: no */
-		for (int64_t j = 0; v && j < n; j++) {
-			double d = x->f[j];
-
-			if (d != d || d >= 9.2e18 || d <= -9.2e18) {
+		for (int64_t j = 0; v && j < n; j++)
+			if (x->i ? !unary_int(r, o->dtype, x->i[j], &v[j]) : !float_to_int(o->dtype, x->f[j], &v[j]))
 				return no_values(o);
-			}
-			v[j] = o->dtype == ONNXPASS_DT_BOOL ? d != 0 : o->dtype == ONNXPASS_DT_INT32 ? (int32_t)(int64_t)d
-												  : (int64_t)d;
-		}
-	} else if (float_type(o->dtype) && (has_floats(x) || has_ints(x))) {
+	} else if (float_type(o->dtype) && (has_floats(x) || (cast && has_ints(x)))) {
 		double *v = fact_floats(r->s, o, n);
 
 		for (int64_t j = 0; v && j < n; j++) {
-			double d;
-
-			if (x->i && is_sym(x->i[j])) {
+			if (x->i && is_sym(x->i[j]))
 				return no_values(o);
-			}
-			d = x->i ? (double)x->i[j] : x->f[j];
-			v[j] = o->dtype == ONNXPASS_DT_FLOAT ? (double)(float)d : d;
+			if (!unary_float(r, o->dtype, x->i ? (double)x->i[j] : x->f[j], &v[j]))
+				return no_values(o);
 		}
 	}
 	return true;
@@ -1492,7 +1470,7 @@ static const struct op_rule rules[] = {
 	{ "Shape", ONNX, r_shape, I64, NULL, RULE_FOLD },
 	{ "Size", ONNX, r_size, I64, NULL, 0 },
 	{ "Identity", ONNX, r_identity, 0, NULL, 0 },
-	{ "Cast", ONNX, r_cast, 0, dt_cast, RULE_FOLD },
+	{ "Cast", ONNX, r_unary, 0, dt_cast, RULE_FOLD },
 	{ "CastLike", ONNX, r_same, -1, NULL, 0 },
 	{ "ConstantOfShape", ONNX, r_constant_of_shape, 0, dt_constant_of_shape, RULE_FOLD },
 	{ "Range", ONNX, r_range, 0, NULL, RULE_FOLD },

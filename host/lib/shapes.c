@@ -89,28 +89,27 @@ static void *values_room(struct onnxpass_shapes *s, int64_t n)
 	return n < 0 || n > s->max_vals ? NULL : arena_alloc(s, (size_t)(n ? n : 1) * 8);
 }
 
-int64_t *fact_ints(struct onnxpass_shapes *s, struct fact *o, int64_t n)
+/* Room for n values in o, integers or floats; NULL past the cap. */
+static void *fact_values(struct onnxpass_shapes *s, struct fact *o, int64_t n, bool floats)
 {
-	int64_t *p = values_room(s, n);
+	void *p = values_room(s, n);
 
 	if (p) {
 		o->n = n;
-		o->i = p;
-		o->f = NULL;
+		o->i = floats ? NULL : p;
+		o->f = floats ? p : NULL;
 	}
 	return p;
 }
 
+int64_t *fact_ints(struct onnxpass_shapes *s, struct fact *o, int64_t n)
+{
+	return fact_values(s, o, n, false);
+}
+
 double *fact_floats(struct onnxpass_shapes *s, struct fact *o, int64_t n)
 {
-	double *p = values_room(s, n);
-
-	if (p) {
-		o->n = n;
-		o->f = p;
-		o->i = NULL;
-	}
-	return p;
+	return fact_values(s, o, n, true);
 }
 
 /* ------------------------------------------------------------------ */
