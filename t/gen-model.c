@@ -50,6 +50,19 @@ static void add_node(struct onnxpass_graph *g, const char *op, const char *name,
 		die("cannot add node");
 }
 
+/* Node l<l>_<tag> of layer l; its output, l<l>_<out_tag>, is copied to
+ * out (64 bytes) after a and b are read. */
+static void layer_node(struct onnxpass_graph *g, const char *op, int l, const char *tag, const char *a,
+		       const char *b, char *out, const char *out_tag)
+{
+	char name[64], res[64];
+
+	snprintf(name, sizeof(name), "l%d_%s", l, tag);
+	snprintf(res, sizeof(res), "l%d_%s", l, out_tag);
+	add_node(g, op, name, a, b, res);
+	strcpy(out, res);
+}
+
 /* input_ids -> Gather(embed) -> MatMul(w1) -> Add(b1) -> Relu -> MatMul(w2)
  * Every layer's second weight is a copy of its first (an in-file duplicate),
  * and the embedding is byte-identical in every file (a cross-file one). */
@@ -61,7 +74,7 @@ static struct onnxpass_model *demo_model(const char *role, int64_t vocab, int64_
 	const char *params[2] = { "batch", "seq" };
 	int64_t dims[3] = { -1, -1, hidden };
 	struct onnxpass_value *v;
-	char x[64], y[64], name[64];
+	char x[64], y[64];
 
 	rng = embed_seed;
 	onnxpass_graph_add_initializer(g, weight("embed.weight", vocab, hidden, 1.0f));
@@ -85,18 +98,10 @@ static struct onnxpass_model *demo_model(const char *role, int64_t vocab, int64_
 		onnxpass_tensor_free(bias);
 		bias = weight(b1, 1, hidden, 0.1f);
 		onnxpass_graph_add_initializer(g, bias);
-		snprintf(name, sizeof(name), "l%d_mm1", l);
-		snprintf(y, sizeof(y), "l%d_a", l);
-		add_node(g, "MatMul", name, x, w1, y);
-		snprintf(name, sizeof(name), "l%d_add", l);
-		snprintf(x, sizeof(x), "l%d_b", l);
-		add_node(g, "Add", name, y, b1, x);
-		snprintf(name, sizeof(name), "l%d_relu", l);
-		snprintf(y, sizeof(y), "l%d_c", l);
-		add_node(g, "Relu", name, x, NULL, y);
-		snprintf(name, sizeof(name), "l%d_mm2", l);
-		snprintf(x, sizeof(x), "l%d_out", l);
-		add_node(g, "MatMul", name, y, w2, x);
+		layer_node(g, "MatMul", l, "mm1", x, w1, y, "a");
+		layer_node(g, "Add", l, "add", y, b1, x, "b");
+		layer_node(g, "Relu", l, "relu", x, NULL, y, "c");
+		layer_node(g, "MatMul", l, "mm2", y, w2, x, "out");
 	}
 	add_node(g, "Identity", "out", x, NULL, "hidden_states");
 	v = onnxpass_graph_add_output(g, "hidden_states", -1);
