@@ -422,6 +422,133 @@ static void gen_unusual(const char *dir)
 	save(m, dir, "unnamed-output.onnx", ONNXPASS_EXTERNAL_NEVER);
 }
 
+/* The transpose of src [r, c] (float32, or 16-bit when es == 2). */
+static struct onnxpass_tensor *transposed(const char *name, struct onnxpass_tensor *src)
+{
+	int64_t r = onnxpass_tensor_dim(src, 0), c = onnxpass_tensor_dim(src, 1), dims[2] = { c, r };
+	int dt = onnxpass_tensor_dtype(src);
+	size_t es = dt == ONNXPASS_DT_FLOAT ? 4 : 2;
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, dt, 2, dims);
+	const uint8_t *s = onnxpass_tensor_data(src);
+	uint8_t *d = t ? onnxpass_tensor_mutable_data(t) : NULL;
+
+	if (!d)
+		die("out of memory");
+	for (int64_t i = 0; i < r; i++)
+		for (int64_t j = 0; j < c; j++)
+			memcpy(d + (size_t)(j * r + i) * es, s + (size_t)(i * c + j) * es, es);
+	return t;
+}
+
+/* src (float32) as float16 or bfloat16, rounded to nearest even. */
+static struct onnxpass_tensor *cast_copy(const char *name, struct onnxpass_tensor *src, int dt)
+{
+	int64_t dims[2] = { onnxpass_tensor_dim(src, 0), onnxpass_tensor_dim(src, 1) };
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, dt, 2, dims);
+	const float *s = onnxpass_tensor_data(src);
+	uint16_t *d = t ? onnxpass_tensor_mutable_data(t) : NULL;
+
+	if (!d)
+		die("out of memory");
+	for (int64_t i = 0; i < dims[0] * dims[1]; i++)
+		d[i] = dt == ONNXPASS_DT_FLOAT16 ? onnxpass_f32_to_f16(s[i]) : onnxpass_f32_to_bf16(s[i]);
+	return t;
+}
+
+static void node(struct onnxpass_graph *g, const char *op, const char *a, const char *b, const char *out)
+{
+	add_node(g, op, out, a, b, out);
+}
+
+static void cast_node(struct onnxpass_graph *g, const char *in, const char *out, int to)
+{
+	node(g, "Cast", in, NULL, out);
+	onnxpass_node_set_attr_int(onnxpass_value_producer(onnxpass_graph_value(g, out), NULL), "to", to);
+}
+
+static void ids_input(struct onnxpass_graph *g)
+{
+	int64_t d[1] = { -1 };
+	const char *p[1] = { "n" };
+
+	onnxpass_value_set_type(onnxpass_graph_add_input(g, "ids", -1), ONNXPASS_DT_INT64, 1, d, p);
+}
+
+static void float_output(struct onnxpass_graph *g, const char *name)
+{
+	onnxpass_value_set_type(onnxpass_graph_add_output(g, name, -1), ONNXPASS_DT_FLOAT, 0, NULL, NULL);
+}
+
+/* Copies in another form, for dedup (V 300, H 40):
+ *   transposed[-nearly].onnx: Gather(E [V, H]), then MatMul by Q [H, H],
+ *     by Qt = Q^T and by W = E^T (the tied lm_head stored on its own);
+ *     -nearly: W's last element one ulp off.
+ *   cast[-nearly].onnx: Gather of E, of E16 = float16(E) and of
+ *     Eb = bfloat16(E) (cast back to float): three outputs.  E begins with
+ *     rounding ties, a subnormal, -0 and 65519 (to float16's largest);
+ *     -nearly: E16's last element one ulp off, Eb truncated not rounded. */
+static void gen_copies(const char *dir)
+{
+	static const float special[] = { 1.0f + 0x1p-11f, 1.0f + 0x3p-11f, 1.0f + 0x1p-8f, 1.0f + 0x3p-8f, 1e-6f,
+					 -0.0f, 65519.0f, -2.5f };
+	const int64_t V = 300, H = 40;
+
+	for (int nearly = 0; nearly < 2; nearly++) {
+		struct onnxpass_model *m = onnxpass_model_new(8, 17, "transposed");
+		struct onnxpass_graph *g = onnxpass_model_graph(m);
+		struct onnxpass_tensor *e = weight("E", V, H, 1.0f), *q = weight("Q", H, H, 0.3f);
+		struct onnxpass_tensor *w = transposed("W", e);
+
+		if (nearly)
+			((uint32_t *)onnxpass_tensor_mutable_data(w))[V * H - 1] ^= 1;
+		onnxpass_graph_add_initializer(g, e);
+		onnxpass_graph_add_initializer(g, q);
+		onnxpass_graph_add_initializer(g, transposed("Qt", q));
+		onnxpass_graph_add_initializer(g, w);
+		ids_input(g);
+		node(g, "Gather", "E", "ids", "h");
+		node(g, "MatMul", "h", "Q", "hq");
+		node(g, "MatMul", "hq", "Qt", "hqq");
+		node(g, "MatMul", "hqq", "W", "logits");
+		float_output(g, "logits");
+		save(m, dir, nearly ? "transposed-nearly.onnx" : "transposed.onnx", ONNXPASS_EXTERNAL_NEVER);
+	}
+	for (int nearly = 0; nearly < 2; nearly++) {
+		struct onnxpass_model *m = onnxpass_model_new(8, 17, "cast");
+		struct onnxpass_graph *g = onnxpass_model_graph(m);
+		struct onnxpass_tensor *e = weight("E", V, H, 4.0f), *e16, *eb;
+		float *p = onnxpass_tensor_mutable_data(e);
+
+		memcpy(p, special, sizeof(special));
+		e16 = cast_copy("E16", e, ONNXPASS_DT_FLOAT16);
+		eb = cast_copy("Eb", e, ONNXPASS_DT_BFLOAT16);
+		if (nearly) {
+			uint16_t *b = onnxpass_tensor_mutable_data(eb);
+
+			((uint16_t *)onnxpass_tensor_mutable_data(e16))[V * H - 1] ^= 1;
+			for (int64_t i = 0; i < V * H; i++) {
+				uint32_t x;
+
+				memcpy(&x, &p[i], 4);
+				b[i] = (uint16_t)(x >> 16);
+			}
+		}
+		onnxpass_graph_add_initializer(g, e);
+		onnxpass_graph_add_initializer(g, e16);
+		onnxpass_graph_add_initializer(g, eb);
+		ids_input(g);
+		node(g, "Gather", "E", "ids", "full");
+		node(g, "Gather", "E16", "ids", "h16");
+		cast_node(g, "h16", "half", ONNXPASS_DT_FLOAT);
+		node(g, "Gather", "Eb", "ids", "hb");
+		cast_node(g, "hb", "brain", ONNXPASS_DT_FLOAT);
+		float_output(g, "full");
+		float_output(g, "half");
+		float_output(g, "brain");
+		save(m, dir, nearly ? "cast-nearly.onnx" : "cast.onnx", ONNXPASS_EXTERNAL_NEVER);
+	}
+}
+
 static void gen_old_opsets(const char *dir)
 {
 	static const int64_t ax1[] = { 1 }, ax0[] = { 0 }, split[] = { 2, 4 }, pads[] = { 0, 1, 0, 2 };
@@ -703,30 +830,30 @@ struct preset {
 
 static const struct preset presets[] = {
 	/* MADLAD's pattern at toy size; big: about 1 GB in external data */
-	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0, 0 }, false },
+	{ "t5", "tiny", { 32, 16, 4, 64, 1024, 32, 128, 2, 11, 0, 0, false }, false },
 	/* micro (every family): a few kB, the fuzzers' seeds */
-	{ "t5", "micro", { 8, 4, 2, 16, 128, 8, 16, 1, 11, 0, 0 }, false },
-	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0, 0 }, true },
+	{ "t5", "micro", { 8, 4, 2, 16, 128, 8, 16, 1, 11, 0, 0, false }, false },
+	{ "t5", "big", { 1024, 128, 16, 2816, 32000, 32, 128, 2, 11, 0, 0, false }, true },
 	/* MADLAD-400 3B: 32 + 32 layers, about 20 GB */
-	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0, 0 }, true },
+	{ "t5", "madlad-3b", { 1024, 128, 16, 8192, 256000, 32, 128, 32, 11, 0, 0, false }, true },
 	/* mid: BERT-base wide (768, 12 heads, 3072) with 4 layers */
-	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0, 0 }, false },
-	{ "bert", "micro", { 8, 4, 2, 16, 128, 0, 0, 1, 5, 0, 0 }, false },
-	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0, 0 }, false },
+	{ "bert", "tiny", { 32, 8, 4, 64, 1000, 0, 0, 2, 5, 0, 0, false }, false },
+	{ "bert", "micro", { 8, 4, 2, 16, 128, 0, 0, 1, 5, 0, 0, false }, false },
+	{ "bert", "mid", { 768, 64, 12, 3072, 8000, 0, 0, 4, 5, 0, 0, false }, false },
 	/* mid: 1024 wide, 16 heads over 4 KV heads of 64, 2816 in the MLP */
-	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2, 0 }, false },
-	{ "llama", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 7, 1, 0 }, false },
+	{ "llama", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 7, 2, 0, false }, false },
+	{ "llama", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 7, 1, 0, false }, false },
 	/* small: wide enough (256) that blocks of 128 are not padded, so the
 	 * quantizing recipes show their real ratio; a few MB */
-	{ "llama", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 7, 2, 0 }, false },
-	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4, 0 }, false },
+	{ "llama", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 7, 2, 0, false }, false },
+	{ "llama", "mid", { 1024, 64, 16, 2816, 8000, 0, 0, 4, 7, 4, 0, false }, false },
 	/* HY-MT 1.5 1.8B: 2048 wide, 16 heads over 4 KV heads of 128 */
-	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4, 0 }, true },
+	{ "llama", "hymt-1.8b", { 2048, 128, 16, 6144, 120818, 0, 0, 32, 7, 4, 0, false }, true },
 	/* Gemma 3 4B (TranslateGemma): 8 heads over 4 KV heads of 256 */
-	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0 }, false },
-	{ "gemma", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 13, 1, 0 }, false },
-	{ "gemma", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 13, 2, 0 }, false },
-	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0 }, true },
+	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0, false }, false },
+	{ "gemma", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 13, 1, 0, false }, false },
+	{ "gemma", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 13, 2, 0, false }, false },
+	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0, false }, true },
 };
 
 static bool family(const char *name)
@@ -745,6 +872,7 @@ static int generate(int argc, char **argv)
 	struct t5_config c;
 	long layers = 0;
 	int form = 0;
+	bool lm_head_copy = false;
 
 	for (int i = 3; i < argc; i++) {
 		char *end;
@@ -760,6 +888,10 @@ static int generate(int argc, char **argv)
 			     : !strcmp(f, "div") ? 3 : -1;
 			if (form < 0)
 				die("--norm-form takes div1, reciprocal, pow or div");
+		} else if (!strcmp(argv[i], "--lm-head") && i + 1 < argc) {
+			if (strcmp(argv[++i], "copy"))
+				die("--lm-head takes copy (the embedding's transpose, stored as its own initializer)");
+			lm_head_copy = true;
 		} else if (argv[i][0] != '-') {
 			name = argv[i];
 		} else {
@@ -775,6 +907,7 @@ static int generate(int argc, char **argv)
 	}
 	c = p->c;
 	c.norm_form = form;
+	c.lm_head_copy = lm_head_copy;
 	if (layers)
 		c.layers = (int)layers;
 	if (!strcmp(p->family, "t5"))
@@ -847,6 +980,11 @@ int main(int argc, char **argv)
 		gen_hostile(argv[2]);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "copies")) {
+		mkdir(argv[2], 0755);
+		gen_copies(argv[2]);
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "unusual")) {
 		mkdir(argv[2], 0755);
 		gen_unusual(argv[2]);
@@ -857,11 +995,12 @@ int main(int argc, char **argv)
 		gen_old_opsets(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | unusual DIR | old-opsets DIR | matmul FILE K N\n"
+	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | unusual DIR | copies DIR | old-opsets DIR | matmul FILE K N\n"
 			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
 			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [micro|tiny|small|mid|hymt-1.8b] [--layers N]\n"
 			"                 [--norm-form div1|reciprocal|pow|div]  (t5, bert, llama, gemma)\n"
-			"       gen-model gemma FILE [micro|tiny|small|translategemma-4b] [--layers N]\n");
+			"       gen-model gemma FILE [micro|tiny|small|translategemma-4b] [--layers N]\n"
+			"                 [--lm-head copy]  (llama, gemma: tied, stored transposed on its own)\n");
 	return 2;
 }

@@ -183,6 +183,50 @@ static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, f
 	return onnxpass_tensor_name(t);
 }
 
+/* An initializer holding src [R, C] transposed, [C, R]: a tied weight as
+ * torch exports it when it stores the lm_head on its own.  Written 64
+ * output rows at a time (to the scratch file for real-size models). */
+static const char *transposed_copy(struct b *b, const char *name, const char *src)
+{
+	struct onnxpass_tensor *s = onnxpass_value_initializer(onnxpass_graph_value(b->g, src)), *t;
+	int64_t R = onnxpass_tensor_dim(s, 0), C = onnxpass_tensor_dim(s, 1), dims[2] = { C, R };
+	const float *d = onnxpass_tensor_data(s);
+	float *buf = malloc((size_t)(64 * R) * sizeof(float)), *out = NULL;
+	char err[512];
+
+	if (!d || !buf)
+		die("out of memory");
+	if (!b->scratch) {
+		t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 2, dims);
+		if (!t || !(out = onnxpass_tensor_mutable_data(t)))
+			die("out of memory");
+	}
+	for (int64_t j0 = 0; j0 < C; j0 += 64) {
+		int64_t nj = C - j0 < 64 ? C - j0 : 64;
+
+		for (int64_t i = 0; i < R; i++)
+			for (int64_t j = 0; j < nj; j++)
+				buf[j * R + i] = d[i * C + j0 + j];
+		if (out)
+			memcpy(out + j0 * R, buf, (size_t)(nj * R) * sizeof(float));
+		else if (fwrite(buf, sizeof(float), (size_t)(nj * R), b->scratch) != (size_t)(nj * R))
+			die("cannot write the scratch weight file (disk full?)");
+	}
+	free(buf);
+	if (b->scratch) {
+		if (fflush(b->scratch))
+			die("cannot write the scratch weight file (disk full?)");
+		t = onnxpass_tensor_map_file(name, ONNXPASS_DT_FLOAT, 2, dims, b->scratch_path, b->scratch_at, err,
+					     sizeof(err));
+		if (!t)
+			die(err);
+		b->scratch_at += (uint64_t)(R * C) * sizeof(float);
+	}
+	if (onnxpass_graph_add_initializer(b->g, t))
+		die("duplicate weight");
+	return onnxpass_tensor_name(t);
+}
+
 /* Draws what weight() would, without adding it: models that lack a
  * weight keep the same random stream as those that have it. */
 static void skip_weight(struct b *b, int64_t r, int64_t c)
@@ -996,7 +1040,9 @@ void llama_generate(const struct t5_config *c, const char *path, bool external, 
 		x = op(&b, "Add", x, a, NULL);
 	}
 	x = rms_norm(&b, x, norm_weight(&b, "model.norm.weight", c->d_model, gemma, 0.0f));
-	if (gemma) {	/* tied: the embedding, transposed */
+	if (c->lm_head_copy) {	/* tied, stored as its own transposed copy */
+		op(&b, "MatMul", x, transposed_copy(&b, "lm_head.weight", embed), NULL);
+	} else if (gemma) {	/* tied: the embedding, transposed */
 		const char *t = op(&b, "Transpose", embed, NULL, NULL);
 
 		attr_is(&b, "perm", 2, (int64_t[]){ 1, 0 });

@@ -20,6 +20,9 @@ struct t5_config {
 	 * BERT's LayerNorm: 0 Div(x - mean, Sqrt) (torch.onnx); 1 as RMSNorm's
 	 * 1; 2 Pow(., -0.5); 3 x - mean twice and Div(1, Sqrt). */
 	int norm_form;
+	/* llama, gemma: the lm_head tied to the embedding but stored as its
+	 * own [d_model, vocab] initializer, the embedding's exact transpose */
+	bool lm_head_copy;
 };
 
 /* Writes encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx
