@@ -163,4 +163,47 @@ function graphIO(buf) {
   return res;
 }
 
-module.exports = { decodeTensor, graphIO, TYPES };
+// The main graph's nodes ({ op, domain, inputs }) and where each
+// initializer's bytes live: { name: 'location@offset+length' } for external
+// data, 'inline' otherwise.
+function graphPlaces(buf) {
+  const res = { nodes: [], places: {} };
+  const str = (v) => Buffer.from(v).toString();
+  const m = reader(buf);
+  while (!m.done()) {
+    const { f, val } = m.field();
+    if (f !== 7) continue;
+    const g = reader(val);
+    while (!g.done()) {
+      const gf = g.field();
+      if (gf.f === 1) {
+        const n = reader(gf.val), node = { op: '', domain: '', inputs: [] };
+        while (!n.done()) {
+          const nf = n.field();
+          if (nf.f === 1) node.inputs.push(str(nf.val));
+          if (nf.f === 4) node.op = str(nf.val);
+          if (nf.f === 7) node.domain = str(nf.val);
+        }
+        res.nodes.push(node);
+      }
+      if (gf.f !== 5) continue;
+      const t = reader(gf.val), ext = {};
+      let name = '', external = false;
+      while (!t.done()) {
+        const tf = t.field();
+        if (tf.f === 8) name = str(tf.val);
+        if (tf.f === 14) external = Number(tf.val) === 1;
+        if (tf.f === 13) {
+          const kv = reader(tf.val);
+          let k = '', v = '';
+          while (!kv.done()) { const x = kv.field(); if (x.f === 1) k = str(x.val); if (x.f === 2) v = str(x.val); }
+          ext[k] = v;
+        }
+      }
+      res.places[name] = external ? `${ext.location}@${ext.offset || 0}+${ext.length}` : 'inline';
+    }
+  }
+  return res;
+}
+
+module.exports = { decodeTensor, graphIO, graphPlaces, TYPES };

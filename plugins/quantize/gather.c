@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* quantize, embedding tables: Gather(T const [V,H] f32, ids) ->
  * Gather(T_quantized u8, ids) -> DequantizeLinear (gather = uint8), or
- * com.microsoft GatherBlockQuantized (gather = block4, 4-bit blocks). */
+ * com.microsoft GatherBlockQuantized (gather = block4, 4-bit blocks, stored
+ * once with a tied lm_head's MatMulNBits). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,69 +83,66 @@ static int gather_uint8(struct state *s, struct onnxpass_graph *g, struct onnxpa
 	return 1;
 }
 
-/* Rows of a table quantized by one work item: an even number, so that
- * no two items share a byte of the packed data or zero points. */
-#define B4_ROWS 256
-
-struct block4 {
-	struct onnxpass_tensor *t;
-	const float *w;	/* [V, H] */
-	int64_t V, H, bs;
-	uint8_t *q, *zq;	/* packed UINT4 [V, H] and [V, H / bs] */
-	float *sc;	/* [V, H / bs] */
-};
-
-/* Rows [item * B4_ROWS, ...) of the table into 4-bit blocks. */
-static void block4_rows(void *arg, size_t item)
+/* The MatMul reading t through Transpose(perm 1 0): a tied lm_head that
+ * this run quantizes to MatMulNBits, or NULL. */
+static struct onnxpass_node *tied_lm_head(struct state *s, struct onnxpass_graph *g, struct onnxpass_tensor *t)
 {
-	const struct block4 *j = arg;
-	int64_t H = j->H, bs = j->bs, nb = H / bs, v0 = (int64_t)item * B4_ROWS;
-	int64_t v1 = v0 + B4_ROWS < j->V ? v0 + B4_ROWS : j->V;
-	const float *w = j->w;
-	uint8_t *q = j->q, *zq = j->zq;
-	float *sc = j->sc;
+	struct onnxpass_value *v = onnxpass_graph_value(g, onnxpass_tensor_name(t));
 
-	for (int64_t v = v0; v < v1; v++) {
-		for (int64_t b = 0; b < nb; b++) {
-			const float *blk = w + v * H + b * bs;
-			float lo = 0.0f, hi = 0.0f, scale, z;
-			int64_t idx = v * nb + b;
+	if (s->c.dynamic || !onnxpass_params_bool(s->c.p, "matmul"))
+		return NULL;
+	for (size_t i = 0; v && i < onnxpass_value_use_count(v); i++) {
+		int in;
+		struct onnxpass_node *tr = onnxpass_value_use(v, i, &in);
+		struct onnxpass_value *o = onnxpass_node_output_value(tr, 0);
+		const int64_t *perm;
+		size_t np = 0;
 
-			for (int64_t i = 0; i < bs; i++) {
-				lo = blk[i] < lo ? blk[i] : lo;
-				hi = blk[i] > hi ? blk[i] : hi;
-			}
-			scale = (hi - lo) / 15.0f;
-			z = scale == 0.0f ? 8.0f : rintf(-lo / scale);
-			z = z < 0 ? 0 : z > 15 ? 15 : z;
-			sc[idx] = scale;
-			zq[idx / 2] |= (uint8_t)((uint8_t)z << ((idx & 1) * 4));
-			for (int64_t i = 0; i < bs; i++) {
-				float r = scale == 0.0f ? 8.0f : rintf(blk[i] / scale + z);
-				int64_t e = v * H + b * bs + i;
+		if (in != 0 || !onnxpass_node_is(tr, NULL, "Transpose") || !o || onnxpass_value_is_graph_output(o) ||
+		    (!onnxpass_node_attr_ints(tr, "perm", &perm, &np) && (np != 2 || perm[0] != 1 || perm[1] != 0)))
+			continue;
+		for (size_t k = 0; k < onnxpass_value_use_count(o); k++) {
+			struct onnxpass_node *mm = onnxpass_value_use(o, k, &in);
 
-				r = r < 0 ? 0 : r > 15 ? 15 : r;
-				q[e / 2] |= (uint8_t)((uint8_t)r << ((e & 1) * 4));
-			}
+			if (in == 1 && onnxpass_node_is(mm, NULL, "MatMul") && onnxpass_node_input_count(mm) == 2 &&
+			    wanted(&s->c, onnxpass_node_name(mm)))
+				return mm;
 		}
 	}
-	/* these rows are done: let their pages go */
-	onnxpass_tensor_drop_range(j->t, (size_t)v0 * (size_t)H * 4, (size_t)(v1 - v0) * (size_t)H * 4);
+	return NULL;
 }
 
-/* 4-bit blocks along the hidden axis, numpy rounding, as ORT's
- * quantize_ndarray for GatherBlockQuantized (UINT4 data and zero points). */
+/* A new initializer of g named after base+suffix whose bytes are src's
+ * (src's storage, not a copy). */
+static struct onnxpass_tensor *alias(struct onnxpass_graph *g, const char *base, const char *suffix, int dtype,
+				     const int64_t *dims, struct onnxpass_tensor *src)
+{
+	const char *name = onnxpass_graph_fresh_name(g, base, suffix);
+	struct onnxpass_tensor *t;
+
+	if (!name || add_init(g, name, dtype, 2, dims, &t) || onnxpass_tensor_share_storage(t, src))
+		return NULL;
+	return t;
+}
+
+/* 4-bit asymmetric blocks along the hidden axis for com.microsoft
+ * GatherBlockQuantized (UINT4 data and zero points, quantize_axis 1),
+ * computed as MatMulNBits' blocks of the table read transposed: the same
+ * numbers, bytes, scales and (for an even number of blocks a row) zero
+ * points.  So where a tied lm_head reads the table through a Transpose
+ * and quantizes with the same blocks, both nodes read one stored table. */
 static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n,
 			 struct onnxpass_tensor *t)
 {
-	const float *w = onnxpass_tensor_data_aligned(t);
 	int64_t V = onnxpass_tensor_dim(t, 0), H = onnxpass_tensor_dim(t, 1), bs = s->c.gblock;
 	int64_t nb = H / bs, dims[2] = { V, H }, sdims[2] = { V, nb };
 	const char *tname = onnxpass_tensor_name(t), *o = onnxpass_value_name(onnxpass_node_output_value(n, 0));
-	const char *qn, *sn, *zn, *nm;
-	struct onnxpass_tensor *tq, *ts, *tz;
-	uint8_t *q, *zq;
-	float *sc;
+	struct onnxpass_node *lm = tied_lm_head(s, g, t);
+	bool fits = lm && s->c.bits == 4 && s->c.block == bs && !s->c.sym;
+	bool share = fits && onnxpass_params_bool(s->c.p, "share_tables");
+	struct onnxpass_tensor *mq, *ms, *mz, *tq, *ts, *tz;
+	const char *nm;
+	struct made *m;
 	int rc;
 
 	if (H % bs) {
@@ -153,31 +151,59 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 			     onnxpass_node_name(n), (long long)H, (long long)bs);
 		return 0;
 	}
-	qn = onnxpass_graph_fresh_name(g, tname, "_Q4");
-	sn = onnxpass_graph_fresh_name(g, tname, "_scales");
-	zn = onnxpass_graph_fresh_name(g, tname, "_zero_points");
-	nm = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), "_Q4");
-	if (!w || !qn || !sn || !zn || !nm)
+	if (!(m = nbits_table(s, g, t, true, 4, bs, false)) ||
+	    !(nm = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), "_Q4")))
 		return ONNXPASS_ENOMEM;
-	if ((rc = add_init(g, qn, ONNXPASS_DT_UINT4, 2, dims, &tq)) ||
-	    (rc = add_init(g, sn, ONNXPASS_DT_FLOAT, 2, sdims, &ts)) ||
-	    (rc = add_init(g, zn, ONNXPASS_DT_UINT4, 2, sdims, &tz)))
-		return rc;
-	q = onnxpass_tensor_mutable_data(tq);
-	sc = onnxpass_tensor_mutable_data(ts);
-	zq = onnxpass_tensor_mutable_data(tz);
-	if (!q || !sc || !zq)
+	mq = onnxpass_value_initializer(onnxpass_graph_value(g, m->q));
+	ms = onnxpass_value_initializer(onnxpass_graph_value(g, m->scales));
+	mz = onnxpass_value_initializer(onnxpass_graph_value(g, m->zp));
+	if (!(tq = alias(g, tname, "_Q4", ONNXPASS_DT_UINT4, dims, mq)) ||
+	    !(ts = alias(g, tname, "_scales", ONNXPASS_DT_FLOAT, sdims, ms)))
 		return ONNXPASS_ENOMEM;
-	{
-		struct block4 j = { t, w, V, H, bs, q, zq, sc };
+	if (nb % 2 == 0) {
+		if (!(tz = alias(g, tname, "_zero_points", ONNXPASS_DT_UINT4, sdims, mz)))
+			return ONNXPASS_ENOMEM;
+	} else {	/* MatMulNBits pads each row's zero points to a byte */
+		const char *zn = onnxpass_graph_fresh_name(g, tname, "_zero_points");
+		const uint8_t *src = onnxpass_tensor_data(mz);
+		uint8_t *dst;
 
-		onnxpass_parallel_for(s->ctx, (size_t)((V + B4_ROWS - 1) / B4_ROWS), block4_rows, &j);
+		if (!zn || !src || (rc = add_init(g, zn, ONNXPASS_DT_UINT4, 2, sdims, &tz)) ||
+		    !(dst = onnxpass_tensor_mutable_data(tz)))
+			return ONNXPASS_ENOMEM;
+		for (int64_t v = 0; v < V; v++)
+			for (int64_t b = 0; b < nb; b++) {
+				int64_t idx = v * nb + b;
+				uint8_t z = (uint8_t)((src[v * ((nb + 1) / 2) + b / 2] >> ((b & 1) * 4)) & 0xf);
+
+				dst[idx / 2] |= (uint8_t)(z << ((idx & 1) * 4));
+			}
+		s->bytes_after += (int64_t)onnxpass_tensor_nbytes(tz);
 	}
-	onnxpass_tensor_drop_pages(t);
-	if ((rc = spill(s, tq)) || (rc = spill(s, ts)) || (rc = spill(s, tz)))
-		return rc;
+	if (share) {
+		onnxpass_tensor_set_storage(mq, ONNXPASS_STORE_SHARED);
+		onnxpass_tensor_set_storage(tq, ONNXPASS_STORE_SHARED);
+		onnxpass_tensor_set_storage(ms, ONNXPASS_STORE_SHARED);
+		onnxpass_tensor_set_storage(ts, ONNXPASS_STORE_SHARED);
+		if (nb % 2 == 0) {
+			onnxpass_tensor_set_storage(mz, ONNXPASS_STORE_SHARED);
+			onnxpass_tensor_set_storage(tz, ONNXPASS_STORE_SHARED);
+		}
+		onnxpass_log(s->ctx, ONNXPASS_LOG_INFO,
+			     "'%s': the embedding's GatherBlockQuantized and the tied lm_head's MatMulNBits ('%s') "
+			     "read one 4-bit table (%zu bytes of blocks and scales stored once)",
+			     tname, onnxpass_node_name(lm), onnxpass_tensor_nbytes(mq) + onnxpass_tensor_nbytes(ms));
+		s->shared_tables++;
+	} else if (lm && !fits) {
+		onnxpass_log(s->ctx, ONNXPASS_LOG_INFO,
+			     "'%s': the tied lm_head ('%s', %d-bit%s blocks of %lld) and the embedding (4-bit "
+			     "asymmetric blocks of %lld) cannot share one table: quantized twice",
+			     tname, onnxpass_node_name(lm), s->c.bits, s->c.sym ? " symmetric" : "",
+			     (long long)s->c.block, (long long)bs);
+	}
 	{
-		const char *in[4] = { qn, onnxpass_value_name(onnxpass_node_input_value(n, 1)), sn, zn };
+		const char *in[4] = { onnxpass_tensor_name(tq), onnxpass_value_name(onnxpass_node_input_value(n, 1)),
+				      onnxpass_tensor_name(ts), onnxpass_tensor_name(tz) };
 		int64_t axis = 0;
 		struct onnxpass_node *gq;
 
@@ -190,9 +216,6 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 		onnxpass_node_set_attr_int(gq, "quantize_axis", 1);
 		onnxpass_node_set_attr_int(gq, "block_size", bs);
 	}
-	s->bytes_before += (int64_t)onnxpass_tensor_nbytes(t);
-	s->bytes_after += (int64_t)(onnxpass_tensor_nbytes(tq) + onnxpass_tensor_nbytes(ts) +
-				    onnxpass_tensor_nbytes(tz));
 	s->gathers++;
 	s->contrib = true;
 	s->need_opset21 = true;
@@ -219,5 +242,12 @@ int gather_node(struct state *s, struct onnxpass_graph *g, struct onnxpass_node 
 	}
 	if (onnxpass_value_graph(onnxpass_node_input_value(n, 0)) != g)
 		return 0;	/* a table of an enclosing graph: leave it */
-	return !strcmp(s->c.gather, "uint8") ? gather_uint8(s, g, n, t) : gather_block4(s, g, n, t);
+	if (strcmp(s->c.gather, "uint8"))
+		return gather_block4(s, g, n, t);
+	if (tied_lm_head(s, g, t))
+		onnxpass_log(s->ctx, ONNXPASS_LOG_INFO,
+			     "'%s': the tied lm_head's MatMulNBits blocks and a uint8 per-tensor embedding cannot "
+			     "share one table: quantized twice (gather = block4 stores it once)",
+			     onnxpass_tensor_name(t));
+	return gather_uint8(s, g, n, t);
 }

@@ -183,22 +183,26 @@ static void nbits_cols(void *arg, size_t item)
 	free(tile);
 }
 
-/* Quantizes B once per graph (several MatMuls may share it), into the
- * graph of the MatMul, so no new name crosses a subgraph boundary. */
-static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
-			       struct onnxpass_tensor *b, bool tr)
+/* Quantizes B once per graph and layout (several MatMuls, and an
+ * embedding's GatherBlockQuantized, may share it), into the graph of the
+ * reader, so no new name crosses a subgraph boundary. */
+struct made *nbits_table(struct state *s, struct onnxpass_graph *g, struct onnxpass_tensor *b, bool tr,
+			 int bits, int64_t block, bool sym)
 {
 	const char *bname = onnxpass_tensor_name(b);
-	struct cfg *c = &s->c;
 	struct nbits j = { 0 };
 	struct onnxpass_tensor *tq, *ts, *tz = NULL;
 	struct made m = { 0 };
 	char suffix[8];
 	int64_t dims[3];
 
-	for (size_t i = 0; i < s->n_made; i++)
-		if (s->made[i].g == g && s->made[i].tr == tr && !strcmp(s->made[i].src, bname))
-			return &s->made[i];
+	for (size_t i = 0; i < s->n_made; i++) {
+		struct made *x = &s->made[i];
+
+		if (x->g == g && x->tr == tr && x->bits == bits && x->block == block && x->sym == sym &&
+		    !strcmp(x->src, bname))
+			return x;
+	}
 	j.w = onnxpass_tensor_data_aligned(b);
 	if (!j.w)
 		return NULL;
@@ -207,38 +211,41 @@ static struct made *quantize_b(struct state *s, struct onnxpass_graph *g,
 	j.tr = tr;
 	j.K = onnxpass_tensor_dim(b, tr ? 1 : 0);
 	j.N = onnxpass_tensor_dim(b, tr ? 0 : 1);
-	j.bits = c->bits;
-	j.block = c->block;
-	j.sym = c->sym;
+	j.bits = bits;
+	j.block = block;
+	j.sym = sym;
 	j.k_blocks = (j.K + j.block - 1) / j.block;
 	j.col_bytes = j.k_blocks * j.block * j.bits / 8;
-	snprintf(suffix, sizeof(suffix), "_Q%d", c->bits);
+	snprintf(suffix, sizeof(suffix), "_Q%d", bits);
 	m.g = g;
 	m.tr = tr;
+	m.bits = bits;
+	m.block = block;
+	m.sym = sym;
 	m.src = strdup(bname);
 	m.q = onnxpass_graph_fresh_name(g, bname, suffix);
 	m.scales = onnxpass_graph_fresh_name(g, bname, "_scales");
-	m.zp = c->sym ? NULL : onnxpass_graph_fresh_name(g, bname, "_zero_points");
+	m.zp = sym ? NULL : onnxpass_graph_fresh_name(g, bname, "_zero_points");
 	m.K = j.K;
 	m.N = j.N;
 	dims[0] = j.N;
 	dims[1] = j.k_blocks;
 	dims[2] = j.block * j.bits / 8;
-	if (!m.src || !m.q || !m.scales || (!c->sym && !m.zp) ||
+	if (!m.src || !m.q || !m.scales || (!sym && !m.zp) ||
 	    add_init(g, m.q, ONNXPASS_DT_UINT8, 3, dims, &tq))
 		goto fail;
 	dims[0] = j.N * j.k_blocks;
 	if (add_init(g, m.scales, ONNXPASS_DT_FLOAT, 1, dims, &ts))
 		goto fail;
-	if (!c->sym) {
-		dims[0] = j.N * (c->bits == 4 ? (j.k_blocks + 1) / 2 : j.k_blocks);
+	if (!sym) {
+		dims[0] = j.N * (bits == 4 ? (j.k_blocks + 1) / 2 : j.k_blocks);
 		if (add_init(g, m.zp, ONNXPASS_DT_UINT8, 1, dims, &tz))
 			goto fail;
 		j.zp = onnxpass_tensor_mutable_data(tz);
 	}
 	j.q = onnxpass_tensor_mutable_data(tq);
 	j.scales = onnxpass_tensor_mutable_data(ts);
-	if (!j.q || !j.scales || (!c->sym && !j.zp))
+	if (!j.q || !j.scales || (!sym && !j.zp))
 		goto fail;
 	if (tr)
 		onnxpass_parallel_for(s->ctx, (size_t)((j.N + NB_TILE - 1) / NB_TILE), nbits_cols, &j);
@@ -291,7 +298,7 @@ int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onnxpass_n
 			     onnxpass_node_name(n));
 		return 0;
 	}
-	m = quantize_b(s, g, b, t != NULL);
+	m = nbits_table(s, g, b, t != NULL, s->c.bits, s->c.block, s->c.sym);
 	if (!m)
 		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot quantize '%s'",
 					 onnxpass_tensor_name(b));

@@ -244,6 +244,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	free(s.made);
 	onnxpass_ctx_report_int(ctx, s.c.dynamic ? "matmul_integer" : "matmul_nbits", s.matmuls);
 	onnxpass_ctx_report_int(ctx, "gathers", s.gathers);
+	onnxpass_ctx_report_int(ctx, "shared_tables", s.shared_tables);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_before", s.bytes_before);
 	onnxpass_ctx_report_int(ctx, "weight_bytes_after", s.bytes_after);
 	onnxpass_log(ctx, ONNXPASS_LOG_INFO, "%lld MatMul -> %s, %lld Gather tables; %lld -> %lld bytes of weights",
@@ -286,6 +287,9 @@ static const struct onnxpass_param params[] = {
 	{ "gather_block_size", ONNXPASS_PARAM_INT, "0",
 	  "block along the hidden axis for block4 (0: block_size)", 0, 256, "0|16|32|64|128|256",
 	  false },
+	{ "share_tables", ONNXPASS_PARAM_BOOL, "true",
+	  "store a block4 embedding and its tied lm_head's MatMulNBits table once when their blocks coincide (4-bit, "
+	  "asymmetric, gather_block_size = block_size)", 0, 0, NULL, false },
 	{ "include", ONNXPASS_PARAM_LIST, NULL, "only nodes whose name matches one of these globs", 0,
 	  0, NULL, false },
 	{ "exclude", ONNXPASS_PARAM_LIST, NULL, "skip nodes whose name matches one of these globs", 0,
@@ -308,7 +312,10 @@ static const struct onnxpass_plugin plugin = {
 		"Gathers (constant [V,H] float table, axis 0) become a uint8 table with one\n"
 		"scale and zero point plus DequantizeLinear (gather = uint8, like\n"
 		"quantize_dynamic), or com.microsoft GatherBlockQuantized with UINT4 blocks\n"
-		"along H (gather = block4; raises the model to opset 21 and IR 10).  With\n"
+		"along H (gather = block4; raises the model to opset 21 and IR 10), computed\n"
+		"as MatMulNBits blocks of the table: where a tied lm_head reads the table\n"
+		"through a Transpose with the same blocks (4-bit, asymmetric, gather_block_size\n"
+		"= block_size), both nodes read one stored table (share_tables).  With\n"
 		"mode = dynamic-int8, MatMuls become DynamicQuantizeLinear + MatMulInteger\n"
 		"(weight_type, per_channel, reduce_range) as ORT's quantize_dynamic writes them.\n"
 		"With mode = fp16, float weights and compute become float16; graph inputs and\n"

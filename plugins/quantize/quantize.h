@@ -28,6 +28,9 @@ struct made {
 	struct onnxpass_graph *g;	/* where the quantized tensors live */
 	char *src;	/* B's name (a copy: B may be removed) */
 	bool tr;	/* B = transpose of src */
+	int bits;
+	int64_t block;
+	bool sym;
 	const char *q, *scales, *zp;	/* model-owned names */
 	int64_t K, N;
 };
@@ -45,6 +48,7 @@ struct state {
 	struct dql *dqls;
 	size_t n_dqls;
 	int64_t matmuls, gathers, skipped, bytes_before, bytes_after;
+	int64_t shared_tables;	/* tables the embedding and the tied lm_head read once */
 	bool contrib, need_opset21;
 	int depth;	/* of the graph being quantized: 0 = a model's main graph */
 	uint64_t done, total;	/* main-graph nodes, for the progress line */
@@ -63,6 +67,12 @@ int add_init(struct onnxpass_graph *g, const char *name, int dtype, size_t rank,
 /* Appends m to the weights quantized so far (its copy of B's name freed
  * on failure). */
 struct made *keep_made(struct state *s, struct made *m);
+
+/* b [K, N] (or [N, K] when tr) in MatMulNBits' layout, quantized once per
+ * graph and layout: B_Q [N][k_blocks][block*bits/8], scales [N*k_blocks],
+ * zero points unless sym.  NULL when out of memory. */
+struct made *nbits_table(struct state *s, struct onnxpass_graph *g, struct onnxpass_tensor *b, bool tr,
+			 int bits, int64_t block, bool sym);
 
 /* Each mode on one node: 1 when replaced, 0 when left, or < 0. */
 int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onnxpass_node *n);
