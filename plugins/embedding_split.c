@@ -10,7 +10,9 @@
  * The embedding is found by structure: a Gather on axis 0 whose data is a
  * 2-D float initializer and whose indices come from an integer graph input
  * through shape-only ops.  Lookups with computed indices (T5's relative
- * attention bias) are not embeddings and are left alone.
+ * attention bias) are not embeddings and are left alone.  with_lm_head
+ * moves a tied lm_head (MatMul over Transpose(table)) into the same new
+ * model: hidden states -> logits, the table once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,10 @@ struct lookup {
 	struct onnxpass_tensor *table;
 	struct onnxpass_value *ids;	/* the graph input */
 	int dynamic_dims;	/* symbolic dims of ids: the most general wins */
+	/* with_lm_head: the MatMul reading the table through Transpose(1, 0),
+	 * its hidden-state input and the graph output it makes (logits) */
+	struct onnxpass_node *lm_head;
+	const char *hidden, *logits;
 };
 
 static bool passthrough(struct onnxpass_node *n)
@@ -117,6 +123,99 @@ static int find_lookup(struct onnxpass_ctx *ctx, size_t mi, const char *hint, st
 	return 0;
 }
 
+/* A node's output value reaching graph outputs: the one output it makes
+ * (NULL when none or several; *count says how many). */
+static struct onnxpass_value *only_output_from(struct onnxpass_graph *g, struct onnxpass_value *from, int *count)
+{
+	bool *reached = calloc(onnxpass_graph_node_count(g) + 1, sizeof(*reached));
+	struct onnxpass_value *found = NULL;
+
+	*count = 0;
+	if (!reached || onnxpass_graph_reached_from(g, &from, 1, reached)) {
+		free(reached);
+		return NULL;
+	}
+	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
+		struct onnxpass_value *o = onnxpass_graph_output(g, i);
+		struct onnxpass_node *p = onnxpass_value_producer(o, NULL);
+		bool hit = o == from;
+
+		for (size_t k = 0; p && !hit && k < onnxpass_graph_node_count(g); k++)
+			hit = reached[k] && onnxpass_graph_node(g, k) == p;
+		if (hit) {
+			found = o;
+			(*count)++;
+		}
+	}
+	free(reached);
+	return *count == 1 ? found : NULL;
+}
+
+/* The lm_head of model mi: a MatMul reading l's table through a 2-D
+ * Transpose, whose output reaches exactly one graph output.  0 when found
+ * or when the model has none (l->lm_head NULL), or fails saying why. */
+static int find_lm_head(struct onnxpass_ctx *ctx, size_t mi, struct lookup *l)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, mi));
+	struct onnxpass_value *tv = onnxpass_graph_value(g, onnxpass_tensor_name(l->table));
+
+	for (size_t i = 0; tv && i < onnxpass_value_use_count(tv); i++) {
+		int in, count;
+		struct onnxpass_node *t = onnxpass_value_use(tv, i, &in);
+		struct onnxpass_value *o = onnxpass_node_output_value(t, 0), *out;
+		const int64_t *perm;
+		size_t np = 0;
+
+		if (in != 0 || !onnxpass_node_is(t, NULL, "Transpose") || !o ||
+		    (!onnxpass_node_attr_ints(t, "perm", &perm, &np) && (np != 2 || perm[0] != 1 || perm[1] != 0)))
+			continue;
+		for (size_t k = 0; k < onnxpass_value_use_count(o); k++) {
+			struct onnxpass_node *mm = onnxpass_value_use(o, k, &in);
+
+			if (in != 1 || !onnxpass_node_is(mm, NULL, "MatMul") || onnxpass_node_input_count(mm) != 2)
+				continue;
+			if (l->lm_head)
+				return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
+							 "%s: with_lm_head: two MatMuls ('%s' and '%s') read the embedding transposed",
+							 onnxpass_ctx_role(ctx, mi), onnxpass_node_name(l->lm_head),
+							 onnxpass_node_name(mm));
+			out = only_output_from(g, onnxpass_node_output_value(mm, 0), &count);
+			if (!out)
+				return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL,
+							 "%s: with_lm_head: the lm_head '%s' feeds %d graph outputs, not one",
+							 onnxpass_ctx_role(ctx, mi), onnxpass_node_name(mm), count);
+			l->lm_head = mm;
+			l->hidden = onnxpass_node_input(mm, 0);
+			l->logits = onnxpass_value_name(out);
+		}
+	}
+	return 0;
+}
+
+/* What model mi's logits come from, when not the embedding's transpose:
+ * the last MatMul over a constant before a graph output, for the error. */
+static void describe_logits(struct onnxpass_ctx *ctx, size_t mi, char *buf, size_t len)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, mi));
+
+	snprintf(buf, len, "no MatMul reads the embedding transposed");
+	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++) {
+		struct onnxpass_node *p = onnxpass_value_producer(onnxpass_graph_output(g, i), NULL);
+		struct onnxpass_value *b = p && onnxpass_node_is(p, NULL, "MatMul") ? onnxpass_node_input_value(p, 1)
+										 : NULL;
+		struct onnxpass_tensor *t = b ? onnxpass_value_initializer(b) : NULL;
+
+		if (t && onnxpass_tensor_rank(t) == 2) {
+			snprintf(buf, len, "'%s' comes from MatMul '%s' over '%s' [%lld, %lld], not the embedding's transpose "
+				 "(dedup finds an exact transposed copy)",
+				 onnxpass_value_name(onnxpass_graph_output(g, i)), onnxpass_node_name(p),
+				 onnxpass_tensor_name(t), (long long)onnxpass_tensor_dim(t, 0),
+				 (long long)onnxpass_tensor_dim(t, 1));
+			return;
+		}
+	}
+}
+
 /* The embedding output's type: ids dims, then H. */
 static void set_embed_type(struct onnxpass_value *dst, struct lookup *l)
 {
@@ -135,13 +234,57 @@ static void set_embed_type(struct onnxpass_value *dst, struct lookup *l)
 	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), rank + 1, dims, params);
 }
 
+/* The hidden state's type: the logits' dims with H last. */
+static void set_hidden_type(struct onnxpass_value *dst, struct onnxpass_value *logits, struct lookup *l)
+{
+	int rank = onnxpass_value_rank(logits);
+	int64_t dims[8];
+	const char *params[8];
+
+	if (rank < 1 || rank > 8) {
+		onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), -1, NULL, NULL);
+		return;
+	}
+	for (int d = 0; d < rank; d++)
+		onnxpass_value_dim(logits, d, &dims[d], &params[d]);
+	dims[rank - 1] = onnxpass_tensor_dim(l->table, 1);
+	params[rank - 1] = NULL;
+	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), rank, dims, params);
+}
+
+/* Model mi reads its hidden state out as `hidden` (an Identity of the
+ * lm_head's input) in place of the logits output; the lm_head's nodes
+ * are left for remove_unused. */
+static int hidden_out(struct onnxpass_ctx *ctx, size_t mi, struct lookup *l, const char *hidden)
+{
+	struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, mi));
+	struct onnxpass_value *lv = onnxpass_graph_value(g, l->logits), *hv;
+	const char *in = l->hidden;
+	const char *name = onnxpass_graph_fresh_name(g, hidden, "/identity");
+	int pos = -1;
+
+	if (onnxpass_graph_value(g, hidden))
+		return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "%s already has a value named '%s'",
+					 onnxpass_ctx_role(ctx, mi), hidden);
+	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++)
+		if (onnxpass_graph_output(g, i) == lv)
+			pos = (int)i;
+	if (!name || !onnxpass_graph_add_node(g, "Identity", NULL, name, &in, 1, &hidden, 1) ||
+	    !(hv = onnxpass_graph_add_output(g, hidden, pos)))
+		return ONNXPASS_ENOMEM;
+	set_hidden_type(hv, lv, l);	/* (while the logits keep their type) */
+	return onnxpass_graph_remove_output(g, l->logits) ? ONNXPASS_ENOMEM : 0;
+}
+
 static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	       const struct onnxpass_params *params)
 {
 	const char *as = onnxpass_params_string(params, "as");
 	const char *out_name = onnxpass_params_string(params, "output");
 	const char *hint = onnxpass_params_string(params, "table");
-	size_t n = onnxpass_ctx_model_count(ctx), best = 0;
+	const char *hidden = onnxpass_params_string(params, "hidden");
+	bool with = onnxpass_params_bool(params, "with_lm_head");
+	size_t n = onnxpass_ctx_model_count(ctx), best = 0, heads = 0;
 	struct lookup *l = calloc(n ? n : 1, sizeof(*l));
 	struct onnxpass_model *em = NULL;
 	char err[512] = "", file[256];
@@ -175,15 +318,32 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		if (l[i].dynamic_dims > l[best].dynamic_dims)
 			best = i;
 	}
+	/* with the lm_head: cut from a model that has one (the first) */
+	for (size_t i = 0; with && i < n; i++) {
+		if ((rc = find_lm_head(ctx, i, &l[i])))
+			goto out;
+		if (l[i].lm_head && !heads++)
+			best = i;
+	}
+	if (with && !heads) {
+		for (size_t i = 0; i < n; i++) {
+			describe_logits(ctx, i, err, sizeof(err));
+			if (strncmp(err, "no ", 3))
+				break;
+		}
+		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "with_lm_head: %s", err);
+		goto out;
+	}
 	/* the embedding model, cut from the model with the most general ids */
 	{
 		const char *in = onnxpass_value_name(l[best].ids);
 		const char *o = onnxpass_node_output(l[best].gather, 0);
+		const char *ins[2] = { in, l[best].hidden }, *outs[2] = { o, l[best].logits };
 		struct onnxpass_model *src = onnxpass_ctx_model(ctx, best);
 		struct onnxpass_graph *eg;
 		struct onnxpass_node *gn = NULL;
 
-		em = onnxpass_model_extract(src, &in, 1, &o, 1, as, err, sizeof(err));
+		em = onnxpass_model_extract(src, ins, with ? 2 : 1, outs, with ? 2 : 1, as, err, sizeof(err));
 		if (!em) {
 			rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "cannot cut the embedding out of %s: %s",
 					       onnxpass_ctx_role(ctx, best), err);
@@ -201,6 +361,20 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			goto out;
 		}
 		set_embed_type(onnxpass_graph_value(eg, out_name), &l[best]);
+		/* the lm_head's input gets its public name */
+		if (with) {
+			struct onnxpass_value *hv = onnxpass_graph_value(eg, hidden) ? NULL
+						    : onnxpass_graph_add_input(eg, hidden, -1);
+
+			if (!hv) {
+				rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "cannot name the lm_head's input '%s'",
+						       hidden);
+				goto out;
+			}
+			set_hidden_type(hv, onnxpass_graph_value(onnxpass_model_graph(src), l[best].logits), &l[best]);
+			onnxpass_graph_replace_uses(eg, l[best].hidden, hidden, false);
+			onnxpass_graph_remove_input(eg, l[best].hidden);
+		}
 		/* the ids keep general dims (the with-past decoder says [batch, 1]) */
 		{
 			struct onnxpass_value *iv = onnxpass_graph_value(eg, in);
@@ -243,6 +417,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		onnxpass_graph_remove_node(g, l[i].gather);
 		onnxpass_graph_replace_uses(g, x, out_name, true);
 		free(x);
+		if (l[i].lm_head && (rc = hidden_out(ctx, i, &l[i], hidden)))
+			goto out;
 		changes += 1 + (int)onnxpass_graph_remove_unused(g);
 	}
 	snprintf(file, sizeof(file), "%s.onnx", as);
@@ -256,6 +432,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	em = NULL;
 	onnxpass_ctx_report_int(ctx, "models_rewired", (int64_t)n);
 	onnxpass_ctx_report_int(ctx, "table_bytes", table_bytes);
+	onnxpass_ctx_report_int(ctx, "lm_heads_moved", (int64_t)heads);
 	rc = changes + 1;
 out:
 	onnxpass_model_free(em);
@@ -271,6 +448,12 @@ static const struct onnxpass_param params[] = {
 	  "name of the embedding output, and of the new input of each model", 0, 0, NULL, false },
 	{ "table", ONNXPASS_PARAM_STRING, NULL,
 	  "name of the table initializer, if a model has several lookups", 0, 0, NULL, false },
+	{ "with_lm_head", ONNXPASS_PARAM_BOOL, "false",
+	  "also move the lm_head that reads the table transposed (a tied one): the new model maps ids to "
+	  "embeddings and hidden states to logits with the table once; the models output the hidden state",
+	  0, 0, NULL, false },
+	{ "hidden", ONNXPASS_PARAM_STRING, "hidden_states",
+	  "with_lm_head: the models' new output, and the new model's second input", 0, 0, NULL, false },
 };
 
 static const struct onnxpass_plugin plugin = {
@@ -288,7 +471,14 @@ static const struct onnxpass_plugin plugin = {
 		"through Reshape/Cast/Squeeze/Unsqueeze), checks that all models use the same\n"
 		"table, cuts the lookup into a new model (ids -> OUTPUT) and makes each model\n"
 		"take OUTPUT as its first graph input instead, dropping the table and the nodes\n"
-		"left dead.  Graph inputs such as input_ids stay, even when no longer read.",
+		"left dead.  Graph inputs such as input_ids stay, even when no longer read.\n"
+		"with_lm_head = true also moves the lm_head: the MatMul reading the table through\n"
+		"Transpose(perm 1 0) (a tied one; dedup turns a stored transposed copy into that)\n"
+		"and the nodes from it to the graph output it makes (logits).  The new model\n"
+		"then has two independent paths sharing the table, ids -> OUTPUT and HIDDEN ->\n"
+		"logits (feed the unused one empty, e.g. [B, 0]); each model with an lm_head\n"
+		"outputs HIDDEN instead of logits.  A model whose logits come from another\n"
+		"weight makes the step fail, saying what was found.",
 };
 
 ONNXPASS_PLUGIN_DEFINE(plugin)

@@ -8,6 +8,10 @@
 //
 //   node causal-decode.js REF.onnx NEW.onnx [--steps N] [--batch B]
 //        [--max-diff X] [--min-cos X] [--min-top1 X] [--teacher-forced] [--check-export]
+//        [--split EMBED_AND_LM_HEAD.onnx]
+// --split: NEW reads embed_matrix and outputs hidden_states; the split
+// model maps input_ids to embed_matrix and hidden_states to logits (each
+// call feeds the path it does not use empty).
 // --check-export also checks REF itself: its with-past logits must equal a
 // run over the whole sequence from an empty past (1e-4).
 'use strict';
@@ -38,13 +42,26 @@ L.main(async () => {
   const prompt = [];
   for (let b = 0; b < o.batch; b++) prompt.push([1, 5, 17, 42, 99, 7 + b].map(x => x % vocab));
   const A = await L.session(refFile), B = await L.session(newFile);
+  const S = o.split ? await L.session(o.split) : null;
+  // NEW's step: through the split model when there is one
+  const runB = async (pool) => {
+    if (!S) return L.run(B, pool);
+    const ids = pool.input_ids, [nb, ns] = ids.dims;
+    const H = S.io.inputs.find(i => i.name === 'hidden_states').dims[2].value;
+    const f32 = (d) => new L.ort.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d);
+    const noIds = new L.ort.Tensor('int64', new BigInt64Array(0), [nb, 0]);
+    pool.embed_matrix = (await L.run(S, { input_ids: ids, hidden_states: f32([nb, 0, H]) })).embed_matrix;
+    const out = await L.run(B, pool);
+    out.logits = (await L.run(S, { input_ids: noIds, hidden_states: out.hidden_states })).logits;
+    return out;
+  };
   const tally = new L.Tally(o);
   const seq = prompt.map(r => r.slice());
   let pastA = null, pastB = null, idsA = prompt, idsB = prompt, from = 0, pastVsFull = 0;
 
   for (let step = 0; step < o.steps; step++) {
     const outA = await L.run(A, feeds(A, idsA, from, pastA));
-    const outB = await L.run(B, feeds(B, idsB, from, pastB));
+    const outB = await runB(feeds(B, idsB, from, pastB));
     pastA = L.presents(outA); pastB = L.presents(outB);
     const la = L.lastLogits(outA.logits);
     if (o.checkExport) {

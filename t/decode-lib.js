@@ -15,6 +15,7 @@ function args(argv) {
     steps: flag('--steps', 8), batch: flag('--batch', 1),
     forced: argv.includes('--teacher-forced'), checkExport: argv.includes('--check-export'),
     maxDiff: flag('--max-diff', null), minCos: flag('--min-cos', null), minTop1: flag('--min-top1', null),
+    split: argv.includes('--split') ? argv[argv.indexOf('--split') + 1] : null,
   };
 }
 
