@@ -285,6 +285,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	const char *hidden = onnxpass_params_string(params, "hidden");
 	bool with = onnxpass_params_bool(params, "with_lm_head");
 	size_t n = onnxpass_ctx_model_count(ctx), best = 0, heads = 0;
+	int general;
 	struct lookup *l = calloc(n ? n : 1, sizeof(*l));
 	struct onnxpass_model *em = NULL;
 	char err[512] = "", file[256];
@@ -318,13 +319,21 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		if (l[i].dynamic_dims > l[best].dynamic_dims)
 			best = i;
 	}
-	/* with the lm_head: cut from a model that has one (the first) */
+	/* with the lm_head: cut from a model that has one, the one with the
+	 * most general ids (a with-past decoder's [batch, 1] lookup may have
+	 * that 1 folded into its reshapes) */
+	general = l[best].dynamic_dims;
 	for (size_t i = 0; with && i < n; i++) {
 		if ((rc = find_lm_head(ctx, i, &l[i])))
 			goto out;
-		if (l[i].lm_head && !heads++)
+		if (l[i].lm_head && (!heads++ || l[i].dynamic_dims > l[best].dynamic_dims))
 			best = i;
 	}
+	if (with && heads && l[best].dynamic_dims < general)
+		onnxpass_log(ctx, ONNXPASS_LOG_WARN,
+			     "with_lm_head: cut from %s, whose input ids have fixed dims: the new model keeps them "
+			     "(select a decoder without past too for general ones)",
+			     onnxpass_ctx_role(ctx, best));
 	if (with && !heads) {
 		for (size_t i = 0; i < n; i++) {
 			describe_logits(ctx, i, err, sizeof(err));
@@ -380,7 +389,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			struct onnxpass_value *iv = onnxpass_graph_value(eg, in);
 			int rank = onnxpass_value_rank(iv);
 
-			if (rank == 2) {
+			if (rank == 2 && l[best].dynamic_dims >= general) {
 				const int64_t dims[2] = { -1, -1 };
 				const char *p[2] = { "batch_size", "sequence_length" };
 				const int64_t od[3] = { -1, -1, onnxpass_tensor_dim(l[best].table, 1) };
@@ -389,6 +398,17 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 				onnxpass_value_set_type(iv, onnxpass_value_dtype(iv), 2, dims, p);
 				onnxpass_value_set_type(onnxpass_graph_value(eg, out_name),
 							onnxpass_tensor_dtype(l[best].table), 3, od, op);
+				if (with) {	/* hidden states and logits too */
+					const int64_t ld[3] = { -1, -1, onnxpass_tensor_dim(l[best].table, 0) };
+
+					onnxpass_value_set_type(onnxpass_graph_value(eg, hidden),
+								onnxpass_tensor_dtype(l[best].table), 3, od, op);
+					if (onnxpass_value_rank(onnxpass_graph_value(eg, l[best].logits)) == 3)
+						onnxpass_value_set_type(onnxpass_graph_value(eg, l[best].logits),
+									onnxpass_value_dtype(onnxpass_graph_value(
+										eg, l[best].logits)),
+									3, ld, op);
+				}
 			}
 		}
 	}

@@ -3,9 +3,10 @@
 // reference pipeline's onnx_execution.py): runs
 //   (a) the optimum export: encoder_model, decoder_model for the first step,
 //       decoder_with_past_model after, and
-//   (b) a recipe's output (read from its manifest.json by role): embed,
-//       encoder, cache_initializer, and the one decoder for every step,
-//       starting from an empty past,
+//   (b) a recipe's output (read from its manifest.json by role): embed (or
+//       embed_and_lm_head, which also turns the decoder's hidden_states
+//       into logits), encoder, cache_initializer, and the one decoder for
+//       every step, starting from an empty past,
 // on the same source tokens, and compares the logits of every step.
 //
 //   node seq2seq-decode.js EXPORT_DIR OUT_DIR [--steps N] [--batch B]
@@ -37,14 +38,21 @@ L.main(async () => {
   const decp = await session(path.join(exportDir, 'decoder_with_past_model.onnx'));
   const man = JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8'));
   const role = (r) => { const m = man.models.find(x => x.role === r); if (!m) throw new Error(`manifest has no ${r}`); return path.join(outDir, m.file); };
-  const nEmbed = await session(role('embed')), nEnc = await session(role('encoder'));
+  const split = man.models.some(x => x.role === 'embed_and_lm_head');
+  const nEmbed = await session(role(split ? 'embed_and_lm_head' : 'embed')), nEnc = await session(role('encoder'));
+  // embed_and_lm_head: each call feeds the path it does not use empty
+  const hid = split ? nEmbed.io.inputs.find(i => i.name === 'hidden_states').dims[2].value : 0;
+  const embed = async (t) => (await run(nEmbed, {
+    input_ids: t, hidden_states: new L.ort.Tensor('float32', new Float32Array(0), [t.dims[0], 0, hid]) })).embed_matrix;
+  const logitsOf = async (out) => !split ? out.logits : (await run(nEmbed, {
+    input_ids: new L.ort.Tensor('int64', new BigInt64Array(0), [batch, 0]), hidden_states: out.hidden_states })).logits;
   const nCache = await session(role('cache_initializer')), nDec = await session(role('decoder_past'));
 
   // (a) the export
   const ids = i64(src), am = i64(mask);
   const H = (await run(enc, { input_ids: ids, attention_mask: am })).last_hidden_state;
   // (b) the recipe's output
-  const E = (await run(nEmbed, { input_ids: ids })).embed_matrix;
+  const E = await embed(ids);
   const H2 = (await run(nEnc, { embed_matrix: E, input_ids: ids, attention_mask: am })).last_hidden_state;
   const KV = await run(nCache, { encoder_hidden_states: H2 });
 
@@ -72,11 +80,12 @@ L.main(async () => {
       for (let b = 0; b < batch; b++) for (let i = 0; i < lf[b].length; i++) pastVsFull = Math.max(pastVsFull, Math.abs(lf[b][i] - lp[b][i]));
     }
 
-    const D = (await run(nEmbed, { input_ids: idB })).embed_matrix;
+    const D = await embed(idB);
     const poolB = Object.assign({ embed_matrix: D, input_ids: idB, encoder_attention_mask: am }, pastB);
     for (const k of Object.keys(KV)) poolB[k.replace('present', 'past_key_values')] = KV[k];
     const outB = await run(nDec, poolB);
     pastB = presents(outB, '.decoder.');
+    outB.logits = await logitsOf(outB);
 
     const [ta, tb] = tally.step(step, lastLogits(outA.logits), lastLogits(outB.logits));
     // each pipeline follows its own greedy choice, or (teacher forced)
