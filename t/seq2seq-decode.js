@@ -48,12 +48,20 @@ L.main(async () => {
     input_ids: new L.ort.Tensor('int64', new BigInt64Array(0), [batch, 0]), hidden_states: out.hidden_states })).logits;
   const nCache = await session(role('cache_initializer')), nDec = await session(role('decoder_past'));
 
-  // (a) the export
+  // (a) the export; an encoder of audio (Whisper) gets fixed pseudo-random
+  // log-mel features [B, mels, frames] instead of tokens
   const ids = i64(src), am = i64(mask);
-  const H = (await run(enc, { input_ids: ids, attention_mask: am })).last_hidden_state;
+  const feat = enc.io.inputs.find(i => i.name === 'input_features');
+  const srcPool = { input_ids: ids, attention_mask: am };
+  if (feat) {
+    const mels = cfg.num_mel_bins ?? 80, frames = 2 * (cfg.max_source_positions ?? 1500);
+    const x = new Float32Array(batch * mels * frames).map((_, i) => Math.sin(i * 0.37) * 0.5 + Math.cos(i * 0.011));
+    srcPool.input_features = new L.ort.Tensor('float32', x, [batch, mels, frames]);
+  }
+  const H = (await run(enc, srcPool)).last_hidden_state;
   // (b) the recipe's output
   const E = await embed(ids);
-  const H2 = (await run(nEnc, { embed_matrix: E, input_ids: ids, attention_mask: am })).last_hidden_state;
+  const H2 = (await run(nEnc, Object.assign({ embed_matrix: E }, srcPool))).last_hidden_state;
   const KV = await run(nCache, { encoder_hidden_states: H2 });
 
   let tokA = src.map(() => start), tokB = src.map(() => start);
