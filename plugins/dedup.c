@@ -246,8 +246,8 @@ struct forms {
 };
 
 /* Rows of A compared (and their pages released) at a time: B's part of
- * them is at least 64 kB a row, so its pages can be released too. */
-#define STRIP ((int64_t)16384)
+ * them is 64 kB a row, so its pages can be released too. */
+#define STRIP_BYTES ((int64_t)65536)
 #define TILE ((int64_t)64)
 
 /* The first element of b ([cols, rows]) that is not a's ([rows, cols])
@@ -258,11 +258,12 @@ static int64_t transpose_mismatch(struct onnxpass_tensor *a, struct onnxpass_ten
 	const uint8_t *da = onnxpass_tensor_data(a), *db = onnxpass_tensor_data(b);
 	int64_t rows = onnxpass_tensor_dim(a, 0), cols = onnxpass_tensor_dim(a, 1);
 	size_t es = onnxpass_tensor_dtype(a) == ONNXPASS_DT_FLOAT ? 4 : 2;
+	int64_t strip = STRIP_BYTES / (int64_t)es;
 
 	if (!da || !db)
 		return 0;
-	for (int64_t i0 = 0; i0 < rows; i0 += STRIP) {
-		int64_t i1 = i0 + STRIP < rows ? i0 + STRIP : rows;
+	for (int64_t i0 = 0; i0 < rows; i0 += strip) {
+		int64_t i1 = i0 + strip < rows ? i0 + strip : rows;
 
 		for (int64_t jt = 0; jt < cols; jt += TILE)
 			for (int64_t it = i0; it < i1; it += TILE)

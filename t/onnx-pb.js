@@ -111,55 +111,59 @@ function decodeTensor(buf) {
 }
 
 // Graph input/output names and element types of a model file (top level).
-function graphIO(buf) {
-  const res = { inputs: [], outputs: [], initializers: new Set() };
+// Calls fn with each field of the model's main graph.
+function eachGraphField(buf, fn) {
   const m = reader(buf);
   while (!m.done()) {
     const { f, val } = m.field();
     if (f !== 7) continue;
     const g = reader(val);
-    while (!g.done()) {
-      const gf = g.field();
-      if (gf.f === 5) {
-        const t = reader(gf.val);
-        while (!t.done()) { const tf = t.field(); if (tf.f === 8) res.initializers.add(Buffer.from(tf.val).toString()); }
-      }
-      if (gf.f !== 11 && gf.f !== 12) continue;
-      const vi = reader(gf.val);
-      const info = { name: '', elem: 0, dims: [] };
-      while (!vi.done()) {
-        const vf = vi.field();
-        if (vf.f === 1) info.name = Buffer.from(vf.val).toString();
-        if (vf.f === 2) {
-          const tp = reader(vf.val);
-          while (!tp.done()) {
-            const tf = tp.field();
-            if (tf.f !== 1) { info.elem = -1; continue; }
-            const tt = reader(tf.val);
-            while (!tt.done()) {
-              const x = tt.field();
-              if (x.f === 1) info.elem = Number(x.val);
-              if (x.f === 2) {
-                const sh = reader(x.val);
-                while (!sh.done()) {
-                  const d = sh.field();
-                  const dm = reader(d.val);
-                  let dim = { value: -1, param: null };
-                  while (!dm.done()) {
-                    const q = dm.field();
-                    if (q.f === 1) dim.value = Number(q.val);
-                    if (q.f === 2) dim.param = Buffer.from(q.val).toString();
-                  }
-                  info.dims.push(dim);
+    while (!g.done()) fn(g.field());
+  }
+}
+
+function graphIO(buf) {
+  const res = { inputs: [], outputs: [], initializers: new Set() };
+  eachGraphField(buf, (gf) => {
+    if (gf.f === 5) {
+      const t = reader(gf.val);
+      while (!t.done()) { const tf = t.field(); if (tf.f === 8) res.initializers.add(Buffer.from(tf.val).toString()); }
+    }
+    if (gf.f !== 11 && gf.f !== 12) return;
+    const vi = reader(gf.val);
+    const info = { name: '', elem: 0, dims: [] };
+    while (!vi.done()) {
+      const vf = vi.field();
+      if (vf.f === 1) info.name = Buffer.from(vf.val).toString();
+      if (vf.f === 2) {
+        const tp = reader(vf.val);
+        while (!tp.done()) {
+          const tf = tp.field();
+          if (tf.f !== 1) { info.elem = -1; continue; }
+          const tt = reader(tf.val);
+          while (!tt.done()) {
+            const x = tt.field();
+            if (x.f === 1) info.elem = Number(x.val);
+            if (x.f === 2) {
+              const sh = reader(x.val);
+              while (!sh.done()) {
+                const d = sh.field();
+                const dm = reader(d.val);
+                let dim = { value: -1, param: null };
+                while (!dm.done()) {
+                  const q = dm.field();
+                  if (q.f === 1) dim.value = Number(q.val);
+                  if (q.f === 2) dim.param = Buffer.from(q.val).toString();
                 }
+                info.dims.push(dim);
               }
             }
           }
         }
       }
-      (gf.f === 11 ? res.inputs : res.outputs).push(info);
     }
-  }
+    (gf.f === 11 ? res.inputs : res.outputs).push(info);
+  });
   return res;
 }
 
@@ -169,40 +173,33 @@ function graphIO(buf) {
 function graphPlaces(buf) {
   const res = { nodes: [], places: {} };
   const str = (v) => Buffer.from(v).toString();
-  const m = reader(buf);
-  while (!m.done()) {
-    const { f, val } = m.field();
-    if (f !== 7) continue;
-    const g = reader(val);
-    while (!g.done()) {
-      const gf = g.field();
-      if (gf.f === 1) {
-        const n = reader(gf.val), node = { op: '', domain: '', inputs: [] };
-        while (!n.done()) {
-          const nf = n.field();
-          if (nf.f === 1) node.inputs.push(str(nf.val));
-          if (nf.f === 4) node.op = str(nf.val);
-          if (nf.f === 7) node.domain = str(nf.val);
-        }
-        res.nodes.push(node);
+  eachGraphField(buf, (gf) => {
+    if (gf.f === 1) {
+      const n = reader(gf.val), node = { op: '', domain: '', inputs: [] };
+      while (!n.done()) {
+        const nf = n.field();
+        if (nf.f === 1) node.inputs.push(str(nf.val));
+        if (nf.f === 4) node.op = str(nf.val);
+        if (nf.f === 7) node.domain = str(nf.val);
       }
-      if (gf.f !== 5) continue;
-      const t = reader(gf.val), ext = {};
-      let name = '', external = false;
-      while (!t.done()) {
-        const tf = t.field();
-        if (tf.f === 8) name = str(tf.val);
-        if (tf.f === 14) external = Number(tf.val) === 1;
-        if (tf.f === 13) {
-          const kv = reader(tf.val);
-          let k = '', v = '';
-          while (!kv.done()) { const x = kv.field(); if (x.f === 1) k = str(x.val); if (x.f === 2) v = str(x.val); }
-          ext[k] = v;
-        }
-      }
-      res.places[name] = external ? `${ext.location}@${ext.offset || 0}+${ext.length}` : 'inline';
+      res.nodes.push(node);
     }
-  }
+    if (gf.f !== 5) return;
+    const t = reader(gf.val), ext = {};
+    let name = '', external = false;
+    while (!t.done()) {
+      const tf = t.field();
+      if (tf.f === 8) name = str(tf.val);
+      if (tf.f === 14) external = Number(tf.val) === 1;
+      if (tf.f === 13) {
+        const kv = reader(tf.val);
+        let k = '', v = '';
+        while (!kv.done()) { const x = kv.field(); if (x.f === 1) k = str(x.val); if (x.f === 2) v = str(x.val); }
+        ext[k] = v;
+      }
+    }
+    res.places[name] = external ? `${ext.location}@${ext.offset || 0}+${ext.length}` : 'inline';
+  });
   return res;
 }
 
