@@ -6,7 +6,8 @@
  *    shape arithmetic: Shape of a constant, Gather, Unsqueeze, Squeeze,
  *    Concat, Cast, Add/Sub/Mul/Div/Neg, Reshape, Range, ConstantOfShape)
  *    when the result is no bigger than fold_max_bytes or than
- *    the constants it reads: folding never grows the model;
+ *    the constants it reads and they have no other reader: folding never
+ *    grows the model;
  *  - Identity, inference-mode Dropout and Cast to the type a value already
  *    has are bypassed;
  *  - nodes and initializers nothing reads are removed.
@@ -63,6 +64,7 @@ static int fold(struct clean *c, struct onnxpass_graph *g, struct onnxpass_node 
 	struct onnxpass_value *ov = onnxpass_node_output_value(n, 0);
 	struct onnxpass_tensor *t;
 	int64_t in_bytes = 0, out_bytes;
+	bool shared = false;
 	int rc;
 
 	if (!ov || onnxpass_value_is_graph_output(ov))
@@ -72,10 +74,16 @@ static int fold(struct clean *c, struct onnxpass_graph *g, struct onnxpass_node 
 		return 0;
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < onnxpass_node_input_count(n); i++)
-		in_bytes += (int64_t)onnxpass_tensor_nbytes(onnxpass_value_initializer(onnxpass_node_input_value(n, i)));
+	for (size_t i = 0; i < onnxpass_node_input_count(n); i++) {
+		struct onnxpass_value *iv = onnxpass_node_input_value(n, i);
+
+		in_bytes += (int64_t)onnxpass_tensor_nbytes(onnxpass_value_initializer(iv));
+		shared |= iv && onnxpass_value_use_count(iv) > 1;
+	}
 	out_bytes = (int64_t)onnxpass_tensor_nbytes(t);
-	if (out_bytes > c->max_bytes && out_bytes > in_bytes) {
+	/* an input others read stays: folding would store its data twice
+	 * (dedup's Transpose/Cast of a table) */
+	if (out_bytes > c->max_bytes && (out_bytes > in_bytes || shared)) {
 		onnxpass_tensor_free(t);
 		return 0;
 	}

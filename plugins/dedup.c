@@ -577,7 +577,8 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 	}
 	free(fs.merges.s);
 	if (rc)
-		return onnxpass_ctx_fail(ctx, ONNXPASS_ENOMEM, "out of memory");
+		return onnxpass_ctx_fail(ctx, rc, rc == ONNXPASS_ENOMEM ? "out of memory"
+							: "the graph cannot be sorted after merging copies");
 	return (int)(merged.count + shared.count + fs.transposed_tally.count + fs.cast_tally.count);
 }
 

@@ -185,7 +185,7 @@ static int find_lm_head(struct onnxpass_ctx *ctx, size_t mi, struct lookup *l)
 							 "%s: with_lm_head: the lm_head '%s' feeds %d graph outputs, not one",
 							 onnxpass_ctx_role(ctx, mi), onnxpass_node_name(mm), count);
 			l->lm_head = mm;
-			l->hidden = onnxpass_node_input(mm, 0);
+			l->hidden = onnxpass_value_name(onnxpass_node_input_value(mm, 0));	/* model-owned */
 			l->logits = onnxpass_value_name(out);
 		}
 	}
@@ -193,8 +193,9 @@ static int find_lm_head(struct onnxpass_ctx *ctx, size_t mi, struct lookup *l)
 }
 
 /* What model mi's logits come from, when not the embedding's transpose:
- * the last MatMul over a constant before a graph output, for the error. */
-static void describe_logits(struct onnxpass_ctx *ctx, size_t mi, char *buf, size_t len)
+ * a MatMul over a constant [H, V] making a graph output (true), for the
+ * error. */
+static bool describe_logits(struct onnxpass_ctx *ctx, size_t mi, const struct lookup *l, char *buf, size_t len)
 {
 	struct onnxpass_graph *g = onnxpass_model_graph(onnxpass_ctx_model(ctx, mi));
 
@@ -205,15 +206,16 @@ static void describe_logits(struct onnxpass_ctx *ctx, size_t mi, char *buf, size
 										 : NULL;
 		struct onnxpass_tensor *t = b ? onnxpass_value_initializer(b) : NULL;
 
-		if (t && onnxpass_tensor_rank(t) == 2) {
+		if (t && onnxpass_tensor_rank(t) == 2 && onnxpass_tensor_dim(t, 1) == onnxpass_tensor_dim(l->table, 0)) {
 			snprintf(buf, len, "'%s' comes from MatMul '%s' over '%s' [%lld, %lld], not the embedding's transpose "
 				 "(dedup finds an exact transposed copy)",
 				 onnxpass_value_name(onnxpass_graph_output(g, i)), onnxpass_node_name(p),
 				 onnxpass_tensor_name(t), (long long)onnxpass_tensor_dim(t, 0),
 				 (long long)onnxpass_tensor_dim(t, 1));
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 /* The embedding output's type: ids dims, then H. */
@@ -263,13 +265,15 @@ static int hidden_out(struct onnxpass_ctx *ctx, size_t mi, struct lookup *l, con
 	const char *name = onnxpass_graph_fresh_name(g, hidden, "/identity");
 	int pos = -1;
 
-	if (onnxpass_graph_value(g, hidden))
+	bool same = !strcmp(in, hidden);	/* the export named it so already */
+
+	if (!same && onnxpass_graph_value(g, hidden))
 		return onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "%s already has a value named '%s'",
 					 onnxpass_ctx_role(ctx, mi), hidden);
 	for (size_t i = 0; i < onnxpass_graph_output_count(g); i++)
 		if (onnxpass_graph_output(g, i) == lv)
 			pos = (int)i;
-	if (!name || !onnxpass_graph_add_node(g, "Identity", NULL, name, &in, 1, &hidden, 1) ||
+	if (!name || (!same && !onnxpass_graph_add_node(g, "Identity", NULL, name, &in, 1, &hidden, 1)) ||
 	    !(hv = onnxpass_graph_add_output(g, hidden, pos)))
 		return ONNXPASS_ENOMEM;
 	set_hidden_type(hv, lv, l);	/* (while the logits keep their type) */
@@ -334,13 +338,15 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 			     "with_lm_head: cut from %s, whose input ids have fixed dims: the new model keeps them "
 			     "(select a decoder without past too for general ones)",
 			     onnxpass_ctx_role(ctx, best));
+	/* every model's logits from the table's transpose, or none at all */
+	for (size_t i = 0; with && i < n; i++) {
+		if (l[i].lm_head || !describe_logits(ctx, i, &l[i], err, sizeof(err)))
+			continue;
+		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "with_lm_head: %s: %s", onnxpass_ctx_role(ctx, i), err);
+		goto out;
+	}
 	if (with && !heads) {
-		for (size_t i = 0; i < n; i++) {
-			describe_logits(ctx, i, err, sizeof(err));
-			if (strncmp(err, "no ", 3))
-				break;
-		}
-		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "with_lm_head: %s", err);
+		rc = onnxpass_ctx_fail(ctx, ONNXPASS_EINVAL, "with_lm_head: no model reads the embedding transposed");
 		goto out;
 	}
 	/* the embedding model, cut from the model with the most general ids */
@@ -371,7 +377,7 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle,
 		}
 		set_embed_type(onnxpass_graph_value(eg, out_name), &l[best]);
 		/* the lm_head's input gets its public name */
-		if (with) {
+		if (with && strcmp(l[best].hidden, hidden)) {
 			struct onnxpass_value *hv = onnxpass_graph_value(eg, hidden) ? NULL
 						    : onnxpass_graph_add_input(eg, hidden, -1);
 

@@ -11,7 +11,7 @@ need_ort
 tmp=$(mktmp lmsplit)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
-plan 8
+plan 9
 json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
 split="run embedding-split with_lm_head=true as=embed_and_lm_head table=model.embed_tokens.weight"
 
@@ -52,7 +52,7 @@ mkdir "$tmp/llama"
 "$ONNXPASS" -q $split -i "$tmp/llama" -o "$tmp/l" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/l" ] &&
-	grep -q "with_lm_head: 'logits' comes from MatMul '.*' over 'lm_head.weight' \[64, 500\], not the embedding's transpose (dedup finds an exact transposed copy)$" "$tmp/err" &&
+	grep -q "with_lm_head: model: 'logits' comes from MatMul '.*' over 'lm_head.weight' \[64, 500\], not the embedding's transpose (dedup finds an exact transposed copy)$" "$tmp/err" &&
 	ok "untied Llama: refused in one line, nothing written" || not_ok "untied: rc $rc, $(cat "$tmp/err")"
 # the same with the lm_head stored as the embedding's transposed copy:
 # dedup makes it a Transpose, then the split takes it
@@ -64,5 +64,16 @@ mkdir "$tmp/tied"
 r=$(causal "$tmp/tied/model.onnx" "$tmp/ts/model.onnx" --split "$tmp/ts/embed_and_lm_head.onnx" --batch 2 \
 	--steps 8 --max-diff 0) && ok "Llama, lm_head stored transposed: dedup + split decode bitwise ($r)" ||
 	not_ok "tied Llama split: $r"
+# a bundle where one decoder reads the table transposed and the other its
+# own stored copy: refused, naming the one that does not
+mkdir "$tmp/mixed"
+cp "$tmp/td/model.onnx" "$tmp/mixed/a.onnx"
+cp "$tmp/tied/model.onnx" "$tmp/mixed/b.onnx"
+# shellcheck disable=SC2086
+"$ONNXPASS" -q $split -i "$tmp/mixed" -o "$tmp/m" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$tmp/m" ] &&
+	grep -q "with_lm_head: b: 'logits' comes from MatMul '.*' over 'lm_head.weight' \[64, 500\]" "$tmp/err" &&
+	ok "a bundle with one untied decoder: refused, naming it" || not_ok "mixed: rc $rc, $(cat "$tmp/err")"
 checked "every model written" $(find "$tmp" -name '*.onnx' | sort)
 finish

@@ -138,8 +138,7 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	int64_t nb = H / bs, dims[2] = { V, H }, sdims[2] = { V, nb };
 	const char *tname = onnxpass_tensor_name(t), *o = onnxpass_value_name(onnxpass_node_output_value(n, 0));
 	struct onnxpass_node *lm = tied_lm_head(s, g, t);
-	bool fits = lm && s->c.bits == 4 && s->c.block == bs && !s->c.sym;
-	bool share = fits && onnxpass_params_bool(s->c.p, "share_tables");
+	bool fits = lm && s->c.bits == 4 && s->c.block == bs && !s->c.sym, share;
 	struct onnxpass_tensor *mq, *ms, *mz, *tq, *ts, *tz;
 	const char *nm;
 	struct made *m;
@@ -154,6 +153,8 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 	if (!(m = nbits_table(s, g, t, true, 4, bs, false)) ||
 	    !(nm = onnxpass_graph_fresh_name(g, onnxpass_node_name(n), "_Q4")))
 		return ONNXPASS_ENOMEM;
+	/* the lm_head reads (or, quantized before this Gather, read) these blocks */
+	share = (fits || m->matmul) && onnxpass_params_bool(s->c.p, "share_tables");
 	mq = onnxpass_value_initializer(onnxpass_graph_value(g, m->q));
 	ms = onnxpass_value_initializer(onnxpass_graph_value(g, m->scales));
 	mz = onnxpass_value_initializer(onnxpass_graph_value(g, m->zp));
@@ -192,9 +193,10 @@ static int gather_block4(struct state *s, struct onnxpass_graph *g, struct onnxp
 		onnxpass_log(s->ctx, ONNXPASS_LOG_INFO,
 			     "'%s': the embedding's GatherBlockQuantized and the tied lm_head's MatMulNBits ('%s') "
 			     "read one 4-bit table (%zu bytes of blocks and scales stored once)",
-			     tname, onnxpass_node_name(lm), onnxpass_tensor_nbytes(mq) + onnxpass_tensor_nbytes(ms));
+			     tname, lm ? onnxpass_node_name(lm) : m->q,
+			     onnxpass_tensor_nbytes(mq) + onnxpass_tensor_nbytes(ms));
 		s->shared_tables++;
-	} else if (lm && !fits) {
+	} else if (lm && !fits && !m->matmul) {
 		onnxpass_log(s->ctx, ONNXPASS_LOG_INFO,
 			     "'%s': the tied lm_head ('%s', %d-bit%s blocks of %lld) and the embedding (4-bit "
 			     "asymmetric blocks of %lld) cannot share one table: quantized twice",

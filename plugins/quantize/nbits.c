@@ -302,6 +302,7 @@ int matmul_to_nbits(struct state *s, struct onnxpass_graph *g, struct onnxpass_n
 	if (!m)
 		return onnxpass_ctx_fail(s->ctx, ONNXPASS_ENOMEM, "cannot quantize '%s'",
 					 onnxpass_tensor_name(b));
+	m->matmul = true;
 	in[0] = onnxpass_node_input(n, 0);
 	in[1] = m->q;
 	in[2] = m->scales;

@@ -84,6 +84,19 @@ struct made *keep_made(struct state *s, struct made *m)
 
 /* ------------------------------------------------------------------ */
 
+/* Whether name is a tensor this pass quantized into g (an embedding's
+ * table that no MatMulNBits ended up reading is removed with the rest). */
+static bool made_here(const struct state *s, struct onnxpass_graph *g, const char *name)
+{
+	for (size_t i = 0; i < s->n_made; i++) {
+		const struct made *m = &s->made[i];
+
+		if (m->g == g && (!strcmp(m->q, name) || !strcmp(m->scales, name) || (m->zp && !strcmp(m->zp, name))))
+			return true;
+	}
+	return false;
+}
+
 static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 {
 	size_t count;
@@ -138,7 +151,7 @@ static int quantize_graph(struct state *s, struct onnxpass_graph *g)
 		struct onnxpass_value *v = onnxpass_graph_value(g, onnxpass_tensor_name(t));
 
 		if (v && !onnxpass_value_use_count(v) && !onnxpass_value_is_graph_output(v) &&
-		    onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT)
+		    (onnxpass_tensor_dtype(t) == ONNXPASS_DT_FLOAT || made_here(s, g, onnxpass_value_name(v))))
 			onnxpass_graph_remove_initializer(g, onnxpass_value_name(v));
 	}
 	return changes;

@@ -18,6 +18,7 @@ struct cfg {
 	int bits;
 	int64_t block;
 	bool sym;
+	bool matmul;	/* a MatMulNBits reads it */
 	int64_t accuracy;
 	const char *gather;	/* none, uint8, block4 */
 	bool dynamic;	/* mode = dynamic-int8 */
@@ -31,6 +32,7 @@ struct made {
 	int bits;
 	int64_t block;
 	bool sym;
+	bool matmul;	/* a MatMulNBits reads it */
 	const char *q, *scales, *zp;	/* model-owned names */
 	int64_t K, N;
 };
