@@ -14,7 +14,6 @@ t5=${FIXTURES:-}/optimum-tiny-t5
 plan 26
 
 size_of() { du -cb "$@" | tail -1 | cut -f1; }
-json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
 
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
 check "demo recipe runs" "$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/demo.ini" -i "$tmp/demo" \

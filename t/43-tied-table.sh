@@ -13,7 +13,6 @@ trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 plan 12
 
-json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
 size_of() { du -cb "$@" | tail -1 | cut -f1; }
 places() { "$NODE" "$TOP_SRCDIR/t/shared-table.js" "$1"; }
 q4="bits=4 block_size=32 symmetric=false accuracy_level=4 gather=block4 gather_block_size=32"

@@ -12,7 +12,6 @@ tmp=$(mktmp lmsplit)
 trap 'rm -rf "$tmp"' EXIT
 gen=$TOP_BUILDDIR/t/gen-model
 plan 9
-json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
 split="run embedding-split with_lm_head=true as=embed_and_lm_head table=model.embed_tokens.weight"
 
 # Gemma-like, 32 layers: lm_head = MatMul(x, Transpose(embedding))

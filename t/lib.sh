@@ -50,6 +50,9 @@ checked() {
 	fi
 }
 
+# json_num KEY FILE: the first integer value of "KEY" in a JSON report.
+json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
+
 # A fresh folder under the build tree, removed by the caller's trap.
 mktmp() {
 	d="$TOP_BUILDDIR/t/tmp/$1.$$"
