@@ -95,7 +95,7 @@ static void same_values(struct fact *o, const struct fact *x)
 {
 	int64_t n = lit_numel(o);
 
-	if (x->n >= 0 && n == x->n && (x->i || x->f) &&
+	if (x && x->n >= 0 && n == x->n && (x->i || x->f) &&
 	    (int_type(o->dtype) ? x->i != NULL : float_type(o->dtype) && x->f != NULL)) {
 		o->n = x->n;
 		o->i = x->i;
