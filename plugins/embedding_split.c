@@ -218,40 +218,36 @@ static bool describe_logits(struct onnxpass_ctx *ctx, size_t mi, const struct lo
 	return false;
 }
 
-/* The embedding output's type: ids dims, then H. */
-static void set_embed_type(struct onnxpass_value *dst, struct lookup *l)
+/* dst's type: the table's element type, src's first `keep` dims, then H
+ * (unknown rank when src's is). */
+static void set_rows_type(struct onnxpass_value *dst, struct onnxpass_value *src, int keep, struct lookup *l)
 {
-	int rank = onnxpass_value_rank(l->ids);
 	int64_t dims[8];
 	const char *params[8];
 
-	if (rank < 0 || rank > 7) {
+	if (keep < 0 || keep > 7) {
 		onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), -1, NULL, NULL);
 		return;
 	}
-	for (int d = 0; d < rank; d++)
-		onnxpass_value_dim(l->ids, d, &dims[d], &params[d]);
-	dims[rank] = onnxpass_tensor_dim(l->table, 1);
-	params[rank] = NULL;
-	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), rank + 1, dims, params);
+	for (int d = 0; d < keep; d++)
+		onnxpass_value_dim(src, d, &dims[d], &params[d]);
+	dims[keep] = onnxpass_tensor_dim(l->table, 1);
+	params[keep] = NULL;
+	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), keep + 1, dims, params);
+}
+
+/* The embedding output's type: ids dims, then H. */
+static void set_embed_type(struct onnxpass_value *dst, struct lookup *l)
+{
+	set_rows_type(dst, l->ids, onnxpass_value_rank(l->ids), l);
 }
 
 /* The hidden state's type: the logits' dims with H last. */
 static void set_hidden_type(struct onnxpass_value *dst, struct onnxpass_value *logits, struct lookup *l)
 {
 	int rank = onnxpass_value_rank(logits);
-	int64_t dims[8];
-	const char *params[8];
 
-	if (rank < 1 || rank > 8) {
-		onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), -1, NULL, NULL);
-		return;
-	}
-	for (int d = 0; d < rank; d++)
-		onnxpass_value_dim(logits, d, &dims[d], &params[d]);
-	dims[rank - 1] = onnxpass_tensor_dim(l->table, 1);
-	params[rank - 1] = NULL;
-	onnxpass_value_set_type(dst, onnxpass_tensor_dtype(l->table), rank, dims, params);
+	set_rows_type(dst, logits, rank < 1 ? -1 : rank - 1, l);
 }
 
 /* Model mi reads its hidden state out as `hidden` (an Identity of the
