@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 93
+plan 96
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -87,6 +87,16 @@ rm -rf "$tmp/sr" && mkdir "$tmp/sr"
 	ok "100 tensors on one 64 kB region stay one region ($size bytes written)" || not_ok "shared region: ${size:-?} bytes; $(cat "$tmp/stderr")"
 "$ONNXPASS" info --profile "$tmp/h/huge-dims.onnx" >"$tmp/stdout" 2>&1 && grep -q "1 node(s) of unknown size" "$tmp/stdout" &&
 	! grep -q " 0 B" "$tmp/stdout" && ok "2^124 activations: too large to count, not 0 B" || not_ok "huge dims: $(cat "$tmp/stdout")"
+# the info --profile fuzzer's finding: a Reshape reading the empty name
+# (its shape a constant) crashed the shape rules
+for c in "info --profile" "info --profile --json" "run clean -o $tmp/out.onnx --force -i"; do
+	# shellcheck disable=SC2086
+	"$ONNXPASS" $c "$tmp/h/reshape-no-data.onnx" >"$tmp/stdout" 2>"$tmp/stderr"
+	rc=$?
+	[ $rc -eq 0 ] && grep -q Reshape "$tmp/stdout" "$tmp/out.onnx" 2>/dev/null &&
+		ok "Reshape without its data input: $c" || not_ok "Reshape without data (exit $rc): $c: $(head -3 "$tmp/stderr")"
+done
+rm -f "$tmp/out.onnx"
 refuse "missing external data file" "external data file 'missing.data'" convert -i "$tmp/h/ext-missing.onnx" -o "$tmp/out.onnx"
 
 # outputs

@@ -290,6 +290,26 @@ static void gen_unsound(const char *dir)
 	io_pb(&g, 12, "y", 1LL << 62, 1LL << 62);
 	snprintf(p, sizeof(p), "%s/huge-dims.onnx", dir);
 	write_graph(p, &g);
+	/* a Reshape whose data input is the empty name, its shape a constant
+	 * (the info --profile fuzzer's finding: the shape rule read the
+	 * values of an absent input) */
+	{
+		struct pb s = { 0 };
+
+		pb_int(&s, 1, 2);
+		pb_int(&s, 2, ONNXPASS_DT_INT64);
+		pb_int(&s, 7, 3);
+		pb_int(&s, 7, 2);
+		pb_str(&s, 8, "s", 1);
+		pb_msg(&g, 5, &s);
+		io_pb(&g, 11, "x", 2, 3);
+		node_pb(&g, "relu", "Relu", "x", NULL, "y");
+		node_pb(&g, "reshape", "Reshape", "", "s", "r");
+		io_pb(&g, 12, "y", 2, 3);
+		io_pb(&g, 12, "r", 3, 2);
+		snprintf(p, sizeof(p), "%s/reshape-no-data.onnx", dir);
+		write_graph(p, &g);
+	}
 	/* an output whose type is a sequence of sequences ... 5,000 deep
 	 * (35 kB): protobuf-c unpacks it recursively */
 	{
