@@ -873,6 +873,13 @@ static const struct preset presets[] = {
 	{ "gemma", "tiny", { 64, 16, 4, 128, 500, 0, 0, 2, 13, 2, 0, false }, false },
 	{ "gemma", "micro", { 8, 4, 2, 16, 128, 0, 64, 1, 13, 1, 0, false }, false },
 	{ "gemma", "small", { 256, 64, 4, 512, 2000, 0, 0, 2, 13, 2, 0, false }, false },
+	/* NLLB-200 distilled 600M: 12 + 12 layers, 1024 wide, 16 heads,
+	 * 4096 in the feed-forward, 256206 tokens, 1024 positions */
+	{ "m2m100", "tiny", { 32, 8, 4, 64, 1000, 0, 128, 2, 17, 0, 0, false }, false },
+	{ "m2m100", "micro", { 8, 4, 2, 16, 128, 0, 32, 1, 17, 0, 0, false }, false },
+	/* small: wide enough (256) for blocks of 128 without padding */
+	{ "m2m100", "small", { 256, 64, 4, 1024, 2000, 0, 256, 2, 17, 0, 0, false }, false },
+	{ "m2m100", "nllb-600m", { 1024, 64, 16, 4096, 256206, 0, 1024, 12, 17, 0, 0, false }, true },
 	{ "gemma", "translategemma-4b", { 2560, 256, 8, 10240, 262208, 0, 0, 34, 13, 4, 0, false }, true },
 };
 
@@ -934,6 +941,8 @@ static int generate(int argc, char **argv)
 		t5_generate(&c, argv[2], p->external);
 	else if (!strcmp(p->family, "bert"))
 		bert_generate(&c, argv[2]);
+	else if (!strcmp(p->family, "m2m100"))
+		m2m100_generate(&c, argv[2], p->external);
 	else if (!strcmp(p->family, "llama"))
 		llama_generate(&c, argv[2], p->external, false);
 	else
@@ -1017,6 +1026,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: gen-model demo DIR | big DIR SIZE_MB | hostile DIR | unusual DIR | copies DIR | old-opsets DIR | matmul FILE K N\n"
 			"       gen-model t5 DIR [micro|tiny|big|madlad-3b] [--layers N]\n"
+			"       gen-model m2m100 DIR [micro|tiny|small|nllb-600m] [--layers N]\n"
 			"       gen-model bert FILE [micro|tiny|mid] [--layers N]\n"
 			"       gen-model llama FILE [micro|tiny|small|mid|hymt-1.8b] [--layers N]\n"
 			"                 [--norm-form div1|reciprocal|pow|div]  (t5, bert, llama, gemma)\n"

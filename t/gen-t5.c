@@ -30,7 +30,26 @@ struct b {
 	FILE *scratch;
 	char scratch_path[4096];
 	uint64_t scratch_at;
+	/* each weight drawn from a seed of its name and the model's seed, so
+	 * that the files of one export share their weights whatever each
+	 * file leaves out or the order its nodes are built in */
+	bool seed_by_name;
+	/* trained transformers carry a few input channels of much larger
+	 * weights (outlier features): every outlier_every-th channel (a row
+	 * of a [in, out] weight, chosen by a hash of its index) drawn
+	 * outlier_gain times wider; 0: none */
+	int64_t outlier_every;
+	float outlier_gain;
 };
+
+static float row_gain(const struct b *b, int64_t row, int64_t cols)
+{
+	uint64_t h = (uint64_t)row * 0x9e3779b97f4a7c15ULL;
+
+	if (!b->outlier_every || !cols)
+		return 1.0f;
+	return (h >> 40) % (uint64_t)b->outlier_every ? 1.0f : b->outlier_gain;
+}
 
 static void die(const char *what)
 {
@@ -150,6 +169,12 @@ static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, f
 	struct onnxpass_tensor *t;
 	char err[512];
 
+	if (b->seed_by_name) {
+		b->rng = b->c->seed * 0x9e3779b97f4a7c15ULL + 1;
+		for (const char *p = name; *p; p++)
+			b->rng = (b->rng ^ (unsigned char)*p) * 0x100000001b3ULL;
+		b->rng |= 1;
+	}
 	if (b->scratch && n >= 1024) {
 		float chunk[4096];
 
@@ -157,7 +182,7 @@ static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, f
 			int64_t k = n - i < 4096 ? n - i : 4096;
 
 			for (int64_t j = 0; j < k; j++)
-				chunk[j] = base + frand(b) * scale;
+				chunk[j] = base + frand(b) * scale * row_gain(b, (i + j) / (c ? c : 1), c);
 			if (fwrite(chunk, sizeof(float), (size_t)k, b->scratch) != (size_t)k)
 				die("cannot write the scratch weight file (disk full?)");
 			i += k;
@@ -176,7 +201,7 @@ static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, f
 		if (!t || !(p = onnxpass_tensor_mutable_data(t)))
 			die("out of memory");
 		for (int64_t i = 0; i < n; i++)
-			p[i] = base + frand(b) * scale;
+			p[i] = base + frand(b) * scale * row_gain(b, i / (c ? c : 1), c);
 	}
 	if (onnxpass_graph_add_initializer(b->g, t))
 		die("duplicate weight");
@@ -188,7 +213,7 @@ static const char *weight(struct b *b, const char *name, int64_t r, int64_t c, f
  * output rows at a time (to the scratch file for real-size models). */
 static const char *transposed_copy(struct b *b, const char *name, const char *src)
 {
-	struct onnxpass_tensor *s = onnxpass_value_initializer(onnxpass_graph_value(b->g, src)), *t;
+	struct onnxpass_tensor *s = onnxpass_value_initializer(onnxpass_graph_value(b->g, src)), *t = NULL;
 	int64_t R = onnxpass_tensor_dim(s, 0), C = onnxpass_tensor_dim(s, 1), dims[2] = { C, R };
 	const float *d = onnxpass_tensor_data(s);
 	float *buf = malloc((size_t)(64 * R) * sizeof(float)), *out = NULL;
@@ -351,14 +376,18 @@ static const char *out_proj(struct b *b, const char *x, const char *a, const cha
 						      0.2f, 0), NULL), NULL);
 }
 
+/* Softmax(q . k^T [* scale] + bias) . v; T5 does not scale (scale 1) */
 static const char *softmax_attn(struct b *b, const char *q, const char *k, const char *v,
-				const char *bias)
+				const char *bias, float scale)
 {
 	const char *kt = op(b, "Transpose", k, NULL, NULL);
 	const char *s, *p;
 
 	attr_is(b, "perm", 4, (int64_t[]){ 0, 1, 3, 2 });
-	s = op(b, "Add", op(b, "MatMul", q, kt, NULL), bias, NULL);	/* T5: no 1/sqrt(dk) */
+	s = op(b, "MatMul", q, kt, NULL);
+	if (scale != 1.0f)
+		s = op(b, "Mul", s, scalar_f(b, scale), NULL);
+	s = op(b, "Add", s, bias, NULL);
 	p = op(b, "Softmax", s, NULL, NULL);
 	attr_i(b, "axis", -1);
 	return op(b, "MatMul", p, v, NULL);
@@ -502,12 +531,11 @@ static void save_model(struct onnxpass_model *m, const char *dir, const char *fi
 static void encoder(const struct t5_config *c, const char *dir, bool external)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/encoder", NULL, "", 0 };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/encoder", NULL, "", 0, false, 0, 0 };
 	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
 	const char *p2[2] = { "batch_size", "encoder_sequence_length" };
 	const char *p3[3] = { "batch_size", "encoder_sequence_length", NULL };
 	const char *x, *bias, *len, *pos, *table;
-	char w[128];
 
 	if (external)
 		scratch_open(&b, dir);
@@ -527,7 +555,7 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 
 		snprintf(pre, sizeof(pre), "block.%d.layer.0", l);
 		h = self_qkv(&b, x, pre, &q, &k, &v);
-		a = unheads(&b, softmax_attn(&b, q, k, v, bias), h);
+		a = unheads(&b, softmax_attn(&b, q, k, v, bias, 1.0f), h);
 		x = out_proj(&b, x, a, pre, "SelfAttention.o");
 		snprintf(pre, sizeof(pre), "block.%d.layer.1", l);
 		x = ffn(&b, x, pre);
@@ -543,7 +571,7 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 static void decoder(const struct t5_config *c, const char *dir, bool with_past, bool external)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/decoder", NULL, "", 0 };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/decoder", NULL, "", 0, false, 0, 0 };
 	const char *pe[2] = { "batch_size", "encoder_sequence_length" };
 	const char *pd[2] = { "batch_size", with_past ? NULL : "decoder_sequence_length" };
 	const int64_t de[2] = { -1, -1 }, dd[2] = { -1, with_past ? 1 : -1 };
@@ -631,7 +659,7 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 		onnxpass_node_set_output(last(&b), 0, vname);
 		io(b.g, vname, false, ONNXPASS_DT_FLOAT, 4, dkv,
 		   (const char *const[]){ "batch_size", NULL, "past_decoder_sequence_length + 1", NULL });
-		a = unheads(&b, softmax_attn(&b, q, kname, vname, self_bias), h);
+		a = unheads(&b, softmax_attn(&b, q, kname, vname, self_bias, 1.0f), h);
 		x = out_proj(&b, x, a, pre, "SelfAttention.o");
 		/* cross attention */
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.1", l);
@@ -663,7 +691,7 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 			io(b.g, name, false, ONNXPASS_DT_FLOAT, 4, dkv,
 			   (const char *const[]){ "batch_size", NULL, "encoder_sequence_length_out", NULL });
 		}
-		a = unheads(&b, softmax_attn(&b, q, ck, cv, cross_bias), h);
+		a = unheads(&b, softmax_attn(&b, q, ck, cv, cross_bias, 1.0f), h);
 		x = out_proj(&b, x, a, pre, "EncDecAttention.o");
 		snprintf(pre, sizeof(pre), "decoder.block.%d.layer.2", l);
 		x = ffn(&b, x, pre);
@@ -759,7 +787,7 @@ static const char *gelu_erf(struct b *b, const char *x)
 void bert_generate(const struct t5_config *c, const char *path)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/bert", NULL, "", 0 };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/bert", NULL, "", 0, false, 0, 0 };
 	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
 	const char *p2[2] = { "batch_size", "sequence_length" };
 	const char *p3[3] = { "batch_size", "sequence_length", NULL };
@@ -908,7 +936,7 @@ static const char *norm_weight(struct b *b, const char *name, int64_t n, bool ge
 void llama_generate(const struct t5_config *c, const char *path, bool external, bool gemma)
 {
 	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
-	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/model", NULL, "", 0 };
+	struct b b = { onnxpass_model_graph(m), 0, c->seed, c, "/model", NULL, "", 0, false, 0, 0 };
 	const int64_t d2[2] = { -1, -1 }, dkv[4] = { -1, c->kv_heads, -1, c->d_kv }, dl[3] = { -1, -1, c->vocab };
 	const char *p2[2] = { "batch_size", "sequence_length" };
 	const char *pm[2] = { "batch_size", "past_sequence_length + 1" };
@@ -1056,4 +1084,299 @@ void llama_generate(const struct t5_config *c, const char *path, bool external, 
 	save_model(m, slash ? dir : ".", slash ? slash + 1 : path, external);
 	scratch_close(&b);
 	free(dir);
+}
+
+/*
+ * M2M100 / NLLB-200 in optimum's three-file layout.  Pre-LayerNorm layers
+ * (a norm before self-attention, cross-attention and the feed-forward, and
+ * one after the last layer of each stack), biased projections, attention
+ * scaled by 1/sqrt(head_dim) after the product (the eager form of recent
+ * transformers), ReLU feed-forward, the embedding scaled by sqrt(d_model),
+ * sinusoidal positions computed from the ids (pad tokens get the pad row;
+ * the others count from pad + 1 on, after the past), and the lm_head tied
+ * to the shared embedding, read through a Transpose.  Every file holds the
+ * shared table (optimum writes it three times).
+ */
+#define M2M_PAD 1
+
+/* The sinusoidal table [max_distance + 2, d_model]: half sines, half
+ * cosines, the pad row zero. */
+static const char *sinusoid_table(struct b *b, const char *name)
+{
+	const struct t5_config *c = b->c;
+	int64_t rows = c->max_distance + 2, half = c->d_model / 2, d[2] = { rows, c->d_model };
+	struct onnxpass_tensor *t = onnxpass_tensor_new(name, ONNXPASS_DT_FLOAT, 2, d);
+	float *p = t ? onnxpass_tensor_mutable_data(t) : NULL;
+	double step = log(10000.0) / (double)(half > 1 ? half - 1 : 1);
+
+	if (!p)
+		die("out of memory");
+	memset(p, 0, (size_t)(rows * c->d_model) * sizeof(float));
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t i = 0; r != M2M_PAD && i < half; i++) {
+			double a = (double)r * exp(-(double)i * step);
+
+			p[r * c->d_model + i] = (float)sin(a);
+			p[r * c->d_model + half + i] = (float)cos(a);
+		}
+	if (onnxpass_graph_add_initializer(b->g, t))
+		die("duplicate weight");
+	return name;
+}
+
+/* scale * table[ids] + positions[(cumsum(ids != pad) + past) * (ids != pad) + pad] */
+static const char *m2m_embed(struct b *b, const char *pre, const char *past_len)
+{
+	const struct t5_config *c = b->c;
+	char name[96];
+	const char *x, *m, *p, *g, *shape;
+	int64_t every = b->outlier_every;
+
+	b->outlier_every = 0;	/* the projections' outliers only */
+	x = embed(b, weight(b, "model.shared.weight", c->vocab, c->d_model, 2.0f / sqrtf((float)c->d_model), 0),
+		  "input_ids");
+	b->outlier_every = every;
+	x = op(b, "Mul", x, scalar_f(b, sqrtf((float)c->d_model)), NULL);
+	m = op(b, "Not", op(b, "Equal", "input_ids", scalar_i(b, M2M_PAD), NULL), NULL, NULL);
+	m = op(b, "Cast", m, NULL, NULL);
+	attr_i(b, "to", ONNXPASS_DT_INT32);
+	p = op(b, "CumSum", m, scalar_i(b, 1), NULL);
+	if (past_len) {
+		const char *pl = op(b, "Cast", past_len, NULL, NULL);
+
+		attr_i(b, "to", ONNXPASS_DT_INT32);
+		p = op(b, "Add", p, pl, NULL);
+	}
+	p = op(b, "Cast", op(b, "Mul", p, m, NULL), NULL, NULL);
+	attr_i(b, "to", ONNXPASS_DT_INT64);
+	p = op(b, "Add", p, scalar_i(b, M2M_PAD), NULL);
+	snprintf(name, sizeof(name), "model.%s.embed_positions.weights", pre);
+	g = op(b, "Gather", sinusoid_table(b, name), op(b, "Reshape", p, ints(b, 1, (int64_t)-1), NULL), NULL);
+	shape = op(b, "Concat", dim_of(b, "input_ids", 0), dim_of(b, "input_ids", 1), ints(b, 1, (int64_t)-1));
+	attr_i(b, "axis", 0);
+	return op(b, "Add", x, op(b, "Reshape", g, shape, NULL), NULL);
+}
+
+/* heads(linear(x)) for projection <pre>.<which>, batch read off batch_from */
+static const char *m2m_heads(struct b *b, const char *x, const char *pre, const char *which, const char *batch_from)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s.%s", pre, which);
+	return heads(b, linear(b, x, name, b->c->d_model, b->c->heads * b->c->d_kv), batch_from);
+}
+
+/* x + out_proj(attention), the heads merged back */
+static const char *m2m_attn_out(struct b *b, const char *x, const char *q, const char *k, const char *v,
+				const char *bias, const char *pre, const char *batch_from)
+{
+	char name[128];
+	const char *a = unheads(b, softmax_attn(b, q, k, v, bias, 1.0f / sqrtf((float)b->c->d_kv)), batch_from);
+
+	snprintf(name, sizeof(name), "%s.out_proj", pre);
+	return op(b, "Add", x, linear(b, a, name, b->c->heads * b->c->d_kv, b->c->d_model), NULL);
+}
+
+/* x + fc2(relu(fc1(final_layer_norm(x)))) */
+static const char *m2m_ffn(struct b *b, const char *x, const char *pre)
+{
+	char name[128];
+	const char *h;
+
+	snprintf(name, sizeof(name), "%s.final_layer_norm", pre);
+	h = layer_norm(b, x, name);
+	snprintf(name, sizeof(name), "%s.fc1", pre);
+	h = op(b, "Relu", linear(b, h, name, b->c->d_model, b->c->d_ff), NULL, NULL);
+	snprintf(name, sizeof(name), "%s.fc2", pre);
+	return op(b, "Add", x, linear(b, h, name, b->c->d_ff, b->c->d_model), NULL);
+}
+
+static struct onnxpass_model *m2m_model(struct b *b, const struct t5_config *c, const char *dir, bool external,
+					const char *prefix)
+{
+	struct onnxpass_model *m = onnxpass_model_new(8, 17, "main_graph");
+
+	memset(b, 0, sizeof(*b));
+	b->g = onnxpass_model_graph(m);
+	b->c = c;
+	b->seed_by_name = true;
+	b->outlier_every = 32;
+	b->outlier_gain = 8.0f;
+	snprintf(b->prefix, sizeof(b->prefix), "%s", prefix);
+	if (external)
+		scratch_open(b, dir);
+	return m;
+}
+
+static void m2m_encoder(const struct t5_config *c, const char *dir, bool external)
+{
+	struct b b;
+	struct onnxpass_model *m = m2m_model(&b, c, dir, external, "/model/encoder");
+	const int64_t d2[2] = { -1, -1 }, d3[3] = { -1, -1, c->d_model };
+	const char *p2[2] = { "batch_size", "encoder_sequence_length" };
+	const char *p3[3] = { "batch_size", "encoder_sequence_length", NULL };
+	const char *x, *bias;
+
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	io(b.g, "attention_mask", true, ONNXPASS_DT_INT64, 2, d2, p2);
+	x = m2m_embed(&b, "encoder", NULL);
+	bias = mask_bias(&b, "attention_mask");
+	for (int l = 0; l < c->layers; l++) {
+		char pre[64], name[96];
+		const char *h, *q, *k, *v;
+
+		snprintf(pre, sizeof(pre), "model.encoder.layers.%d", l);
+		snprintf(name, sizeof(name), "%s.self_attn_layer_norm", pre);
+		h = layer_norm(&b, x, name);
+		snprintf(name, sizeof(name), "%s.self_attn", pre);
+		q = m2m_heads(&b, h, name, "q_proj", h);
+		k = m2m_heads(&b, h, name, "k_proj", h);
+		v = m2m_heads(&b, h, name, "v_proj", h);
+		x = m2m_attn_out(&b, x, q, k, v, bias, name, h);
+		x = m2m_ffn(&b, x, pre);
+	}
+	layer_norm(&b, x, "model.encoder.layer_norm");
+	onnxpass_node_set_output(last(&b), 0, "last_hidden_state");
+	io(b.g, "last_hidden_state", false, ONNXPASS_DT_FLOAT, 3, d3, p3);
+	save_model(m, dir, "encoder_model.onnx", external);
+	scratch_close(&b);
+}
+
+/* A graph output present.L.KIND.WHICH with the right dims */
+static void m2m_present(struct b *b, const char *name, const char *len)
+{
+	const int64_t dkv[4] = { -1, b->c->heads, -1, b->c->d_kv };
+
+	io(b->g, name, false, ONNXPASS_DT_FLOAT, 4, dkv, (const char *const[]){ "batch_size", NULL, len, NULL });
+}
+
+static void m2m_decoder(const struct t5_config *c, const char *dir, bool with_past, bool external)
+{
+	struct b b;
+	struct onnxpass_model *m = m2m_model(&b, c, dir, external, "/model/decoder");
+	const char *pe[2] = { "batch_size", "encoder_sequence_length" };
+	const char *pd[2] = { "batch_size", with_past ? NULL : "decoder_sequence_length" };
+	const int64_t de[2] = { -1, -1 }, dd[2] = { -1, with_past ? 1 : -1 };
+	const int64_t dh[3] = { -1, -1, c->d_model }, dkv[4] = { -1, c->heads, -1, c->d_kv };
+	const char *ph[3] = { "batch_size", "encoder_sequence_length", NULL };
+	int64_t dl[3] = { -1, with_past ? 1 : -1, c->vocab };
+	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
+	const char *self_len = with_past ? "past_decoder_sequence_length + 1" : "decoder_sequence_length";
+	const char *x, *self_bias, *cross_bias, *past_len = NULL, *t;
+	char name[128];
+
+	io(b.g, "encoder_attention_mask", true, ONNXPASS_DT_INT64, 2, de, pe);
+	io(b.g, "input_ids", true, ONNXPASS_DT_INT64, 2, dd, pd);
+	io(b.g, "encoder_hidden_states", true, ONNXPASS_DT_FLOAT, 3, dh, ph);
+	if (with_past)
+		for (int l = 0; l < c->layers; l++)
+			for (int e = 0; e < 4; e++) {
+				const char *p4[4] = { "batch_size", NULL,
+						      e >= 2 ? "encoder_sequence_length_out" : "past_decoder_sequence_length",
+						      NULL };
+
+				snprintf(name, sizeof(name), "past_key_values.%d.%s.%s", l, e >= 2 ? "encoder" : "decoder",
+					 e & 1 ? "value" : "key");
+				io(b.g, name, true, ONNXPASS_DT_FLOAT, 4, dkv, p4);
+			}
+	if (with_past)
+		past_len = dim_of(&b, "past_key_values.0.decoder.key", 2);
+	x = m2m_embed(&b, "decoder", past_len);
+	if (with_past) {	/* one new token sees every key */
+		const float zero = 0.0f;
+
+		self_bias = scalar(&b, ONNXPASS_DT_FLOAT, &zero, sizeof(zero));
+	} else {	/* causal: keys after the query are masked */
+		const char *pos = arange(&b, dim_of(&b, "input_ids", 1), NULL);
+		const char *later = op(&b, "Greater", op(&b, "Unsqueeze", pos, ints(&b, 1, (int64_t)0), NULL),
+				       op(&b, "Unsqueeze", pos, ints(&b, 1, (int64_t)1), NULL), NULL);
+		const char *f = op(&b, "Cast", later, NULL, NULL);
+
+		attr_i(&b, "to", ONNXPASS_DT_FLOAT);
+		self_bias = op(&b, "Mul", f, scalar_f(&b, -1e9f), NULL);
+	}
+	cross_bias = mask_bias(&b, "encoder_attention_mask");
+	for (int l = 0; l < c->layers; l++) {
+		char pre[64], ln[96], at[96], kname[64], vname[64];
+		const char *h, *q, *k, *v;
+
+		snprintf(pre, sizeof(pre), "model.decoder.layers.%d", l);
+		snprintf(ln, sizeof(ln), "%s.self_attn_layer_norm", pre);
+		snprintf(at, sizeof(at), "%s.self_attn", pre);
+		h = layer_norm(&b, x, ln);
+		q = m2m_heads(&b, h, at, "q_proj", h);
+		k = m2m_heads(&b, h, at, "k_proj", h);
+		v = m2m_heads(&b, h, at, "v_proj", h);
+		snprintf(kname, sizeof(kname), "present.%d.decoder.key", l);
+		snprintf(vname, sizeof(vname), "present.%d.decoder.value", l);
+		if (with_past) {
+			snprintf(name, sizeof(name), "past_key_values.%d.decoder.key", l);
+			op(&b, "Concat", name, k, NULL);
+			attr_i(&b, "axis", 2);
+			onnxpass_node_set_output(last(&b), 0, kname);
+			snprintf(name, sizeof(name), "past_key_values.%d.decoder.value", l);
+			op(&b, "Concat", name, v, NULL);
+			attr_i(&b, "axis", 2);
+			onnxpass_node_set_output(last(&b), 0, vname);
+		} else {
+			op(&b, "Identity", k, NULL, NULL);
+			onnxpass_node_set_output(last(&b), 0, kname);
+			op(&b, "Identity", v, NULL, NULL);
+			onnxpass_node_set_output(last(&b), 0, vname);
+		}
+		m2m_present(&b, kname, self_len);
+		m2m_present(&b, vname, self_len);
+		x = m2m_attn_out(&b, x, q, kname, vname, self_bias, at, h);
+		/* cross attention: keys and values of the encoder's states,
+		 * computed by the first decoder, given to the one with past */
+		snprintf(ln, sizeof(ln), "%s.encoder_attn_layer_norm", pre);
+		snprintf(at, sizeof(at), "%s.encoder_attn", pre);
+		h = layer_norm(&b, x, ln);
+		q = m2m_heads(&b, h, at, "q_proj", h);
+		snprintf(kname, sizeof(kname), "%s.%d.encoder.key", with_past ? "past_key_values" : "present", l);
+		snprintf(vname, sizeof(vname), "%s.%d.encoder.value", with_past ? "past_key_values" : "present", l);
+		if (!with_past) {
+			m2m_heads(&b, "encoder_hidden_states", at, "k_proj", h);
+			onnxpass_node_set_output(last(&b), 0, kname);
+			m2m_heads(&b, "encoder_hidden_states", at, "v_proj", h);
+			onnxpass_node_set_output(last(&b), 0, vname);
+			m2m_present(&b, kname, "encoder_sequence_length_out");
+			m2m_present(&b, vname, "encoder_sequence_length_out");
+		}
+		x = m2m_attn_out(&b, x, q, kname, vname, cross_bias, at, h);
+		x = m2m_ffn(&b, x, pre);
+	}
+	x = layer_norm(&b, x, "model.decoder.layer_norm");
+	t = op(&b, "Transpose", "model.shared.weight", NULL, NULL);
+	attr_is(&b, "perm", 2, (int64_t[]){ 1, 0 });
+	op(&b, "MatMul", x, t, NULL);
+	onnxpass_node_set_output(last(&b), 0, "logits");
+	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
+	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
+	scratch_close(&b);
+}
+
+void m2m100_generate(const struct t5_config *c, const char *dir, bool external)
+{
+	FILE *f;
+	char path[4096];
+
+	mkdir(dir, 0755);
+	m2m_encoder(c, dir, external);
+	m2m_decoder(c, dir, false, external);
+	m2m_decoder(c, dir, true, external);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	f = fopen(path, "w");
+	if (!f)
+		die("cannot write config.json");
+	fprintf(f, "{\"model_type\": \"m2m100\", \"architectures\": [\"M2M100ForConditionalGeneration\"], "
+		   "\"d_model\": %lld, \"encoder_attention_heads\": %lld, \"decoder_attention_heads\": %lld, "
+		   "\"encoder_ffn_dim\": %lld, \"decoder_ffn_dim\": %lld, \"encoder_layers\": %d, "
+		   "\"decoder_layers\": %d, \"vocab_size\": %lld, \"max_position_embeddings\": %lld, "
+		   "\"activation_function\": \"relu\", \"scale_embedding\": true, \"tie_word_embeddings\": true, "
+		   "\"decoder_start_token_id\": 2, \"eos_token_id\": 2, \"pad_token_id\": %d}\n",
+		(long long)c->d_model, (long long)c->heads, (long long)c->heads, (long long)c->d_ff,
+		(long long)c->d_ff, c->layers, c->layers, (long long)c->vocab, (long long)c->max_distance, M2M_PAD);
+	if (fclose(f))
+		die("cannot write config.json");
 }

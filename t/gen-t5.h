@@ -34,6 +34,11 @@ void bert_generate(const struct t5_config *c, const char *path);
 /* A Llama-like decoder with past in optimum's layout (RMS norms, rotary
  * embeddings, grouped KV heads repeated with Expand, causal and padding
  * mask, SiLU-gated MLP) written to path. */
+/* An M2M100 / NLLB-200 export in optimum's layout (pre-LayerNorm,
+ * sinusoidal positions from the ids, scaled embedding, ReLU, lm_head tied
+ * to the shared table through a Transpose); max_distance: the positions
+ * (table rows max_distance + 2). */
+void m2m100_generate(const struct t5_config *c, const char *dir, bool external);
 void llama_generate(const struct t5_config *c, const char *path, bool external, bool gemma);
 
 #endif

@@ -203,4 +203,4 @@ function graphPlaces(buf) {
   return res;
 }
 
-module.exports = { decodeTensor, graphIO, graphPlaces, TYPES };
+module.exports = { decodeTensor, eachGraphField, graphIO, graphPlaces, TYPES };

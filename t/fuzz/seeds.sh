@@ -15,6 +15,7 @@ for f in llama gemma bert; do
 	"$gen" $f "$tmp/$f.onnx" micro >/dev/null
 done
 "$gen" t5 "$tmp/t5" micro >/dev/null
+"$gen" m2m100 "$tmp/m2m100" micro >/dev/null
 for f in "$tmp"/h/*.onnx; do
 	[ "$(wc -c <"$f")" -le 65536 ] || continue
 	cp "$f" "$out/model/"
@@ -22,9 +23,10 @@ for f in "$tmp"/h/*.onnx; do
 done
 # small valid models of every generated family: a few kB each, so that
 # every execution stays fast
-for f in "$tmp"/llama.onnx "$tmp"/gemma.onnx "$tmp"/bert.onnx "$tmp"/t5/*.onnx; do
-	cp "$f" "$out/profile/micro-$(basename "$f")"
-	cp "$f" "$out/model/micro-$(basename "$f")"
+for f in "$tmp"/llama.onnx "$tmp"/gemma.onnx "$tmp"/bert.onnx "$tmp"/t5/*.onnx "$tmp"/m2m100/*.onnx; do
+	b=$(basename "$(dirname "$f")")-$(basename "$f")
+	cp "$f" "$out/profile/micro-$b"
+	cp "$f" "$out/model/micro-$b"
 done
 for f in "$src"/recipes/*.ini; do
 	cp "$f" "$out/recipe/"
