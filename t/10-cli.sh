@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 22
+plan 27
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -72,6 +72,26 @@ mkdir -p "$tmp/we" && cp "$tmp/demo/encoder.onnx" "$tmp/we/r\"q\\\\$(printf '\37
 "$ONNXPASS" -q run dedup -i "$tmp/we" -o "$tmp/rep4" --report "$tmp/rep4.json" 2>"$tmp/err"
 report_is "$tmp/rep4.json" 'd["status"] == "ok" and "\ufffd" in d["inputs"][0]["path"] and chr(34) in d["inputs"][0]["path"]' &&
 	ok "report: quotes, backslashes and bytes that are not UTF-8 in names stay valid JSON" || not_ok "odd names: $(cat "$tmp/rep4.json" "$tmp/err")"
+# --set STEP.KEY=VALUE: a recipe step's parameter from the command line,
+# checked as the recipe's lines are, recorded in the manifest and report
+printf '[recipe]\ninputs = encoder:encoder.onnx\n[step q4]\npass = quantize\nbits = 4\nblock_size = 32\n' >"$tmp/q4.ini"
+"$ONNXPASS" -q -r "$tmp/q4.ini" -i "$tmp/demo" -o "$tmp/s32" && "$ONNXPASS" -q -r "$tmp/q4.ini" --set q4.block_size=64 \
+	-i "$tmp/demo" -o "$tmp/s64" --report "$tmp/s64.json" 2>"$tmp/err" &&
+	[ "$(du -cb "$tmp"/s64/*.onnx* | tail -1 | cut -f1)" -lt "$(du -cb "$tmp"/s32/*.onnx* | tail -1 | cut -f1)" ] &&
+	report_is "$tmp/s64/manifest.json" 'd["set"] == ["q4.block_size=64"]' &&
+	report_is "$tmp/s64.json" 'd["recipe"]["set"] == ["q4.block_size=64"]' &&
+	ok "--set q4.block_size=64: fewer scale bytes than the recipe's 32, recorded in manifest and report" ||
+	not_ok "--set: $(cat "$tmp/err") $(ls -l "$tmp/s32" "$tmp/s64")"
+for c in "q5.block_size=64:has no step 'q5' (did you mean 'q4'?)" \
+	"q4.blocksize=64:unknown parameter 'blocksize' for pass 'quantize' (did you mean 'block_size'?)" \
+	"q4.models=encoder:only a step's parameters can be set, not 'models'" \
+	"q4block_size=64:--set wants STEP.KEY=VALUE"; do
+	set=${c%%:*} want=${c#*:}
+	"$ONNXPASS" -r "$tmp/q4.ini" --set "$set" -i "$tmp/demo" -o "$tmp/sx" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -qF -- "$want" "$tmp/err" && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/sx" ] &&
+		ok "--set $set refused before any work" || not_ok "--set $set (exit $rc): $(cat "$tmp/err")"
+done
 # progress: one line redrawn on a terminal (script gives the program one),
 # never in a pipe or with -q; the suite makes it appear at once
 if command -v script >/dev/null; then

@@ -55,6 +55,8 @@ void params_free(struct onnxpass_params *p);
 /* Sets key; on a bad key or value writes the reason to why. */
 int params_set(struct onnxpass_params *p, const char *key, const char *value, int line,
 	       char *why, size_t whylen);
+/* Sets key again, wherever it was set before (--set STEP.KEY=VALUE). */
+int params_replace(struct onnxpass_params *p, const char *key, const char *value, char *why, size_t whylen);
 /* An indented line continuing a LIST parameter set above: its words are
  * added.  1 when key is not a LIST set before (the line cannot continue). */
 int params_continue(struct onnxpass_params *p, const char *key, const char *value);
@@ -113,6 +115,8 @@ struct recipe {
 	char *notes;	/* how to run the output, for its manifest */
 	struct step *steps;
 	size_t n_steps;
+	char **overrides;	/* --set STEP.KEY=VALUE, as given */
+	size_t n_overrides, cap_overrides;
 };
 
 /* recipe_find.c: the recipe file for -r ARG: ARG itself when it is a path
@@ -128,6 +132,9 @@ int recipe_load(const char *path, const struct registry *reg, struct recipe **ou
 /* A one-step recipe for `onnxpass run PASS key=value...`. */
 int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe **out,
 		  char *err, size_t errlen);
+/* Applies --set STEP.KEY=VALUE to a loaded recipe: a step's parameter,
+ * checked as the recipe's own lines are; remembered for the manifest. */
+int recipe_override(struct recipe *r, char *const *sets, size_t n, char *err, size_t errlen);
 void recipe_free(struct recipe *r);
 
 /* ------------------------------------------------------------------ */
@@ -155,6 +162,8 @@ struct opts {
 	char **args;
 	int n_args;
 	bool json, nodes, profile;
+	char **sets;	/* --set STEP.KEY=VALUE */
+	size_t n_sets, cap_sets;
 	const char **dim_names;	/* info --profile --dim NAME=N */
 	int64_t *dim_values;
 	size_t n_dims, cap_dims, cap_dim_values;

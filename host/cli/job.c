@@ -274,6 +274,12 @@ static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
 	jw_str(&w, "producer", "onnxpass " PACKAGE_VERSION);
 	jw_str(&w, "recipe", r && r->name ? r->name : "");
 	jw_str(&w, "notes", r && r->notes ? r->notes : "");
+	if (r && r->n_overrides) {
+		jw_array(&w, "set");
+		for (size_t i = 0; i < r->n_overrides; i++)
+			jw_str(&w, NULL, r->overrides[i]);
+		jw_end(&w);
+	}
 	jw_array(&w, "models");
 	for (size_t i = 0; i < onnxpass_bundle_count(b); i++) {
 		jw_object(&w, NULL);

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 	      "      --external-min-bytes N  smallest tensor put in external data (1024)\n"
 	      "      --opset N            raise the default-domain opset to N, converting ops\n"
 	      "      --report FILE        write a JSON report of every step\n"
+	      "      --set STEP.KEY=VALUE set a recipe step's parameter (repeatable; the\n"
+	      "                           manifest records it)\n"
 	      "      --check              validate the recipe and its parameters, then stop\n"
 	      "      --list               list the passes found\n"
 	      "      --list-recipes       list the installed recipes\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES, O_SET };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
@@ -69,7 +71,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "external", required_argument, 0, O_EXTERNAL },
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
 		{ "data-file", required_argument, 0, O_DATA },
-		{ "opset", required_argument, 0, O_OPSET },
+		{ "opset", required_argument, 0, O_OPSET }, { "set", required_argument, 0, O_SET },
 		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES },
 		{ "profile", no_argument, 0, O_PROFILE }, { "dim", required_argument, 0, O_DIM }, { 0, 0, 0, 0 },
 	};
@@ -127,6 +129,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_DATA: o->data_file = optarg; break;
+		case O_SET:
+			if (grow(&o->sets, &o->cap_sets, o->n_sets + 1, sizeof(*o->sets)))
+				return 1;
+			o->sets[o->n_sets++] = optarg;
+			break;
 		case O_OPSET: {
 			char *end = NULL;
 			long long v = strtoll(optarg, &end, 10);
@@ -304,6 +311,8 @@ int main(int argc, char **argv)
 		goto out;
 	o.recipe = recipe_path;
 	rc = recipe_load(o.recipe, &reg, &r, err, sizeof(err));
+	if (!rc)
+		rc = recipe_override(r, o.sets, o.n_sets, err, sizeof(err));
 	if (rc)
 		goto out;
 	if (o.check) {
@@ -321,6 +330,7 @@ out_noerr:
 	recipe_free(r);
 	registry_release(&reg);
 	free(o.plugin_dirs);
+	free(o.sets);
 	free(o.args);
 	free(o.dim_names);
 	free(o.dim_values);

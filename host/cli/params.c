@@ -318,6 +318,15 @@ int params_set(struct onnxpass_params *p, const char *key, const char *value, in
 	return 0;
 }
 
+int params_replace(struct onnxpass_params *p, const char *key, const char *value, char *why, size_t whylen)
+{
+	ssize_t i = find(p->desc, key);
+
+	if (i >= 0)
+		p->lines[i] = 0;
+	return params_set(p, key, value, -1, why, whylen);
+}
+
 int params_finish(struct onnxpass_params *p, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < p->desc->n_params; i++) {

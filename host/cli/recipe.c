@@ -662,10 +662,70 @@ int recipe_single(const struct plugin *pl, char **kv, size_t n_kv, struct recipe
 	return 0;
 }
 
+int recipe_override(struct recipe *r, char *const *sets, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(sets[i], '='), *dot = NULL;
+		struct step *s = NULL;
+		char why[512], *name, *key;
+		int rc;
+
+		for (const char *c = sets[i]; eq && c < eq; c++)
+			if (*c == '.')
+				dot = c;
+		if (!eq || !dot || dot == sets[i] || dot + 1 == eq) {
+			set_err(err, errlen, "--set wants STEP.KEY=VALUE, not '%s'", sets[i]);
+			return ONNXPASS_EINVAL;
+		}
+		name = strndup(sets[i], (size_t)(dot - sets[i]));
+		key = strndup(dot + 1, (size_t)(eq - dot - 1));
+		if (!name || !key) {
+			free(name);
+			free(key);
+			return ONNXPASS_ENOMEM;
+		}
+		for (size_t k = 0; k < r->n_steps && !s; k++)
+			if (!strcmp(r->steps[k].name, name))
+				s = &r->steps[k];
+		if (!s) {
+			const char **names = malloc((r->n_steps + 1) * sizeof(*names));
+			const char *near = NULL;
+
+			for (size_t k = 0; names && k < r->n_steps; k++)
+				names[k] = r->steps[k].name;
+			if (names)
+				near = closest_word(name, names, r->n_steps);
+			set_err(err, errlen, "--set '%s': recipe '%s' has no step '%s'%s%s%s", sets[i], r->path, name,
+				near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+			free(names);
+			rc = ONNXPASS_EINVAL;
+		} else if (!strcmp(key, "pass") || !strcmp(key, "models") || !strncmp(key, "expect.", 7)) {
+			set_err(err, errlen, "--set '%s': only a step's parameters can be set, not '%s'", sets[i], key);
+			rc = ONNXPASS_EINVAL;
+		} else if ((rc = params_replace(s->params, key, eq + 1, why, sizeof(why))) ||
+			   (rc = params_finish(s->params, why, sizeof(why)))) {
+			set_err(err, errlen, "--set '%s': step '%s': %s", sets[i], name, why);
+		} else if (grow(&r->overrides, &r->cap_overrides, r->n_overrides + 1, sizeof(char *)) ||
+			   !(r->overrides[r->n_overrides] = strdup(sets[i]))) {
+			rc = ONNXPASS_ENOMEM;
+		} else {
+			r->n_overrides++;
+		}
+		free(name);
+		free(key);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 void recipe_free(struct recipe *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; i < r->n_overrides; i++)
+		free(r->overrides[i]);
+	free(r->overrides);
 	for (size_t i = 0; i < r->n_steps; i++) {
 		struct step *s = &r->steps[i];
 

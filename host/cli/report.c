@@ -55,6 +55,12 @@ int report_open(struct report *rp, const char *path, const char *command, const 
 		jw_object(&rp->w, "recipe");
 		jw_str(&rp->w, "name", r->name);
 		jw_str(&rp->w, "path", r->path);
+		if (r->n_overrides) {
+			jw_array(&rp->w, "set");
+			for (size_t i = 0; i < r->n_overrides; i++)
+				jw_str(&rp->w, NULL, r->overrides[i]);
+			jw_end(&rp->w);
+		}
 		jw_end(&rp->w);
 	} else {
 		jw_null(&rp->w, "recipe");
