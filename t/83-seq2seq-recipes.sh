@@ -25,7 +25,7 @@ for spec in marian:model.shared.weight whisper:model.decoder.embed_tokens.weight
 		continue
 	fi
 	sum=$(cat "$m"/*.onnx | cksum)
-	sed '/^\[step int4\]/,$d' "$TOP_SRCDIR/recipes/$f.ini" >"$tmp/$f-fp32.ini"
+	recipe_fp32 "$TOP_SRCDIR/recipes/$f.ini" "$tmp/$f-fp32.ini"
 	"$ONNXPASS" -q -r "$tmp/$f-fp32.ini" -i "$m" -o "$tmp/$f-fp32" &&
 		r=$(s2s "$m" "$tmp/$f-fp32" --batch 2 --steps 12 --max-diff 1e-4) &&
 		ok "$f.ini restructuring (cache initializer, one decoder, embed_and_lm_head): $r" ||
@@ -33,10 +33,7 @@ for spec in marian:model.shared.weight whisper:model.decoder.embed_tokens.weight
 	"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/$f.ini" -i "$m" -o "$tmp/$f" &&
 		r=$(s2s "$m" "$tmp/$f" --batch 2 --steps 12 --teacher-forced --min-cos 0.98 --min-top1 0.8) &&
 		ok "$f.ini int4: $r" || not_ok "$f int4: $r"
-	r=$("$NODE" "$TOP_SRCDIR/t/shared-table.js" "$tmp/$f/${f}_embed_and_lm_head_4bit.onnx")
-	echo "$r" | grep -q "^GatherBlockQuantized .*: data=${table}_Q4 scales=${table}_scales zero_points=-$" &&
-		ok "$f: the tied table's blocks and scales are stored once for the lookup and the lm_head" ||
-		not_ok "$f table: $r"
+	table_once "$f" "$tmp/$f/${f}_embed_and_lm_head_4bit.onnx" "$table"
 	[ "$(cat "$m"/*.onnx | cksum)" = "$sum" ] && ok "$f: the export is unchanged" || not_ok "$f: the export changed"
 	checked "$f: every model written" $(find "$tmp" -path "$tmp/$f*" -name '*.onnx' | sort)
 done

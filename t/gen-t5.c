@@ -567,6 +567,45 @@ static void encoder(const struct t5_config *c, const char *dir, bool external)
 	scratch_close(&b);
 }
 
+/* A seq2seq decoder's last node's output becomes logits [batch, 1 or
+ * decoder_sequence_length, vocab], first of the outputs as optimum orders
+ * them; the model is saved and freed. */
+static void save_decoder(struct b *b, struct onnxpass_model *m, const char *dir, bool with_past, bool external)
+{
+	int64_t dl[3] = { -1, with_past ? 1 : -1, b->c->vocab };
+	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
+
+	onnxpass_node_set_output(last(b), 0, "logits");
+	io_at(b->g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
+	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
+	scratch_close(b);
+}
+
+/* An encoder and the two decoders of optimum's seq2seq layout in dir, and
+ * config.json from fmt. */
+static void seq2seq_files(const struct t5_config *c, const char *dir, bool external,
+			  void (*enc)(const struct t5_config *, const char *, bool),
+			  void (*dec)(const struct t5_config *, const char *, bool, bool), const char *fmt, ...)
+{
+	char path[4096];
+	va_list ap;
+	FILE *f;
+
+	mkdir(dir, 0755);
+	enc(c, dir, external);
+	dec(c, dir, false, external);
+	dec(c, dir, true, external);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	f = fopen(path, "w");
+	if (!f)
+		die("cannot write config.json");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (fclose(f))
+		die("cannot write config.json");
+}
+
 /* One decoder: with_past reads past_key_values.* and a one-token input. */
 static void decoder(const struct t5_config *c, const char *dir, bool with_past, bool external)
 {
@@ -579,8 +618,6 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 	const char *ph[3] = { "batch_size", "encoder_sequence_length", NULL };
 	const char *x, *table, *self_bias, *cross_bias, *q_pos, *k_pos, *qlen, *past_len = NULL;
 	char w[128], name[128], kname[128], vname[128], ckname[128], cvname[128];
-	int64_t dl[3] = { -1, with_past ? 1 : -1, c->vocab };
-	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
 
 	if (external)
 		scratch_open(&b, dir);
@@ -698,34 +735,18 @@ static void decoder(const struct t5_config *c, const char *dir, bool with_past, 
 	}
 	x = rms_norm(&b, x, weight(&b, "decoder.final_layer_norm.weight", c->d_model, 0, 0.1f, 1.0f));
 	op(&b, "MatMul", x, weight(&b, "lm_head.weight", c->d_model, c->vocab, 0.5f, 0), NULL);
-	onnxpass_node_set_output(last(&b), 0, "logits");
-	/* outputs in optimum's order: logits first */
-	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
-	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
-	scratch_close(&b);
+	save_decoder(&b, m, dir, with_past, external);
 }
 
 void t5_generate(const struct t5_config *c, const char *dir, bool external)
 {
-	FILE *f;
-	char path[4096];
-
-	mkdir(dir, 0755);
-	encoder(c, dir, external);
-	decoder(c, dir, false, external);
-	decoder(c, dir, true, external);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	f = fopen(path, "w");
-	if (!f)
-		die("cannot write config.json");
-	fprintf(f, "{\"model_type\": \"t5\", \"d_model\": %lld, \"d_kv\": %lld, \"num_heads\": %lld, "
+	seq2seq_files(c, dir, external, encoder, decoder, "{\"model_type\": \"t5\", \"d_model\": %lld, \"d_kv\": %lld, \"num_heads\": %lld, "
 		   "\"d_ff\": %lld, \"num_layers\": %d, \"vocab_size\": %lld, "
 		   "\"relative_attention_num_buckets\": %lld, \"relative_attention_max_distance\": %lld, "
 		   "\"feed_forward_proj\": \"gated-gelu\", \"tie_word_embeddings\": false, "
 		   "\"decoder_start_token_id\": 0, \"eos_token_id\": 2, \"pad_token_id\": 1}\n",
 		(long long)c->d_model, (long long)c->d_kv, (long long)c->heads, (long long)c->d_ff,
 		c->layers, (long long)c->vocab, (long long)c->buckets, (long long)c->max_distance);
-	fclose(f);
 }
 
 /* BERT-like encoder pieces: decomposed LayerNorm, erf Gelu, biased linears. */
@@ -1259,8 +1280,6 @@ static void m2m_decoder(const struct t5_config *c, const char *dir, bool with_pa
 	const int64_t de[2] = { -1, -1 }, dd[2] = { -1, with_past ? 1 : -1 };
 	const int64_t dh[3] = { -1, -1, c->d_model }, dkv[4] = { -1, c->heads, -1, c->d_kv };
 	const char *ph[3] = { "batch_size", "encoder_sequence_length", NULL };
-	int64_t dl[3] = { -1, with_past ? 1 : -1, c->vocab };
-	const char *pl[3] = { "batch_size", with_past ? NULL : "decoder_sequence_length", NULL };
 	const char *self_len = with_past ? "past_decoder_sequence_length + 1" : "decoder_sequence_length";
 	const char *x, *self_bias, *cross_bias, *past_len = NULL, *t;
 	char name[128];
@@ -1350,26 +1369,12 @@ static void m2m_decoder(const struct t5_config *c, const char *dir, bool with_pa
 	t = op(&b, "Transpose", "model.shared.weight", NULL, NULL);
 	attr_is(&b, "perm", 2, (int64_t[]){ 1, 0 });
 	op(&b, "MatMul", x, t, NULL);
-	onnxpass_node_set_output(last(&b), 0, "logits");
-	io_at(b.g, "logits", false, 0, ONNXPASS_DT_FLOAT, 3, dl, pl);
-	save_model(m, dir, with_past ? "decoder_with_past_model.onnx" : "decoder_model.onnx", external);
-	scratch_close(&b);
+	save_decoder(&b, m, dir, with_past, external);
 }
 
 void m2m100_generate(const struct t5_config *c, const char *dir, bool external)
 {
-	FILE *f;
-	char path[4096];
-
-	mkdir(dir, 0755);
-	m2m_encoder(c, dir, external);
-	m2m_decoder(c, dir, false, external);
-	m2m_decoder(c, dir, true, external);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	f = fopen(path, "w");
-	if (!f)
-		die("cannot write config.json");
-	fprintf(f, "{\"model_type\": \"m2m100\", \"architectures\": [\"M2M100ForConditionalGeneration\"], "
+	seq2seq_files(c, dir, external, m2m_encoder, m2m_decoder, "{\"model_type\": \"m2m100\", \"architectures\": [\"M2M100ForConditionalGeneration\"], "
 		   "\"d_model\": %lld, \"encoder_attention_heads\": %lld, \"decoder_attention_heads\": %lld, "
 		   "\"encoder_ffn_dim\": %lld, \"decoder_ffn_dim\": %lld, \"encoder_layers\": %d, "
 		   "\"decoder_layers\": %d, \"vocab_size\": %lld, \"max_position_embeddings\": %lld, "
@@ -1377,6 +1382,4 @@ void m2m100_generate(const struct t5_config *c, const char *dir, bool external)
 		   "\"decoder_start_token_id\": 2, \"eos_token_id\": 2, \"pad_token_id\": %d}\n",
 		(long long)c->d_model, (long long)c->heads, (long long)c->heads, (long long)c->d_ff,
 		(long long)c->d_ff, c->layers, c->layers, (long long)c->vocab, (long long)c->max_distance, M2M_PAD);
-	if (fclose(f))
-		die("cannot write config.json");
 }

@@ -32,6 +32,18 @@ last_line() {
 # the reference decoders: their summary line; they fail when a bound fails
 s2s() { last_line "$NODE" "$TOP_SRCDIR/t/seq2seq-decode.js" "$@"; }
 causal() { last_line "$NODE" "$TOP_SRCDIR/t/causal-decode.js" "$@"; }
+# table_once WHAT MODEL TABLE: one test line, passing when the 4-bit
+# GatherBlockQuantized of TABLE in MODEL reads the very blocks and scales
+# (same file, offset and length) its lm_head's MatMulNBits reads
+table_once() {
+	to_r=$("$NODE" "$TOP_SRCDIR/t/shared-table.js" "$2")
+	echo "$to_r" | grep -q "^GatherBlockQuantized .*: data=${3}_Q4 scales=${3}_scales zero_points=-$" &&
+		ok "$1: the tied table's blocks and scales are stored once for the lookup and the lm_head" ||
+		not_ok "$1: table: $to_r"
+}
+# recipe_fp32 RECIPE OUT: RECIPE without its last step [step int4] and
+# after (the restructuring alone) written to OUT
+recipe_fp32() { sed '/^\[step int4\]/,$d' "$1" >"$2"; }
 
 # The ONNX checker of Debian's python3-onnx (t/onnx-check.py): every
 # written model must be valid ONNX, not only loadable by ONNX Runtime.
