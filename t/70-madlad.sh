@@ -27,7 +27,7 @@ for f in madlad-like t5 mt5; do
 		not_ok "$f: madlad-fp32 recipe failed"
 	fi
 	in_bytes=$(du -cb "$x/encoder_model.onnx" "$x/decoder_model.onnx" "$x/decoder_with_past_model.onnx" | tail -1 | cut -f1)
-	out_bytes=$(du -cb "$tmp/$f-fp32"/*.onnx | tail -1 | cut -f1)
+	out_bytes=$(bundle_bytes "$tmp/$f-fp32")
 	[ "$(echo "$out_bytes < $in_bytes * 0.7" | bc)" = 1 ] && ok "$f: fp32 output $in_bytes -> $out_bytes bytes" ||
 		not_ok "$f: fp32 output $in_bytes -> $out_bytes bytes (want < 0.7x)"
 	files=$(cd "$tmp/$f-fp32" && ls | tr '\n' ' ')
@@ -44,7 +44,7 @@ for f in madlad-like t5 mt5; do
 		not_ok "$f: madlad recipe failed"
 		continue
 	fi
-	out_bytes=$(du -cb "$tmp/$f-int4"/*.onnx | tail -1 | cut -f1)
+	out_bytes=$(bundle_bytes "$tmp/$f-int4")
 	[ "$(echo "$out_bytes < $in_bytes * 0.4" | bc)" = 1 ] && ok "$f: int4 output $in_bytes -> $out_bytes bytes" ||
 		not_ok "$f: int4 output $in_bytes -> $out_bytes bytes (want < 0.4x)"
 	n=$("$ONNXPASS" info "$tmp/$f-int4/madlad_decoder_4bit.onnx" | sed -n 's/^ *com.microsoft:MatMulNBits *\([0-9]*\)/\1/p')

@@ -41,6 +41,9 @@ table_once() {
 		ok "$1: the tied table's blocks and scales are stored once for the lookup and the lm_head" ||
 		not_ok "$1: table: $to_r"
 }
+# bundle_bytes DIR: bytes of a written bundle (models and data files, not
+# the manifest)
+bundle_bytes() { find "$1" -type f ! -name manifest.json -exec du -cb {} + | awk '$2 == "total" { t += $1 } END { print t + 0 }'; }
 # recipe_fp32 RECIPE OUT: RECIPE without its last step [step int4] and
 # after (the restructuring alone) written to OUT
 recipe_fp32() { sed '/^\[step int4\]/,$d' "$1" >"$2"; }

@@ -16,6 +16,7 @@
 # - models of IR 10 / opset 21 (4-bit tensors), and any model importing a
 #   default-domain opset newer than the checker knows (onnx 1.12: 17), are
 #   newer than Debian's checker: counted as "too new to check", not passed.
+import os
 import sys
 
 import onnx
@@ -50,7 +51,14 @@ def check_as_contrib(path):
                 n.domain = "com.microsoft"
     if not any(o.domain == "com.microsoft" for o in m.opset_import):
         m.opset_import.add(domain="com.microsoft", version=1)
-    onnx.checker.check_model(m)
+    # a model held in memory has its external data files checked relative
+    # to the working folder: the model's own
+    here = os.getcwd()
+    os.chdir(os.path.dirname(os.path.abspath(path)))
+    try:
+        onnx.checker.check_model(m)
+    finally:
+        os.chdir(here)
 
 
 def check(path):

@@ -169,9 +169,9 @@ function graphIO(buf) {
 
 // The main graph's nodes ({ op, domain, inputs }) and where each
 // initializer's bytes live: { name: 'location@offset+length' } for external
-// data, 'inline' otherwise.
+// data, 'inline' otherwise; bytes: { name: raw or external byte count }.
 function graphPlaces(buf) {
-  const res = { nodes: [], places: {} };
+  const res = { nodes: [], places: {}, bytes: {} };
   const str = (v) => Buffer.from(v).toString();
   eachGraphField(buf, (gf) => {
     if (gf.f === 1) {
@@ -186,10 +186,11 @@ function graphPlaces(buf) {
     }
     if (gf.f !== 5) return;
     const t = reader(gf.val), ext = {};
-    let name = '', external = false;
+    let name = '', external = false, raw = 0;
     while (!t.done()) {
       const tf = t.field();
       if (tf.f === 8) name = str(tf.val);
+      if (tf.f === 9) raw = tf.val.length;
       if (tf.f === 14) external = Number(tf.val) === 1;
       if (tf.f === 13) {
         const kv = reader(tf.val);
@@ -199,6 +200,7 @@ function graphPlaces(buf) {
       }
     }
     res.places[name] = external ? `${ext.location}@${ext.offset || 0}+${ext.length}` : 'inline';
+    res.bytes[name] = external ? Number(ext.length) : raw;
   });
   return res;
 }
