@@ -16,8 +16,13 @@
 # own with the same int4 parameters: the tied table 256206 x 1024 three
 # times) beside the recipe's fp32 restructuring and int4 output (the table
 # once: about 1 GB fp32, 130 MB of 4-bit blocks).
+# Then, for every output model, ONNX Runtime's resident memory (node, one
+# thread, t/ort-memory.js: after creating the session, and the peak of one
+# run at the recipe's memory_dims) beside `info --memory`'s estimate
+# (target: within 20%), and the same measured with the CPU arena off and
+# with memory patterns off.
 # BENCH_ONLY="madlad hymt translategemma" picks recipes; BENCH_DIR the
-# scratch folder (removed at the end).
+# scratch folder (removed at the end); BENCH_MEMORY=0 skips the ORT part.
 set -eu
 : "${ONNXPASS:?}" "${GEN:?}"
 dir=${BENCH_DIR:-bench-full-tmp}
@@ -54,12 +59,19 @@ print(",".join(" %s %s s" % (s["step"], s["seconds"]) for s in json.load(open(sy
 	echo
 }
 
+# mem RECIPE: the outputs in $dir/out measured in ORT against the estimate
+mem() {
+	[ "${BENCH_MEMORY:-1}" = 1 ] || return 0
+	ONNXPASS="$ONNXPASS" python3 "$(dirname "$0")/memory.py" "$1" "$dir/out"
+}
+
 one() {	# name recipe generator-args...
 	name=$1 recipe=$2
 	shift 2
 	rm -rf "$dir" && mkdir -p "$dir/in"
 	gen_s=$(t "$GEN" "$@")
 	run "$name" "$recipes/$recipe"
+	mem "$recipes/$recipe"
 	rm -rf "$dir"
 }
 
@@ -73,6 +85,7 @@ nllb() {
 	fp32=$out_bytes
 	gen_s=
 	run "NLLB-200 600M shapes" "$recipes/nllb.ini"
+	mem "$recipes/nllb.ini"
 	q4=$out_bytes
 	rm -rf "$dir/out" "$dir/pf" && mkdir "$dir/pf"
 	pf_s=$(t sh -c 'for f in "$1"/in/*.onnx; do

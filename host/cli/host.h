@@ -115,6 +115,9 @@ struct recipe {
 	char *notes;	/* how to run the output, for its manifest */
 	struct step *steps;
 	size_t n_steps;
+	char **mem_names;	/* memory_dims: the sizes manifest.json's estimate is for */
+	int64_t *mem_values;
+	size_t n_mem;
 	char **overrides;	/* --set STEP.KEY=VALUE, as given */
 	size_t n_overrides, cap_overrides;
 };
@@ -161,7 +164,7 @@ struct opts {
 	int64_t opset;	/* --opset: raise the default domain to this */
 	char **args;
 	int n_args;
-	bool json, nodes, profile;
+	bool json, nodes, profile, memory;
 	char **sets;	/* --set STEP.KEY=VALUE */
 	size_t n_sets, cap_sets;
 	const char **dim_names;	/* info --profile --dim NAME=N */
@@ -216,6 +219,22 @@ int info_print(const char *path, bool json, bool nodes, FILE *out, char *err, si
 /* info --profile: see profile.c. */
 int info_profile(const char *path, const char *const *names, const int64_t *values, size_t n_bind,
 		 bool json, FILE *out, char *err, size_t errlen);
+
+/* info --memory: see memory.c.  One model's estimate at the sizes given
+ * (names[i] = values[i]); exact is false where a size stayed unknown. */
+struct mem_est {
+	uint64_t file, weights, mapped, kv, kv_token, act;
+	uint64_t sessions;	/* models counted (one ORT session each) */
+	bool exact;
+};
+int memory_estimate_file(const char *path, const char *const *names, const int64_t *values, size_t n_bind,
+			 struct mem_est *e, char *err, size_t errlen);
+/* "dims", "models" (roles may be NULL) and "total" into the open object. */
+struct jw;
+void memory_json(struct jw *w, const char *const *files, const char *const *roles, const struct mem_est *e, size_t n,
+		 const char *const *names, const int64_t *values, size_t n_bind);
+int info_memory(char *const *args, size_t n_args, const char *const *names, const int64_t *values, size_t n_bind,
+		bool json, FILE *out, char *err, size_t errlen);
 
 /* "inputs": [...], "outputs": [...] of a graph: each value's name, type
  * and shape. */

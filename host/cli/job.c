@@ -259,8 +259,43 @@ static uint64_t input_bytes(struct onnxpass_bundle *b)
 	return total;
 }
 
-/* manifest.json: what each file is and takes, and how to run it. */
-static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
+/* The recipe's memory_dims estimate of the models written into folder
+ * (see memory.c), as "memory" of the manifest; null, with a warning, when
+ * it cannot be made. */
+static void manifest_memory(struct jw *w, const struct recipe *r, struct onnxpass_bundle *b, const char *folder)
+{
+	size_t n = onnxpass_bundle_count(b);
+	struct mem_est *e = calloc(n ? n : 1, sizeof(*e));
+	const char **files = calloc(n ? n : 1, sizeof(*files)), **roles = calloc(n ? n : 1, sizeof(*roles));
+	char why[ERRLEN] = "out of memory";
+	int rc = e && files && roles ? 0 : ONNXPASS_ENOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *p = path_join(folder, onnxpass_bundle_file(b, i));
+
+		files[i] = onnxpass_bundle_file(b, i);
+		roles[i] = onnxpass_bundle_role(b, i);
+		rc = p ? memory_estimate_file(p, (const char *const *)r->mem_names, r->mem_values, r->n_mem, &e[i], why,
+					      sizeof(why))
+		       : ONNXPASS_ENOMEM;
+		free(p);
+	}
+	if (rc) {
+		say("warning", "manifest.json: no memory estimate: %s", why);
+		jw_null(w, "memory");
+	} else {
+		jw_object(w, "memory");
+		memory_json(w, files, roles, e, n, (const char *const *)r->mem_names, r->mem_values, r->n_mem);
+		jw_end(w);
+	}
+	free(e);
+	free(files);
+	free(roles);
+}
+
+/* manifest.json: what each file is and takes, and how to run it; with the
+ * recipe's memory_dims, the memory estimate of the files in folder. */
+static char *manifest(const struct recipe *r, struct onnxpass_bundle *b, const char *folder)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -288,12 +323,27 @@ static char *manifest(const struct recipe *r, struct onnxpass_bundle *b)
 		info_io_json(&w, onnxpass_model_graph(onnxpass_bundle_model(b, i)));
 		jw_end(&w);
 	}
+	jw_end(&w);
+	if (r && r->n_mem && folder)
+		manifest_memory(&w, r, b, folder);
 	jw_finish(&w);
 	if (fclose(f)) {
 		free(text);
 		return NULL;
 	}
 	return text;
+}
+
+struct manifest_arg {
+	const struct recipe *r;
+	struct onnxpass_bundle *b;
+};
+
+static char *manifest_fn(const char *folder, void *arg)
+{
+	struct manifest_arg *a = arg;
+
+	return manifest(a->r, a->b, folder);
 }
 
 /* Bytes of a written model and the data files it reads (named by their
@@ -439,12 +489,12 @@ int run_job(struct opts *o, struct registry *reg, struct recipe *r, char *err)
 					human_bytes(input_bytes(b), h2, sizeof(h2)));
 		}
 	} else {
-		char *man = manifest(r, b);
+		struct manifest_arg ma = { r, b };
 
 		so.extra_file = "manifest.json";
-		so.extra_text = man;
+		so.extra_fn = manifest_fn;
+		so.extra_arg = &ma;
 		rc = onnxpass_bundle_save(b, o->output, &so, err, ERRLEN);
-		free(man);
 		for (size_t i = 0; !rc && o->report && i < onnxpass_bundle_count(b); i++) {
 			char *p = path_join(o->output, onnxpass_bundle_file(b, i));
 

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "       onnxpass convert -i IN -o OUT [--external MODE]\n"
 	      "       onnxpass info [--json | --nodes] MODEL\n"
 	      "       onnxpass info --profile [--json] [--dim NAME=N ...] MODEL\n"
+	      "       onnxpass info --memory [--json] [--dim NAME=N ...] MODEL|FOLDER...\n"
 	      "       onnxpass --list | --list-recipes | --describe PASS | --check -r RECIPE\n"
 	      "\n"
 	      "IN is a model file or a folder holding a bundle (every .onnx in it, or the\n"
@@ -45,7 +46,9 @@ static void usage(FILE *f)
 	      "      --list-recipes       list the installed recipes\n"
 	      "      --describe PASS      show a pass's parameters\n"
 	      "      --profile            info: parameters, MACs, activations per op type\n"
-	      "      --dim NAME=N         info --profile: give symbolic dim NAME the size N\n"
+	      "      --memory             info: ONNX Runtime's resident memory, estimated: weights,\n"
+	      "                           KV cache, activations (per model and in total)\n"
+	      "      --dim NAME=N         info --profile/--memory: give symbolic dim NAME the size N\n"
 	      "  -v, --verbose            more detail (twice: debug)\n"
 	      "  -q, --quiet              only errors\n"
 	      "  -h, --help               this help\n"
@@ -58,7 +61,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES, O_SET };
+	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES, O_SET, O_MEMORY };
 	static const struct option lo[] = {
 		{ "recipe", required_argument, 0, 'r' }, { "input", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' }, { "plugin-dir", required_argument, 0, 'P' },
@@ -72,6 +75,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "external-min-bytes", required_argument, 0, O_EXTMIN },
 		{ "data-file", required_argument, 0, O_DATA },
 		{ "opset", required_argument, 0, O_OPSET }, { "set", required_argument, 0, O_SET },
+		{ "memory", no_argument, 0, O_MEMORY },
 		{ "json", no_argument, 0, O_JSON }, { "nodes", no_argument, 0, O_NODES },
 		{ "profile", no_argument, 0, O_PROFILE }, { "dim", required_argument, 0, O_DIM }, { 0, 0, 0, 0 },
 	};
@@ -112,6 +116,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_JSON: o->json = true; break;
 		case O_NODES: o->nodes = true; break;
 		case O_PROFILE: o->profile = true; break;
+		case O_MEMORY: o->memory = true; break;
 		case O_DIM: {
 			char *eq = strchr(optarg, '='), *end = NULL;
 			long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
@@ -230,6 +235,15 @@ int main(int argc, char **argv)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		o.threads = n > 0 && n < 1024 ? (int)n : 1;
+	}
+	if (o.cmd && !strcmp(o.cmd, "info") && o.memory) {
+		if (o.n_args < 1) {
+			say("error", "info --memory takes model files or bundle folders");
+			return 2;
+		}
+		rc = info_memory(o.args, (size_t)o.n_args, o.dim_names, o.dim_values, o.n_dims, o.json, stdout, err,
+				 sizeof(err));
+		goto out;
 	}
 	if (o.cmd && !strcmp(o.cmd, "info")) {
 		if (o.n_args != 1) {

@@ -36,6 +36,7 @@ struct parse {
 	bool in_recipe_section;
 	int outputs_line;
 	bool recipe_keys_seen[8];
+	size_t cap_mem, cap_mem_values;
 };
 
 static int perr(struct parse *p, int line, const char *fmt, ...)
@@ -182,7 +183,7 @@ static int parse_pairs(struct parse *p, const char *value, struct role_file **ar
 static int recipe_key(struct parse *p, const char *name, const char *value)
 {
 	static const char *keys[] = { "name", "summary", "inputs", "outputs", "shared_data",
-				      "description", "notes" };
+				      "description", "notes", "memory_dims" };
 	struct recipe *r = p->r;
 	size_t k;
 
@@ -190,7 +191,7 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		if (!strcmp(name, keys[k]))
 			break;
 	if (k == sizeof(keys) / sizeof(keys[0]))
-		return perr(p, p->line, "unknown key '%s' in [recipe] (known: name, summary, description, notes, inputs, outputs, shared_data)",
+		return perr(p, p->line, "unknown key '%s' in [recipe] (known: name, summary, description, notes, inputs, outputs, shared_data, memory_dims)",
 			    name);
 	if (p->recipe_keys_seen[k] && !p->continuation)
 		return perr(p, p->line, "key '%s' is set twice in [recipe]", name);
@@ -245,6 +246,41 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		r->notes = s;
 		break;
 	}
+	case 7:	/* memory_dims: NAME=N ..., continuation lines add more; with a
+		 * comma anywhere, items are comma separated (a name may then hold
+		 * spaces: "past_sequence_length + 1=129") */
+		for (const char *s = value, *sep = strchr(value, ',') ? "," : " \t"; *s;) {
+			size_t len;
+			char *item, *eq, *end = NULL;
+			long long v;
+
+			s += strspn(s, sep);
+			s += strspn(s, " \t");
+			if (!(len = strcspn(s, sep)))
+				break;
+			while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+				len--;
+			item = strndup(s, len);
+			s += strcspn(s, sep);
+			if (!item)
+				return 0;
+			eq = strchr(item, '=');
+			v = eq ? strtoll(eq + 1, &end, 10) : -1;
+			if (!eq || eq == item || !end || *end || end == eq + 1 || v < 0) {
+				perr(p, p->line, "memory_dims wants NAME=N items with N >= 0, not '%s'", item);
+				free(item);
+				return 0;
+			}
+			*eq = '\0';
+			if (grow(&r->mem_names, &p->cap_mem, r->n_mem + 1, sizeof(*r->mem_names)) ||
+			    grow(&r->mem_values, &p->cap_mem_values, r->n_mem + 1, sizeof(*r->mem_values))) {
+				free(item);
+				return 0;
+			}
+			r->mem_names[r->n_mem] = item;
+			r->mem_values[r->n_mem++] = v;
+		}
+		break;
 	default:
 		break;
 	}
@@ -726,6 +762,10 @@ void recipe_free(struct recipe *r)
 	for (size_t i = 0; i < r->n_overrides; i++)
 		free(r->overrides[i]);
 	free(r->overrides);
+	for (size_t i = 0; i < r->n_mem; i++)
+		free(r->mem_names[i]);
+	free(r->mem_names);
+	free(r->mem_values);
 	for (size_t i = 0; i < r->n_steps; i++) {
 		struct step *s = &r->steps[i];
 

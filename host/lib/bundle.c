@@ -472,7 +472,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 			 const struct onnxpass_bundle_save_options *opts, char *err, size_t errlen)
 {
 	struct onnxpass_bundle_save_options o = { sizeof(o), { sizeof(o.model), 0, 0, NULL },
-						  NULL, false, NULL, NULL };
+						  NULL, false, NULL, NULL, NULL, NULL };
 	struct onnxpass_model **models = NULL;
 	struct shared_table *shared = NULL;
 	const char *shared_file;
@@ -532,14 +532,16 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 		if (rc)
 			goto out_rm;
 	}
-	if (o.extra_file && o.extra_text) {
-		char *p = path_join(tmp, o.extra_file);
-		FILE *f = p && !strchr(o.extra_file, '/') ? fopen(p, "w") : NULL;
-		bool bad = !f || fputs(o.extra_text, f) < 0 || fflush(f) || fsync(fileno(f));
+	if (o.extra_file && (o.extra_text || o.extra_fn)) {
+		char *p = path_join(tmp, o.extra_file), *made = o.extra_fn ? o.extra_fn(tmp, o.extra_arg) : NULL;
+		const char *text = o.extra_fn ? made : o.extra_text;
+		FILE *f = p && text && !strchr(o.extra_file, '/') ? fopen(p, "w") : NULL;
+		bool bad = !f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f));
 
 		if (f && fclose(f))
 			bad = true;
 		free(p);
+		free(made);
 		if (bad) {
 			set_err(err, errlen, "cannot write '%s' into bundle '%s'", o.extra_file, dir);
 			rc = ONNXPASS_EIO;

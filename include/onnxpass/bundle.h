@@ -58,6 +58,11 @@ struct onnxpass_bundle_save_options {
 	bool force;	/* write into an existing non-empty folder */
 	const char *extra_file;	/* also write this file into the folder (e.g. manifest.json) */
 	const char *extra_text;	/* with this content */
+	/* or, when set, extra_file's content made once the models are written:
+	 * called with the folder being written (not yet in place), returns a
+	 * malloc'd text the library frees, or NULL to fail the save */
+	char *(*extra_fn)(const char *folder, void *arg);
+	void *extra_arg;
 };
 
 /*

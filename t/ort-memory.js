@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// ort-memory.js MODEL [--dim NAME=N ...] [--run] [--no-arena] [--no-mem-pattern]
+// What ONNX Runtime (node, one thread) holds in resident memory for MODEL,
+// measured in this process: load_bytes, the resident memory one session
+// adds once created (VmRSS after minus before); with --run, peak_bytes,
+// the resident high-water mark (VmHWM) over the same baseline after one
+// run on inputs of the given sizes (ids 0, masks 1, floats 0).  One JSON
+// line.  Run it in a fresh process per measurement.
+'use strict';
+const fs = require('fs');
+const ort = require('onnxruntime-node');
+const { graphIO } = require('./onnx-pb.js');
+
+const argv = process.argv.slice(2);
+const file = argv[0];
+const dims = {};
+for (let i = 1; i < argv.length; i++) if (argv[i] === '--dim') { const [k, v] = argv[++i].split('='); dims[k] = Number(v); }
+const status = (key) => Number(/(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(key)))[1]) * 1024;
+
+const TYPED = { 1: ['float32', Float32Array], 7: ['int64', BigInt64Array], 6: ['int32', Int32Array], 9: ['bool', Uint8Array],
+  10: ['float16', Uint16Array], 2: ['uint8', Uint8Array] };
+
+(async () => {
+  const io = graphIO(fs.readFileSync(file));
+  if (global.gc) global.gc();
+  const before = status('VmRSS:');
+  const s = await ort.InferenceSession.create(file, {
+    logSeverityLevel: 3, graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1,
+    enableCpuMemArena: !argv.includes('--no-arena'), enableMemPattern: !argv.includes('--no-mem-pattern'),
+  });
+  const loaded = status('VmRSS:');
+  const res = { file: require('path').basename(file), load_bytes: loaded - before };
+  if (argv.includes('--run')) {
+    const feeds = {};
+    for (const inp of io.inputs) {
+      const shape = inp.dims.map((d) => {
+        if (d.value >= 0 && !d.param) return d.value;
+        if (d.param in dims) return dims[d.param];
+        throw new Error(`${file}: bind ${d.param} of ${inp.name} with --dim`);
+      });
+      const [type, Arr] = TYPED[inp.elem] || [];
+      if (!type) throw new Error(`${inp.name}: element type ${inp.elem}`);
+      const n = shape.reduce((a, b) => a * b, 1), data = new Arr(n);
+      if (/mask/.test(inp.name)) data.fill(type === 'int64' ? 1n : 1);
+      feeds[inp.name] = new ort.Tensor(type, data, shape);
+    }
+    await s.run(feeds);
+    res.peak_bytes = status('VmHWM:') - before;
+    res.after_run_bytes = status('VmRSS:') - before;
+  }
+  console.log(JSON.stringify(res));
+})().catch((e) => { console.error(e.message); process.exit(1); });
