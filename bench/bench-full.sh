@@ -70,8 +70,9 @@ one() {	# name recipe generator-args...
 	shift 2
 	rm -rf "$dir" && mkdir -p "$dir/in"
 	gen_s=$(t "$GEN" "$@")
-	run "$name" "$recipes/$recipe"
-	mem "$recipes/$recipe"
+	path=$recipes/$recipe
+	run "$name" "$path"
+	mem "$path"
 	rm -rf "$dir"
 }
 

@@ -6,10 +6,13 @@
  *  - weights_resident_bytes: each initializer's bytes times what ORT makes
  *    of them, by class and place (measured with onnxruntime-node 1.30, one
  *    thread; t/ort-memory.js measures it again):
- *      table (data of a Gather/GatherBlockQuantized) in external data: 0
- *        (mapped; only the rows looked up are read), inline: 1x;
- *      MatMulNBits weights (ORT repacks them at load): external 1.2x,
- *        inline 1.9x (the protobuf's bytes stay beside the packed copy);
+ *      table (data of a Gather) in external data: 0 (mapped; only the rows
+ *        looked up are read), inline: 1x;
+ *      GatherBlockQuantized blocks, scales and zero points: 1x (its first
+ *        run reads the whole table, mapped or not);
+ *      MatMulNBits weights (ORT repacks them at load), a tied table read
+ *        by both included: external 1.2x, inline 1.9x (the protobuf's bytes
+ *        stay beside the packed copy);
  *      other weights: external 1x (read or packed at load), inline 1.1x;
  *  - kv_cache_bytes: the cache inputs (rank-4 float graph inputs: past
  *    keys and values, self- and cross-attention) at the given sizes, and
@@ -40,8 +43,8 @@
 
 /* ORT's resident bytes per stored byte, by class: [class][external?], in
  * hundredths */
-enum { C_TABLE, C_NBITS, C_OTHER };
-static const unsigned coeff[3][2] = { { 100, 0 }, { 190, 120 }, { 110, 100 } };
+enum { C_TABLE, C_NBITS, C_OTHER, C_BLOCKS };
+static const unsigned coeff[4][2] = { { 100, 0 }, { 190, 120 }, { 110, 100 }, { 100, 100 } };
 
 /* A small open-addressing map of value -> remaining reads. */
 struct live {
@@ -59,6 +62,8 @@ static size_t slot(const struct live *l, const void *k)
 	return h;
 }
 
+/* A MatMulNBits's weights are repacked at load even where a Gather reads
+ * the same bytes (a tied table stored once): that class wins. */
 static int class_of(struct onnxpass_value *v)
 {
 	int cls = C_OTHER;
@@ -67,11 +72,12 @@ static int class_of(struct onnxpass_value *v)
 		int k;
 		struct onnxpass_node *n = onnxpass_value_use(v, i, &k);
 
-		if (n && ((onnxpass_node_is(n, "", "Gather") && k == 0) ||
-			  onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "GatherBlockQuantized")))
-			return C_TABLE;
 		if (n && onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "MatMulNBits") && k >= 1)
-			cls = C_NBITS;
+			return C_NBITS;
+		if (n && onnxpass_node_is(n, ONNXPASS_DOMAIN_MS, "GatherBlockQuantized"))
+			cls = C_BLOCKS;
+		else if (n && onnxpass_node_is(n, "", "Gather") && k == 0 && cls != C_BLOCKS)
+			cls = C_TABLE;
 	}
 	return cls;
 }
