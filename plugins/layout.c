@@ -10,7 +10,7 @@
  * and weights (every other initializer), each external (page aligned, in
  * the model's data file) or inline; a tensor shared across models stays in
  * the bundle's shared data file.  `onnxpass --external never` still writes
- * one self-contained file per model.
+ * one self-contained file per model (shared tensors copied into each).
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,10 +89,10 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle, const s
 	onnxpass_ctx_report_int(ctx, "weights_inline_bytes", t.bytes[0][0]);
 	onnxpass_ctx_report_int(ctx, "shared", t.shared);
 	onnxpass_ctx_report_str(ctx, "tables_reason", !strcmp(choice[1], "external") ? why_table :
-				!strcmp(choice[1], "inline") ? "inline, as the recipe asks (one self-contained file)" :
+				!strcmp(choice[1], "inline") ? "inline, as the recipe asks" :
 				"kept where they were");
 	onnxpass_ctx_report_str(ctx, "weights_reason", !strcmp(choice[0], "external") ? why_weight :
-				!strcmp(choice[0], "inline") ? "inline, as the recipe asks (one self-contained file)" :
+				!strcmp(choice[0], "inline") ? "inline, as the recipe asks" :
 				"kept where they were");
 	return changes;
 }

@@ -8,7 +8,7 @@ tmp=$(mktmp bad)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" hostile "$tmp/h" || exit 1
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 96
+plan 97
 
 # refuse CASE WANT -- ARGS: exits 1, says WANT in one line naming no
 # more than one line, writes nothing at $tmp/out*
@@ -97,6 +97,11 @@ for c in "info --profile" "info --profile --json" "run clean -o $tmp/out.onnx --
 		ok "Reshape without its data input: $c" || not_ok "Reshape without data (exit $rc): $c: $(head -3 "$tmp/stderr")"
 done
 rm -f "$tmp/out.onnx"
+# more node outputs than nodes: the memory estimate ends, and counts them
+out=$(timeout 60 "$ONNXPASS" info --memory --json "$tmp/h/many-outputs.onnx" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q '"activation_peak_bytes": 3600,' && ok "info --memory of one Split into 300 outputs" ||
+	not_ok "many outputs (exit $rc): $(echo "$out" | head -c 300)"
 refuse "missing external data file" "external data file 'missing.data'" convert -i "$tmp/h/ext-missing.onnx" -o "$tmp/out.onnx"
 
 # outputs

@@ -11,7 +11,7 @@
 need_ort
 tmp=$(mktmp layout)
 trap 'rm -rf "$tmp"' EXIT
-plan 9
+plan 10
 
 "$TOP_BUILDDIR/t/gen-model" t5 "$tmp/t5" tiny --layers 32 || exit 1
 sum=$(cat "$tmp"/t5/*.onnx | cksum)
@@ -28,7 +28,8 @@ place "$tmp/inl" >"$tmp/inl.txt"
 grep -q " inline [0-9]* table$" "$tmp/inl.txt" && ! grep -q " external " "$tmp/inl.txt" &&
 	ok "tables and weights inline: nothing in a model's own data file (shared tensors stay shared)" ||
 	not_ok "inline layout: $(grep ' external ' "$tmp/inl.txt" | head -3)"
-[ -z "$(find "$tmp/one" -name '*.data')" ] && [ -z "$(place "$tmp/one" | grep -v ' inline ')" ] &&
+place "$tmp/one" >"$tmp/one.txt" &&
+	[ -z "$(find "$tmp/one" -name '*.data')" ] && grep -q ' inline ' "$tmp/one.txt" && ! grep -qv ' inline ' "$tmp/one.txt" &&
 	ok "--external never: one self-contained file per model" || not_ok "single file: $(ls "$tmp/one")"
 report_has() { /usr/bin/python3 -c 'import json, sys
 s = [x for x in json.load(open(sys.argv[1]))["steps"] if x["step"] == "layout"][0]
@@ -43,6 +44,15 @@ c=$(s2s "$tmp/t5" "$tmp/one" --batch 2 --steps 8 --teacher-forced 2>&1)
 "$ONNXPASS" -q run layout tables=keep weights=keep -i "$tmp/one/madlad_encoder_4bit.onnx" -o "$tmp/keep" &&
 	[ -z "$(find "$tmp/keep" -name '*.data')" ] && ok "keep: the pass leaves tensors where they are" || not_ok "keep: $(ls "$tmp/keep")"
 [ "$(cat "$tmp"/t5/*.onnx | cksum)" = "$sum" ] && ok "the export is unchanged" || not_ok "the export changed"
+# a bundle with a tensor stored once for several models (nllb.ini: the tied
+# table shared by the lookup and the lm_head, in shared_weights.data):
+# --external never still writes self-contained files
+"$TOP_BUILDDIR/t/gen-model" m2m100 "$tmp/m2m" tiny || exit 1
+"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/nllb.ini" --external never -i "$tmp/m2m" -o "$tmp/one-nllb" &&
+	[ -z "$(find "$tmp/one-nllb" -name '*.data')" ] &&
+	r=$(s2s "$tmp/m2m" "$tmp/one-nllb" --batch 2 --steps 6 --teacher-forced --min-cos 0.9) &&
+	ok "--external never with shared tensors: no data file at all, ORT runs it ($r)" ||
+	not_ok "nllb --external never: $(ls "$tmp/one-nllb") ${r:-}"
 # a real export (the tiny optimum MADLAD-like fixture): external tables and
 # weights give ONNX Runtime's outputs of the inline layout
 x=${FIXTURES:-}/optimum-tiny-madlad-like

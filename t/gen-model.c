@@ -290,6 +290,28 @@ static void gen_unsound(const char *dir)
 	io_pb(&g, 12, "y", 1LL << 62, 1LL << 62);
 	snprintf(p, sizeof(p), "%s/huge-dims.onnx", dir);
 	write_graph(p, &g);
+	/* one Split with 300 outputs: more outputs than nodes (info --memory's
+	 * liveness map was sized by nodes and looped for ever) */
+	{
+		struct pb n = { 0 };
+		char name[16];
+
+		io_pb(&g, 11, "x", 300, 3);
+		pb_str(&n, 1, "x", 1);
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "y%d", i);
+			pb_str(&n, 2, name, strlen(name));
+		}
+		pb_str(&n, 3, "split", 5);
+		pb_str(&n, 4, "Split", 5);
+		pb_msg(&g, 1, &n);
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "y%d", i);
+			io_pb(&g, 12, name, 1, 3);
+		}
+		snprintf(p, sizeof(p), "%s/many-outputs.onnx", dir);
+		write_graph(p, &g);
+	}
 	/* a Reshape whose data input is the empty name, its shape a constant
 	 * (the info --profile fuzzer's finding: the shape rule read the
 	 * values of an absent input) */

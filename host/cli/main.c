@@ -129,6 +129,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			    grow(&o->dim_values, &o->cap_dim_values, o->n_dims + 1, sizeof(*o->dim_values)))
 				return 1;
 			*eq = '\0';
+			for (size_t k = 0; k < o->n_dims; k++)
+				if (!strcmp(o->dim_names[k], optarg)) {
+					say("error", "--dim gives '%s' twice", optarg);
+					return 2;
+				}
 			o->dim_names[o->n_dims] = optarg;
 			o->dim_values[o->n_dims++] = v;
 			break;

@@ -6,8 +6,8 @@
  *  - weights_resident_bytes: each initializer's bytes times what ORT makes
  *    of them, by class and place (measured with onnxruntime-node 1.30, one
  *    thread; t/ort-memory.js measures it again):
- *      table (data of a Gather) in external data: 0 (mapped; only the rows
- *        looked up are read), inline: 1x;
+ *      table (read only as the data of Gathers) in external data: 0
+ *        (mapped; only the rows looked up are read), inline: 1x;
  *      GatherBlockQuantized blocks, scales and zero points: 1x (its first
  *        run reads the whole table, mapped or not);
  *      MatMulNBits weights (ORT repacks them at load), a tied table read
@@ -21,10 +21,11 @@
  *    MultiHeadAttention past) adds;
  *  - activation_peak_bytes: the largest sum of intermediate values alive at
  *    once, in the node order, on the shapes the dims give;
- *  - total_bytes: weights + 2 x the KV cache (during a step the past fed
- *    in and the present coming out are both alive) + activations + what a
- *    session's first run adds on its own (SESSION_BYTES: kernels' scratch
- *    and thread-local buffers).
+ *  - total_bytes: weights + the KV cache fed in + activations (the
+ *    present coming out is one of them) + what a session's first run adds
+ *    on its own (SESSION_BYTES: kernels' scratch and thread-local
+ *    buffers).  Subgraphs (If, Loop) are not walked: a model with them is
+ *    not exact.
  * ORT's own runtime (library, allocators, thread pool) adds about
  * RUNTIME_BYTES once per process.  The factors and constants are what
  * onnxruntime-node 1.30 does on x86-64 (make bench-full compares).
@@ -53,6 +54,8 @@ struct live {
 	size_t cap;
 };
 
+/* The slot of k, or an empty one; the table holds at most half its
+ * capacity (every node output of the graph), so one is always found. */
 static size_t slot(const struct live *l, const void *k)
 {
 	size_t h = ((uintptr_t)k >> 4) * 0x9e3779b97f4a7c15ULL;
@@ -62,11 +65,18 @@ static size_t slot(const struct live *l, const void *k)
 	return h;
 }
 
+/* a + b, saturating: a graph of absurd sizes is not counted as small */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* A MatMulNBits's weights are repacked at load even where a Gather reads
  * the same bytes (a tied table stored once): that class wins. */
 static int class_of(struct onnxpass_value *v)
 {
 	int cls = C_OTHER;
+	bool other = false;	/* read by something else than a Gather too */
 
 	for (size_t i = 0; i < onnxpass_value_use_count(v); i++) {
 		int k;
@@ -78,8 +88,12 @@ static int class_of(struct onnxpass_value *v)
 			cls = C_BLOCKS;
 		else if (n && onnxpass_node_is(n, "", "Gather") && k == 0 && cls != C_BLOCKS)
 			cls = C_TABLE;
+		else
+			other = true;
 	}
-	return cls;
+	/* a float table also read through a Transpose (a tied lm_head) is
+	 * read whole at load */
+	return cls == C_TABLE && other ? C_OTHER : cls;
 }
 
 /* Bytes of v on the bound shapes; -1 when unknown.  axis >= 0: with
@@ -126,7 +140,7 @@ static void add_to(uint64_t *x, int64_t b, bool *exact)
 	if (b < 0)
 		*exact = false;
 	else
-		*x += (uint64_t)b;
+		*x = sat_add(*x, (uint64_t)b);
 }
 
 static int estimate(struct onnxpass_model *m, const char *const *names, const int64_t *values, size_t n,
@@ -150,7 +164,7 @@ static int estimate(struct onnxpass_model *m, const char *const *names, const in
 
 		if (!v || !onnxpass_value_use_count(v))
 			continue;
-		e->weights += b * coeff[class_of(v)][ext] / 100;
+		e->weights = sat_add(e->weights, b / 100 * coeff[class_of(v)][ext] + b % 100 * coeff[class_of(v)][ext] / 100);
 		if (ext)
 			e->mapped += b;
 	}
@@ -172,9 +186,18 @@ static int estimate(struct onnxpass_model *m, const char *const *names, const in
 			add_to(&e->kv_token, value_bytes(sh, v, axis), &e->exact);
 	}
 	/* liveness in node order: a value lives from its producer to its last
-	 * reader (graph outputs to the end) */
-	for (l.cap = 64; l.cap < 4 * nn + 64; l.cap *= 2)
-		;
+	 * reader (graph outputs to the end); the map holds every node output */
+	{
+		size_t outs = 0;
+
+		for (size_t i = 0; i < nn; i++) {
+			outs += onnxpass_node_output_count(onnxpass_graph_node(g, i));
+			if (onnxpass_node_subgraph_count(onnxpass_graph_node(g, i)))
+				e->exact = false;	/* subgraphs are not walked */
+		}
+		for (l.cap = 64; l.cap < 2 * outs + 64; l.cap *= 2)
+			;
+	}
 	l.key = calloc(l.cap, sizeof(*l.key));
 	l.left = calloc(l.cap, sizeof(*l.left));
 	if (!l.key || !l.left) {
@@ -197,7 +220,7 @@ static int estimate(struct onnxpass_model *m, const char *const *names, const in
 				e->exact = false;
 				continue;
 			}
-			alive += (uint64_t)b;
+			alive = sat_add(alive, (uint64_t)b);
 			s = slot(&l, v);
 			l.key[s] = v;
 			l.left[s] = onnxpass_value_is_graph_output(v) ? -1 : (int64_t)onnxpass_value_use_count(v);
@@ -285,7 +308,9 @@ int memory_estimate_file(const char *path, const char *const *names, const int64
 /* see the head of the file; n sessions' worth of SESSION_BYTES in x */
 static uint64_t total_of(const struct mem_est *x, bool with_runtime)
 {
-	return x->weights + 2 * x->kv + x->act + x->sessions * SESSION_BYTES + (with_runtime ? RUNTIME_BYTES : 0);
+	uint64_t t = sat_add(sat_add(x->weights, x->kv), x->act);
+
+	return sat_add(t, x->sessions * SESSION_BYTES + (with_runtime ? RUNTIME_BYTES : 0));
 }
 
 static void mem_fields(struct jw *w, const struct mem_est *x, bool total)
@@ -319,13 +344,13 @@ void memory_json(struct jw *w, const char *const *files, const char *const *role
 		jw_str(w, "file", files[i]);
 		mem_fields(w, &e[i], false);
 		jw_end(w);
-		tot.file += e[i].file;
-		tot.weights += e[i].weights;
-		tot.mapped += e[i].mapped;
-		tot.kv += e[i].kv;
-		tot.kv_token += e[i].kv_token;
-		tot.act += e[i].act;
-		tot.sessions += e[i].sessions;
+		tot.file = sat_add(tot.file, e[i].file);
+		tot.weights = sat_add(tot.weights, e[i].weights);
+		tot.mapped = sat_add(tot.mapped, e[i].mapped);
+		tot.kv = sat_add(tot.kv, e[i].kv);
+		tot.kv_token = sat_add(tot.kv_token, e[i].kv_token);
+		tot.act = sat_add(tot.act, e[i].act);
+		tot.sessions = sat_add(tot.sessions, e[i].sessions);
 		tot.exact &= e[i].exact;
 	}
 	jw_end(w);
@@ -346,12 +371,12 @@ int info_memory(char *const *args, size_t n_args, const char *const *names, cons
 		rc = ONNXPASS_ENOMEM;
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = memory_estimate_file(files[i], names, values, n_bind, &e[i], err, errlen);
-		tot.file += e[i].file;
-		tot.weights += e[i].weights;
-		tot.kv += e[i].kv;
-		tot.kv_token += e[i].kv_token;
-		tot.act += e[i].act;
-		tot.sessions += e[i].sessions;
+		tot.file = sat_add(tot.file, e[i].file);
+		tot.weights = sat_add(tot.weights, e[i].weights);
+		tot.kv = sat_add(tot.kv, e[i].kv);
+		tot.kv_token = sat_add(tot.kv_token, e[i].kv_token);
+		tot.act = sat_add(tot.act, e[i].act);
+		tot.sessions = sat_add(tot.sessions, e[i].sessions);
 		tot.exact &= e[i].exact;
 	}
 	if (rc)

@@ -257,25 +257,32 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 			s += strspn(s, sep);
 			s += strspn(s, " \t");
 			if (!(len = strcspn(s, sep)))
-				break;
+				continue;	/* "a=1, , b=2": an empty item */
 			while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 				len--;
 			item = strndup(s, len);
 			s += strcspn(s, sep);
 			if (!item)
-				return 0;
+				return perr(p, p->line, "out of memory");
 			eq = strchr(item, '=');
+			errno = 0;
 			v = eq ? strtoll(eq + 1, &end, 10) : -1;
-			if (!eq || eq == item || !end || *end || end == eq + 1 || v < 0) {
-				perr(p, p->line, "memory_dims wants NAME=N items with N >= 0, not '%s'", item);
+			if (!eq || eq == item || !end || *end || end == eq + 1 || v < 0 || errno == ERANGE) {
+				perr(p, p->line, "memory_dims wants NAME=N items with 0 <= N < 2^63, not '%s'", item);
 				free(item);
 				return 0;
 			}
 			*eq = '\0';
+			for (size_t k2 = 0; k2 < r->n_mem; k2++)
+				if (!strcmp(r->mem_names[k2], item)) {
+					perr(p, p->line, "memory_dims gives '%s' twice", item);
+					free(item);
+					return 0;
+				}
 			if (grow(&r->mem_names, &p->cap_mem, r->n_mem + 1, sizeof(*r->mem_names)) ||
 			    grow(&r->mem_values, &p->cap_mem_values, r->n_mem + 1, sizeof(*r->mem_values))) {
 				free(item);
-				return 0;
+				return perr(p, p->line, "out of memory");
 			}
 			r->mem_names[r->n_mem] = item;
 			r->mem_values[r->n_mem++] = v;
@@ -735,7 +742,8 @@ int recipe_override(struct recipe *r, char *const *sets, size_t n, char *err, si
 				near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 			free(names);
 			rc = ONNXPASS_EINVAL;
-		} else if (!strcmp(key, "pass") || !strcmp(key, "models") || !strncmp(key, "expect.", 7)) {
+		} else if (!strcmp(key, "pass") || !strcmp(key, "models") || !strcmp(key, "as")) {
+			/* roles were checked against the steps as the recipe wrote them */
 			set_err(err, errlen, "--set '%s': only a step's parameters can be set, not '%s'", sets[i], key);
 			rc = ONNXPASS_EINVAL;
 		} else if ((rc = params_replace(s->params, key, eq + 1, why, sizeof(why))) ||

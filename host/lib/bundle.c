@@ -512,7 +512,7 @@ int onnxpass_bundle_save(struct onnxpass_bundle *b, const char *dir,
 	chmod(tmp, 0777 & ~process_umask());	/* mkdtemp makes it 0700; mkdir would not */
 	for (size_t i = 0; i < b->n; i++)
 		models[i] = b->e[i].model;
-	if (any_shared(b)) {
+	if (o.model.external != ONNXPASS_EXTERNAL_NEVER && any_shared(b)) {
 		shared = shared_table_new();
 		if (!shared)
 			goto out_rm;

@@ -282,11 +282,11 @@ static enum place decide(const struct onnxpass_tensor *t, const struct onnxpass_
 {
 	size_t min = o->external_min_bytes ? o->external_min_bytes : DEFAULT_MIN_BYTES;
 
-	if (t->tp->data_type == ONNXPASS_DT_STRING || t->nbytes == 0)
-		return PLACE_INLINE;
+	if (t->tp->data_type == ONNXPASS_DT_STRING || t->nbytes == 0 || o->external == ONNXPASS_EXTERNAL_NEVER)
+		return PLACE_INLINE;	/* never: self-contained files, shared tensors copied into each */
 	if (shared && is_shared(t))
 		return PLACE_SHARED;
-	if (t->storage == ONNXPASS_STORE_INLINE || o->external == ONNXPASS_EXTERNAL_NEVER)
+	if (t->storage == ONNXPASS_STORE_INLINE)
 		return PLACE_INLINE;
 	if (t->storage == ONNXPASS_STORE_EXTERNAL || t->storage == ONNXPASS_STORE_SHARED)
 		return PLACE_EXTERNAL;

@@ -24,7 +24,8 @@ done
 # small valid models of every generated family: a few kB each, so that
 # every execution stays fast
 for f in "$tmp"/llama.onnx "$tmp"/gemma.onnx "$tmp"/bert.onnx "$tmp"/t5/*.onnx "$tmp"/m2m100/*.onnx; do
-	b=$(basename "$(dirname "$f")")-$(basename "$f")
+	b=$(basename "$f")
+	case $f in "$tmp"/*/*) b=$(basename "$(dirname "$f")")-$b ;; esac
 	cp "$f" "$out/profile/micro-$b"
 	cp "$f" "$out/model/micro-$b"
 done
