@@ -67,10 +67,13 @@ static int run(struct onnxpass_ctx *ctx, struct onnxpass_bundle *bundle, const s
 			}
 			if (!strcmp(choice[table], "keep"))
 				continue;
-			want = !strcmp(choice[table], "external") && nb >= min ? ONNXPASS_STORE_EXTERNAL
-										: ONNXPASS_STORE_INLINE;
-			t.n[table][want == ONNXPASS_STORE_EXTERNAL]++;
-			t.bytes[table][want == ONNXPASS_STORE_EXTERNAL] += (int64_t)nb;
+			/* small ones are left to the save options (--external always) */
+			want = strcmp(choice[table], "external") ? ONNXPASS_STORE_INLINE
+			     : nb >= min ? ONNXPASS_STORE_EXTERNAL : ONNXPASS_STORE_AUTO;
+			if (want != ONNXPASS_STORE_AUTO) {
+				t.n[table][want == ONNXPASS_STORE_EXTERNAL]++;
+				t.bytes[table][want == ONNXPASS_STORE_EXTERNAL] += (int64_t)nb;
+			}
 			if (was != want) {
 				onnxpass_tensor_set_storage(x, want);
 				changes++;
