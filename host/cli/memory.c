@@ -313,6 +313,19 @@ static uint64_t total_of(const struct mem_est *x, bool with_runtime)
 	return sat_add(t, x->sessions * SESSION_BYTES + (with_runtime ? RUNTIME_BYTES : 0));
 }
 
+/* tot += x, term by term */
+static void mem_add(struct mem_est *tot, const struct mem_est *x)
+{
+	tot->file = sat_add(tot->file, x->file);
+	tot->weights = sat_add(tot->weights, x->weights);
+	tot->mapped = sat_add(tot->mapped, x->mapped);
+	tot->kv = sat_add(tot->kv, x->kv);
+	tot->kv_token = sat_add(tot->kv_token, x->kv_token);
+	tot->act = sat_add(tot->act, x->act);
+	tot->sessions = sat_add(tot->sessions, x->sessions);
+	tot->exact &= x->exact;
+}
+
 static void mem_fields(struct jw *w, const struct mem_est *x, bool total)
 {
 	jw_uint(w, "file_bytes", x->file);
@@ -344,14 +357,7 @@ void memory_json(struct jw *w, const char *const *files, const char *const *role
 		jw_str(w, "file", files[i]);
 		mem_fields(w, &e[i], false);
 		jw_end(w);
-		tot.file = sat_add(tot.file, e[i].file);
-		tot.weights = sat_add(tot.weights, e[i].weights);
-		tot.mapped = sat_add(tot.mapped, e[i].mapped);
-		tot.kv = sat_add(tot.kv, e[i].kv);
-		tot.kv_token = sat_add(tot.kv_token, e[i].kv_token);
-		tot.act = sat_add(tot.act, e[i].act);
-		tot.sessions = sat_add(tot.sessions, e[i].sessions);
-		tot.exact &= e[i].exact;
+		mem_add(&tot, &e[i]);
 	}
 	jw_end(w);
 	jw_object(w, "total");
@@ -371,13 +377,7 @@ int info_memory(char *const *args, size_t n_args, const char *const *names, cons
 		rc = ONNXPASS_ENOMEM;
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = memory_estimate_file(files[i], names, values, n_bind, &e[i], err, errlen);
-		tot.file = sat_add(tot.file, e[i].file);
-		tot.weights = sat_add(tot.weights, e[i].weights);
-		tot.kv = sat_add(tot.kv, e[i].kv);
-		tot.kv_token = sat_add(tot.kv_token, e[i].kv_token);
-		tot.act = sat_add(tot.act, e[i].act);
-		tot.sessions = sat_add(tot.sessions, e[i].sessions);
-		tot.exact &= e[i].exact;
+		mem_add(&tot, &e[i]);
 	}
 	if (rc)
 		goto out;
