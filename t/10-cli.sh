@@ -5,7 +5,7 @@
 tmp=$(mktmp cli)
 trap 'rm -rf "$tmp"' EXIT
 "$TOP_BUILDDIR/t/gen-model" demo "$tmp/demo" || exit 1
-plan 27
+plan 28
 "$ONNXPASS" --list >"$tmp/o" 2>&1 && grep -q '^dedup ' "$tmp/o" && ok "--list shows dedup" || not_ok "--list: $(cat "$tmp/o")"
 "$ONNXPASS" --describe dedup >"$tmp/o" 2>&1 && grep -q 'cross_files' "$tmp/o" && ok "--describe lists parameters" || not_ok "--describe"
 "$ONNXPASS" --check -r "$TOP_SRCDIR/recipes/demo.ini" >"$tmp/o" 2>&1 && grep -q "is valid: 1 steps" "$tmp/o" && ok "--check accepts the demo recipe" || not_ok "--check: $(cat "$tmp/o")"
@@ -82,6 +82,9 @@ printf '[recipe]\ninputs = encoder:encoder.onnx\n[step q4]\npass = quantize\nbit
 	report_is "$tmp/s64.json" 'd["recipe"]["set"] == ["q4.block_size=64"]' &&
 	ok "--set q4.block_size=64: fewer scale bytes than the recipe's 32, recorded in manifest and report" ||
 	not_ok "--set: $(cat "$tmp/err") $(ls -l "$tmp/s32" "$tmp/s64")"
+"$ONNXPASS" run quantize bits=4 --set q4.block_size=64 -i "$tmp/demo/encoder.onnx" -o "$tmp/sx.onnx" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "recipe given with -r" "$tmp/err" && [ ! -e "$tmp/sx.onnx" ] && ok "--set without a recipe refused, not ignored" ||
+	not_ok "--set with run: $(cat "$tmp/err")"
 for c in "q5.block_size=64:has no step 'q5' (did you mean 'q4'?)" \
 	"q4.blocksize=64:unknown parameter 'blocksize' for pass 'quantize' (did you mean 'block_size'?)" \
 	"q4.models=encoder:only a step's parameters can be set, not 'models'" \

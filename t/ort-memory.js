@@ -23,7 +23,6 @@ const TYPED = { 1: ['float32', Float32Array], 7: ['int64', BigInt64Array], 6: ['
 
 (async () => {
   const io = graphIO(fs.readFileSync(file));
-  if (global.gc) global.gc();
   const before = status('VmRSS:');
   const s = await ort.InferenceSession.create(file, {
     logSeverityLevel: 3, graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1,

@@ -236,6 +236,10 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (o.n_sets && (o.cmd || !o.recipe)) {
+		say("error", "--set changes a step of the recipe given with -r (run takes KEY=VALUE)");
+		return 2;
+	}
 	if (!o.threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
