@@ -59,10 +59,10 @@ print(",".join(" %s %s s" % (s["step"], s["seconds"]) for s in json.load(open(sy
 	echo
 }
 
-# mem RECIPE: the outputs in $dir/out measured in ORT against the estimate
+# mem: the outputs in $dir/out measured in ORT against the manifest's estimate
 mem() {
 	[ "${BENCH_MEMORY:-1}" = 1 ] || return 0
-	ONNXPASS="$ONNXPASS" python3 "$(dirname "$0")/memory.py" "$1" "$dir/out"
+	python3 "$(dirname "$0")/memory.py" "$dir/out"
 }
 
 one() {	# name recipe generator-args...
@@ -70,9 +70,8 @@ one() {	# name recipe generator-args...
 	shift 2
 	rm -rf "$dir" && mkdir -p "$dir/in"
 	gen_s=$(t "$GEN" "$@")
-	path=$recipes/$recipe
-	run "$name" "$path"
-	mem "$path"
+	run "$name" "$recipes/$recipe"
+	mem
 	rm -rf "$dir"
 }
 
@@ -86,7 +85,7 @@ nllb() {
 	fp32=$out_bytes
 	gen_s=
 	run "NLLB-200 600M shapes" "$recipes/nllb.ini"
-	mem "$recipes/nllb.ini"
+	mem
 	q4=$out_bytes
 	rm -rf "$dir/out" "$dir/pf" && mkdir "$dir/pf"
 	pf_s=$(t sh -c 'for f in "$1"/in/*.onnx; do

@@ -1,26 +1,23 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# memory.py RECIPE OUT_DIR: every model of a recipe's output measured in
-# ONNX Runtime (t/ort-memory.js, a fresh node process each: resident memory
-# after creating the session, and the peak of one run at the recipe's
-# memory_dims) beside `onnxpass info --memory`'s estimate at the same sizes
-# (target: the peak within 20%), and the peak again with the CPU arena off
-# and with memory patterns off.  Environment: ONNXPASS, NODE, ORT_MEMORY.
-import glob
+# memory.py OUT_DIR: every model of a recipe's output measured in ONNX
+# Runtime (t/ort-memory.js, a fresh node process each: resident memory
+# after creating the session, and the peak of one run at the sizes of the
+# manifest's memory estimate, the recipe's memory_dims) beside that
+# estimate (target: the peak within 20%), and the peak again with the CPU
+# arena off and with memory patterns off.  Environment: NODE, ORT_MEMORY.
 import json
 import os
-import re
 import subprocess
 import sys
 
-recipe, out = sys.argv[1], sys.argv[2]
-m = re.search(r"^memory_dims *= *(.*(?:\n[ \t]+.*)*)", open(recipe).read(), re.M)
-if not m:
+out = sys.argv[1]
+memory = json.load(open(os.path.join(out, "manifest.json"))).get("memory")
+if not memory:
     sys.exit(0)
-text = m.group(1).replace("\n", " ")
-items = [x.strip() for x in (text.split(",") if "," in text else text.split()) if x.strip()]
+items = ["%s=%d" % kv for kv in memory["dims"].items()]
 dims = sum((["--dim", x] for x in items), [])
-onnxpass, node, ort_memory = os.environ["ONNXPASS"], os.environ.get("NODE", "node"), os.environ["ORT_MEMORY"]
+node, ort_memory = os.environ.get("NODE", "node"), os.environ["ORT_MEMORY"]
 MiB = 2.0**20
 
 
@@ -31,8 +28,10 @@ def measure(f, *extra):
 
 print("  memory at %s (ONNX Runtime, 1 thread; MiB):" % ", ".join(items))
 worst = 0.0
-for f in sorted(glob.glob(os.path.join(out, "*.onnx"))):
-    est = json.loads(subprocess.check_output([onnxpass, "info", "--memory", "--json", *dims, f]))["total"]
+for model in memory["models"]:
+    f = os.path.join(out, model["file"])
+    est = dict(model, runtime_bytes=memory["total"]["runtime_bytes"])
+    est["total_bytes"] += est["runtime_bytes"]
     got, na, nm = measure(f), measure(f, "--no-arena"), measure(f, "--no-mem-pattern")
     if not got:
         print("    %-40s ORT could not run it at these sizes" % os.path.basename(f))

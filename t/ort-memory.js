@@ -10,16 +10,13 @@
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
-const { graphIO } = require('./onnx-pb.js');
+const { graphIO, TYPES } = require('./onnx-pb.js');
 
 const argv = process.argv.slice(2);
 const file = argv[0];
 const dims = {};
 for (let i = 1; i < argv.length; i++) if (argv[i] === '--dim') { const [k, v] = argv[++i].split('='); dims[k] = Number(v); }
 const status = (key) => Number(/(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(key)))[1]) * 1024;
-
-const TYPED = { 1: ['float32', Float32Array], 7: ['int64', BigInt64Array], 6: ['int32', Int32Array], 9: ['bool', Uint8Array],
-  10: ['float16', Uint16Array], 2: ['uint8', Uint8Array] };
 
 (async () => {
   const io = graphIO(fs.readFileSync(file));
@@ -38,8 +35,8 @@ const TYPED = { 1: ['float32', Float32Array], 7: ['int64', BigInt64Array], 6: ['
         if (d.param in dims) return dims[d.param];
         throw new Error(`${file}: bind ${d.param} of ${inp.name} with --dim`);
       });
-      const [type, Arr] = TYPED[inp.elem] || [];
-      if (!type) throw new Error(`${inp.name}: element type ${inp.elem}`);
+      const [type, Arr] = TYPES[inp.elem] || [];
+      if (!Arr) throw new Error(`${inp.name}: element type ${inp.elem}`);
       const n = shape.reduce((a, b) => a * b, 1), data = new Arr(n);
       if (/mask/.test(inp.name)) data.fill(type === 'int64' ? 1n : 1);
       feeds[inp.name] = new ort.Tensor(type, data, shape);

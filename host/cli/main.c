@@ -118,17 +118,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_PROFILE: o->profile = true; break;
 		case O_MEMORY: o->memory = true; break;
 		case O_DIM: {
-			char *eq = strchr(optarg, '='), *end = NULL;
-			long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+			int64_t v;
 
-			if (!eq || eq == optarg || !end || *end || end == eq + 1 || v < 0) {
+			if (!split_dim(optarg, &v)) {	/* optarg unchanged when it fails */
 				say("error", "--dim wants NAME=N with N >= 0, not '%s'", optarg);
 				return 2;
 			}
 			if (grow(&o->dim_names, &o->cap_dims, o->n_dims + 1, sizeof(*o->dim_names)) ||
 			    grow(&o->dim_values, &o->cap_dim_values, o->n_dims + 1, sizeof(*o->dim_values)))
 				return 1;
-			*eq = '\0';
 			for (size_t k = 0; k < o->n_dims; k++)
 				if (!strcmp(o->dim_names[k], optarg)) {
 					say("error", "--dim gives '%s' twice", optarg);

@@ -47,10 +47,12 @@
 enum { C_TABLE, C_NBITS, C_OTHER, C_BLOCKS };
 static const unsigned coeff[4][2] = { { 100, 0 }, { 190, 120 }, { 110, 100 }, { 100, 100 } };
 
-/* A small open-addressing map of value -> remaining reads. */
+/* A small open-addressing map of value -> its bytes and remaining reads
+ * (-1: a graph output, alive to the end). */
 struct live {
 	const void **key;
 	int64_t *left;
+	uint64_t *bytes;
 	size_t cap;
 };
 
@@ -65,11 +67,7 @@ static size_t slot(const struct live *l, const void *k)
 	return h;
 }
 
-/* a + b, saturating: a graph of absurd sizes is not counted as small */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
+
 
 /* A MatMulNBits's weights are repacked at load even where a Gather reads
  * the same bytes (a tied table stored once): that class wins. */
@@ -200,9 +198,11 @@ static int estimate(struct onnxpass_model *m, const char *const *names, const in
 	}
 	l.key = calloc(l.cap, sizeof(*l.key));
 	l.left = calloc(l.cap, sizeof(*l.left));
-	if (!l.key || !l.left) {
+	l.bytes = calloc(l.cap, sizeof(*l.bytes));
+	if (!l.key || !l.left || !l.bytes) {
 		free(l.key);
 		free(l.left);
+		free(l.bytes);
 		onnxpass_shapes_free(sh);
 		return ONNXPASS_ENOMEM;
 	}
@@ -223,29 +223,28 @@ static int estimate(struct onnxpass_model *m, const char *const *names, const in
 			alive = sat_add(alive, (uint64_t)b);
 			s = slot(&l, v);
 			l.key[s] = v;
+			l.bytes[s] = (uint64_t)b;
 			l.left[s] = onnxpass_value_is_graph_output(v) ? -1 : (int64_t)onnxpass_value_use_count(v);
-			if (l.left[s] == 0)	/* never read: freed at once, after its peak */
-				l.left[s] = -2;
 		}
 		if (alive > e->act)
 			e->act = alive;
-		for (size_t k = 0; k < onnxpass_node_output_count(nd); k++) {	/* unread outputs */
+		/* outputs nobody reads go after the peak; inputs after their last read */
+		for (size_t k = 0; k < onnxpass_node_output_count(nd); k++) {
 			struct onnxpass_value *v = onnxpass_node_output_value(nd, k);
 			size_t s = v ? slot(&l, v) : 0;
 
-			if (v && l.key[s] == v && l.left[s] == -2) {
-				alive -= (uint64_t)value_bytes(sh, v, -1);
-				l.left[s] = 0;
-			}
+			if (v && l.key[s] == v && l.left[s] == 0)
+				alive -= l.bytes[s];
 		}
 		for (size_t k = 0; k < onnxpass_node_input_count(nd); k++) {
 			struct onnxpass_value *v = onnxpass_node_input_value(nd, k);
 			size_t s = v ? slot(&l, v) : 0;
 
 			if (v && l.key[s] == v && l.left[s] > 0 && --l.left[s] == 0)
-				alive -= (uint64_t)value_bytes(sh, v, -1);
+				alive -= l.bytes[s];
 		}
 	}
+	free(l.bytes);
 	free(l.key);
 	free(l.left);
 	onnxpass_shapes_free(sh);

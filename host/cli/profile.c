@@ -87,11 +87,6 @@ static int64_t mul(int64_t a, int64_t b)
 	return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
 }
 
-/* Sums saturate. */
-static uint64_t add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
 
 /* Element count of v, -1 if any dim is unknown or symbolic. */
 static int64_t numel(struct prof *p, struct onnxpass_value *v, int64_t *dims, int *rank)
@@ -179,13 +174,13 @@ static void profile_node(struct prof *p, struct onnxpass_node *n)
 		struct onnxpass_tensor *t = v ? onnxpass_value_initializer(v) : NULL;
 
 		if (t && counts_here(n, i, v))
-			r->params = add(r->params, (uint64_t)onnxpass_tensor_numel(t));
+			r->params = sat_add(r->params, (uint64_t)onnxpass_tensor_numel(t));
 	}
 	macs = node_macs(p, n);
 	if (macs < 0) {
 		r->macs_unknown = unknown = true;
 	} else {
-		r->macs = add(r->macs, (uint64_t)macs);
+		r->macs = sat_add(r->macs, (uint64_t)macs);
 	}
 	for (size_t k = 0; k < onnxpass_node_output_count(n); k++) {
 		struct onnxpass_value *v = onnxpass_node_output_value(n, k);
@@ -198,7 +193,7 @@ static void profile_node(struct prof *p, struct onnxpass_node *n)
 			r->act_unknown = unknown = true;
 			continue;
 		}
-		r->act = add(r->act, (uint64_t)(e + 7) / 8);
+		r->act = sat_add(r->act, (uint64_t)(e + 7) / 8);
 	}
 	if (unknown && p->unknown_nodes < 3)
 		snprintf(p->first_unknown[p->unknown_nodes], sizeof(p->first_unknown[0]), "%s%s%s '%s'",
@@ -259,9 +254,9 @@ int info_profile(const char *path, const char *const *names, const int64_t *valu
 		qsort(p.rows, p.n, sizeof(*p.rows), cmp_rows);
 	for (size_t i = 0; i < p.n; i++) {
 		total.nodes += p.rows[i].nodes;
-		total.params = add(total.params, p.rows[i].params);
-		total.macs = add(total.macs, p.rows[i].macs);
-		total.act = add(total.act, p.rows[i].act);
+		total.params = sat_add(total.params, p.rows[i].params);
+		total.macs = sat_add(total.macs, p.rows[i].macs);
+		total.act = sat_add(total.act, p.rows[i].act);
 		total.macs_unknown |= p.rows[i].macs_unknown;
 		total.act_unknown |= p.rows[i].act_unknown;
 	}

@@ -251,8 +251,8 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 		 * spaces: "past_sequence_length + 1=129") */
 		for (const char *s = value, *sep = strchr(value, ',') ? "," : " \t"; *s;) {
 			size_t len;
-			char *item, *eq, *end = NULL;
-			long long v;
+			char *item;
+			int64_t v;
 
 			s += strspn(s, sep);
 			s += strspn(s, " \t");
@@ -264,15 +264,11 @@ static int recipe_key(struct parse *p, const char *name, const char *value)
 			s += strcspn(s, sep);
 			if (!item)
 				return perr(p, p->line, "out of memory");
-			eq = strchr(item, '=');
-			errno = 0;
-			v = eq ? strtoll(eq + 1, &end, 10) : -1;
-			if (!eq || eq == item || !end || *end || end == eq + 1 || v < 0 || errno == ERANGE) {
+			if (!split_dim(item, &v)) {
 				perr(p, p->line, "memory_dims wants NAME=N items with 0 <= N < 2^63, not '%s'", item);
 				free(item);
 				return 0;
 			}
-			*eq = '\0';
 			for (size_t k2 = 0; k2 < r->n_mem; k2++)
 				if (!strcmp(r->mem_names[k2], item)) {
 					perr(p, p->line, "memory_dims gives '%s' twice", item);

@@ -80,6 +80,27 @@ int grow(void *arr, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+bool split_dim(char *item, int64_t *value)
+{
+	char *eq = strchr(item, '='), *end = NULL;
+	long long v;
+
+	if (!eq || eq == item)
+		return false;
+	errno = 0;
+	v = strtoll(eq + 1, &end, 10);
+	if (!end || *end || end == eq + 1 || v < 0 || errno == ERANGE)
+		return false;
+	*eq = '\0';
+	*value = v;
+	return true;
+}
+
+uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 const char *human_bytes(uint64_t n, char *buf, size_t len)
 {
 	static const char *unit[] = { "B", "kB", "MB", "GB", "TB" };

@@ -19,6 +19,12 @@ char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grows *arr (element size sz) so it holds at least need elements. */
 int grow(void *arr, size_t *cap, size_t need, size_t sz);
 
+/* a + b, saturating: figures of absurd sizes are not counted as small */
+uint64_t sat_add(uint64_t a, uint64_t b);
+/* A "NAME=N" size (--dim, memory_dims): true, with item cut at '=' (the
+ * name) and *value set, when N is a number from 0 below 2^63; item is
+ * left as it was otherwise. */
+bool split_dim(char *item, int64_t *value);
 /* "123.4 MB" style, into buf. */
 const char *human_bytes(uint64_t n, char *buf, size_t len);
 /* The file name part of a path (borrowed from path). */
