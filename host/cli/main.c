@@ -59,6 +59,7 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* 0: go on; -1: done (--help, --version); >0: the exit status of a usage error */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_LIST = 256, O_DESCRIBE, O_CHECK, O_REPORT, O_EXTERNAL, O_EXTMIN, O_JSON, O_DATA, O_NODES, O_PROFILE, O_DIM, O_OPSET, O_LIST_RECIPES, O_SET, O_MEMORY };
@@ -106,8 +107,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'v': o->verbosity++; break;
 		case 'q': o->quiet = true; o->verbosity = ONNXPASS_LOG_ERROR; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("onnxpass %s (plugin ABI %u)\n", PACKAGE_VERSION, ONNXPASS_ABI_VERSION); exit(0);
+		case 'h': usage(stdout); return -1;
+		case 'V': printf("onnxpass %s (plugin ABI %u)\n", PACKAGE_VERSION, ONNXPASS_ABI_VERSION); return -1;
 		case O_LIST: o->list = true; break;
 		case O_LIST_RECIPES: o->list_recipes = true; break;
 		case O_DESCRIBE: o->describe = optarg; break;
@@ -232,11 +233,15 @@ int main(int argc, char **argv)
 
 	onnxpass_catch_bus_errors(output_lock_forget);	/* an input truncated under us: one line */
 	rc = parse_args(argc, argv, &o);
-	if (rc)
-		return rc;
+	if (rc) {
+		if (rc < 0)	/* --help, --version: done */
+			rc = 0;
+		goto out_noerr;
+	}
 	if (o.n_sets && (o.cmd || !o.recipe)) {
 		say("error", "--set changes a step of the recipe given with -r (run takes KEY=VALUE)");
-		return 2;
+		rc = 2;
+		goto out_noerr;
 	}
 	if (!o.threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -246,7 +251,8 @@ int main(int argc, char **argv)
 	if (o.cmd && !strcmp(o.cmd, "info") && o.memory) {
 		if (o.n_args < 1) {
 			say("error", "info --memory takes model files or bundle folders");
-			return 2;
+			rc = 2;
+			goto out_noerr;
 		}
 		rc = info_memory(o.args, (size_t)o.n_args, o.dim_names, o.dim_values, o.n_dims, o.json, stdout, err,
 				 sizeof(err));
@@ -255,7 +261,8 @@ int main(int argc, char **argv)
 	if (o.cmd && !strcmp(o.cmd, "info")) {
 		if (o.n_args != 1) {
 			say("error", "info takes one model file");
-			return 2;
+			rc = 2;
+			goto out_noerr;
 		}
 		if (o.profile)
 			rc = info_profile(o.args[0], o.dim_names, o.dim_values, o.n_dims, o.json, stdout, err,
