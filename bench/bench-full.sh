@@ -20,7 +20,11 @@
 # thread, t/ort-memory.js: after creating the session, and the peak of one
 # run at the recipe's memory_dims) beside `info --memory`'s estimate
 # (target: within 20%), and the same measured with the CPU arena off and
-# with memory patterns off.
+# with memory patterns off; then the whole output decoding as an app runs
+# it (t/ort-decode-memory.js: a source or prompt of the memory_dims length,
+# then as many steps as its past length, BENCH_DECODE_STEPS to change it):
+# resident memory after load and the peak while decoding, beside the
+# estimated total.
 # BENCH_ONLY="madlad hymt translategemma" picks recipes; BENCH_DIR the
 # scratch folder (removed at the end); BENCH_MEMORY=0 skips the ORT part.
 set -eu

@@ -5,7 +5,13 @@
 # after creating the session, and the peak of one run at the sizes of the
 # manifest's memory estimate, the recipe's memory_dims) beside that
 # estimate (target: the peak within 20%), and the peak again with the CPU
-# arena off and with memory patterns off.  Environment: NODE, ORT_MEMORY.
+# arena off and with memory patterns off.  Then the whole bundle as an app
+# runs it (t/ort-decode-memory.js: every session created, a source or prompt
+# of the estimate's sequence length, as many decoding steps as its past
+# length, each fed the previous presents): resident memory after loading
+# and the peak while decoding, beside the bundle's estimated total, with
+# the same session options.  Environment: NODE, ORT_MEMORY,
+# ORT_DECODE_MEMORY, BENCH_DECODE_STEPS (default: the past length).
 import json
 import os
 import subprocess
@@ -44,3 +50,30 @@ for model in memory["models"]:
         est["total_bytes"] / MiB, r, "ok" if abs(r - 1) <= 0.2 else "OFF",
         na["peak_bytes"] / MiB if na else float("nan"), nm["peak_bytes"] / MiB if nm else float("nan")))
 print("  worst estimate error %.0f%% (target <= 20%%)" % (100 * worst))
+
+# the pipeline: sizes from the estimate's dims (the source or prompt length,
+# the past length), steps overridable
+d = memory["dims"]
+prompt = d.get("encoder_sequence_length", d.get("sequence_length", 128))
+past = [v for k, v in d.items() if k.startswith("past") and "+" not in k]
+steps = int(os.environ.get("BENCH_DECODE_STEPS") or (past[0] if past else 32))
+
+
+def decode(*extra):
+    r = subprocess.run([node, "--expose-gc", os.environ["ORT_DECODE_MEMORY"], out, "--prompt", str(prompt),
+                        "--steps", str(steps), *extra], capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+t = memory["total"]
+got, na, nm = decode(), decode("--no-arena"), decode("--no-mem-pattern")
+if not got:
+    print("  decoding: ONNX Runtime could not run the bundle")
+    sys.exit(0)
+print("  decoding %d tokens after %d (all %d sessions): load %7.1f (est %7.1f)  peak %7.1f (est total %7.1f: %.2fx)  "
+      "arena off %7.1f  mem pattern off %7.1f  KV fed %7.1f" % (
+          steps, prompt, got["models"], got["load_bytes"] / MiB,
+          (t["weights_resident_bytes"] + t["runtime_bytes"]) / MiB,
+          got["peak_bytes"] / MiB, t["total_bytes"] / MiB, got["peak_bytes"] / t["total_bytes"],
+          na["peak_bytes"] / MiB if na else float("nan"), nm["peak_bytes"] / MiB if nm else float("nan"),
+          got["kv_bytes"] / MiB))

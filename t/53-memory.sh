@@ -7,12 +7,13 @@
 # at the given sizes, the manifest (recipe memory_dims) says what info
 # --memory says, and the external layout is estimated lighter than the
 # inline one.  Whether the factors match ONNX Runtime is measured by
-# make bench-full (t/ort-memory.js), not here.
+# make bench-full (t/ort-memory.js, t/ort-decode-memory.js), not here; the
+# KV term is also checked against the past a real decode feeds the decoder.
 . "$TOP_SRCDIR/t/lib.sh"
 need_ort
 tmp=$(mktmp memory)
 trap 'rm -rf "$tmp"' EXIT
-plan 7
+plan 8
 total() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[2]))["total"][sys.argv[1]])' "$1" "$2"; }
 
 "$TOP_BUILDDIR/t/gen-model" t5 "$tmp/t5" tiny --layers 32 || exit 1
@@ -55,4 +56,16 @@ e=$(total weights_resident_bytes "$tmp/ext.json") i=$(total weights_resident_byt
 "$ONNXPASS" info --memory "$tmp/nope.onnx" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nope.onnx" "$tmp/err" && ok "a missing model: one line" ||
 	not_ok "missing: $(cat "$tmp/err")"
+# a translation run as an app does it (24 source tokens, 9 decoder steps):
+# the past the last step fed is the KV term at those sizes (per layer, keys
+# and values of 8 past tokens and of 24 source tokens)
+"$NODE" --expose-gc "$TOP_SRCDIR/t/ort-decode-memory.js" "$tmp/ext" --prompt 24 --steps 9 >"$tmp/dec.json" 2>"$tmp/err" &&
+	"$ONNXPASS" info --memory --json --dim batch_size=1 --dim sequence_length=1 --dim encoder_sequence_length=24 \
+		--dim past_decoder_sequence_length=8 --dim encoder_sequence_length_out=24 "$tmp/ext" >"$tmp/kv.json" 2>>"$tmp/err" &&
+	/usr/bin/python3 -c 'import json, sys
+d, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["total"]
+sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 32 * 2 * 4 * (8 + 24) * 16 * 4 and 0 < d["load_bytes"] <= d["peak_bytes"] else 1)' \
+		"$tmp/dec.json" "$tmp/kv.json" &&
+	ok "a decode in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
+	not_ok "decode: $(cat "$tmp/dec.json" "$tmp/err") estimate $(cat "$tmp/kv.json" | head -c 400)"
 finish

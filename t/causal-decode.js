@@ -23,17 +23,7 @@ const argv = process.argv.slice(2);
 const [refFile, newFile] = argv;
 const o = L.args(argv);
 
-// The pool of one step: ids [B, S] at positions from `from`, mask over all.
-function feeds(m, ids, from, past) {
-  const B = ids.length, S = ids[0].length, pool = {};
-  pool.input_ids = L.i64(ids);
-  pool.attention_mask = L.i64(ids.map(() => Array(from + S).fill(1)));
-  pool.position_ids = L.i64(ids.map(() => Array.from({ length: S }, (_, i) => from + i)));
-  for (const inp of m.io.inputs)
-    if (inp.name.startsWith('past_key_values'))
-      pool[inp.name] = past ? past[inp.name] : L.emptyPast(m, inp.name, B);
-  return pool;
-}
+const feeds = L.causalFeeds;
 
 L.main(async () => {
   const cfgPath = path.join(path.dirname(refFile), 'config.json');

@@ -21,8 +21,8 @@ function args(argv) {
 
 const i64 = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
 
-async function session(file) {
-  return { s: await ort.InferenceSession.create(file, opts), io: graphIO(fs.readFileSync(file)) };
+async function session(file, extra) {
+  return { s: await ort.InferenceSession.create(file, Object.assign({}, opts, extra)), io: graphIO(fs.readFileSync(file)) };
 }
 
 // Runs m with the feeds it declares, taken from the pool.
@@ -40,6 +40,19 @@ function emptyPast(m, name, b) {
   const inp = m.io.inputs.find(i => i.name === name);
   const heads = inp.dims[1].value, d = inp.dims[3].value;
   return new ort.Tensor('float32', new Float32Array(0), [b, heads, 0, d]);
+}
+
+// The pool of one step of a decoder-only model: ids [B, S] at positions
+// from `from`, the mask over all, the past (empty on the first step).
+function causalFeeds(m, ids, from, past) {
+  const B = ids.length, S = ids[0].length, pool = {};
+  pool.input_ids = i64(ids);
+  pool.attention_mask = i64(ids.map(() => Array(from + S).fill(1)));
+  pool.position_ids = i64(ids.map(() => Array.from({ length: S }, (_, i) => from + i)));
+  for (const inp of m.io.inputs)
+    if (inp.name.startsWith('past_key_values'))
+      pool[inp.name] = past ? past[inp.name] : emptyPast(m, inp.name, B);
+  return pool;
 }
 
 // present.* outputs (optionally only those whose name has `part`) as the
@@ -102,4 +115,4 @@ function main(fn) {
   fn().catch(e => { console.error(String(e.stack || e)); process.exit(2); });
 }
 
-module.exports = { ort, args, i64, session, run, emptyPast, presents, lastLogits, Tally, main };
+module.exports = { ort, args, i64, session, run, emptyPast, causalFeeds, presents, lastLogits, Tally, main };
