@@ -27,9 +27,17 @@ node, ort_memory = os.environ.get("NODE", "node"), os.environ["ORT_MEMORY"]
 MiB = 2.0**20
 
 
+def node_json(label, args):
+    """one harness run: its JSON line, or None after printing why it failed"""
+    r = subprocess.run([node, *args], capture_output=True, text=True)
+    if r.returncode == 0:
+        return json.loads(r.stdout)
+    print("    (%s %s: %s)" % (label, " ".join(a for a in args if a.startswith("--no")), r.stderr.strip()[:300]))
+    return None
+
+
 def measure(f, *extra):
-    r = subprocess.run([node, ort_memory, f, "--run", *extra, *dims], capture_output=True, text=True)
-    return json.loads(r.stdout) if r.returncode == 0 else None
+    return node_json(os.path.basename(f), [ort_memory, f, "--run", *extra, *dims])
 
 
 print("  memory at %s (ONNX Runtime, 1 thread; MiB):" % ", ".join(items))
@@ -44,25 +52,29 @@ for model in memory["models"]:
         continue
     r = got["peak_bytes"] / est["total_bytes"]
     worst = max(worst, abs(r - 1))
-    print("    %-40s file %7.1f  load %7.1f (est %7.1f)  peak %7.1f (est %7.1f: %.2fx %s)  arena off %7.1f  mem pattern off %7.1f" % (
+    print("    %-40s file %7.1f  load %7.1f (est %7.1f; while loading %7.1f)  run peak %7.1f (est %7.1f: %.2fx %s)  arena off %7.1f  mem pattern off %7.1f" % (
         os.path.basename(f), est["file_bytes"] / MiB, got["load_bytes"] / MiB,
-        (est["weights_resident_bytes"] + est["runtime_bytes"]) / MiB, got["peak_bytes"] / MiB,
+        (est["weights_resident_bytes"] + est["runtime_bytes"]) / MiB, got["load_peak_bytes"] / MiB,
+        got["peak_bytes"] / MiB,
         est["total_bytes"] / MiB, r, "ok" if abs(r - 1) <= 0.2 else "OFF",
         na["peak_bytes"] / MiB if na else float("nan"), nm["peak_bytes"] / MiB if nm else float("nan")))
 print("  worst estimate error %.0f%% (target <= 20%%)" % (100 * worst))
 
-# the pipeline: sizes from the estimate's dims (the source or prompt length,
-# the past length), steps overridable
+# the pipeline: sizes from the estimate's dims.  A seq2seq bundle decodes
+# past + 1 steps after a source of the encoder's length, so that its last
+# step is fed the estimate's past; a decoder-only one reads a prompt of the
+# sequence length, then decodes past steps (its last past: prompt + past - 1).
 d = memory["dims"]
+seq2seq = "encoder_sequence_length" in d
 prompt = d.get("encoder_sequence_length", d.get("sequence_length", 128))
 past = [v for k, v in d.items() if k.startswith("past") and "+" not in k]
-steps = int(os.environ.get("BENCH_DECODE_STEPS") or (past[0] if past else 32))
+steps = int(os.environ.get("BENCH_DECODE_STEPS") or ((past[0] if past else 32) + (1 if seq2seq else 0)))
+last_past = steps - 1 if seq2seq else prompt + steps - 1
 
 
 def decode(*extra):
-    r = subprocess.run([node, "--expose-gc", os.environ["ORT_DECODE_MEMORY"], out, "--prompt", str(prompt),
-                        "--steps", str(steps), *extra], capture_output=True, text=True)
-    return json.loads(r.stdout) if r.returncode == 0 else None
+    return node_json("the bundle", ["--expose-gc", os.environ["ORT_DECODE_MEMORY"], out, "--prompt", str(prompt),
+                                    "--steps", str(steps), *extra])
 
 
 t = memory["total"]
@@ -70,10 +82,12 @@ got, na, nm = decode(), decode("--no-arena"), decode("--no-mem-pattern")
 if not got:
     print("  decoding: ONNX Runtime could not run the bundle")
     sys.exit(0)
-print("  decoding %d tokens after %d (all %d sessions): load %7.1f (est %7.1f)  peak %7.1f (est total %7.1f: %.2fx)  "
+print("  the bundle decoding (all %d sessions, %s of %d, %d steps, the last fed a past of %d):" % (
+    got["models"], "source" if seq2seq else "prompt", prompt, steps, last_past))
+print("    load %7.1f (est %7.1f; while loading %7.1f)  decoding peak %7.1f at %s (est total %7.1f: %.2fx)  "
       "arena off %7.1f  mem pattern off %7.1f  KV fed %7.1f" % (
-          steps, prompt, got["models"], got["load_bytes"] / MiB,
-          (t["weights_resident_bytes"] + t["runtime_bytes"]) / MiB,
-          got["peak_bytes"] / MiB, t["total_bytes"] / MiB, got["peak_bytes"] / t["total_bytes"],
+          got["load_bytes"] / MiB, (t["weights_resident_bytes"] + t["runtime_bytes"]) / MiB,
+          got["load_peak_bytes"] / MiB, got["peak_bytes"] / MiB, got["peak_step"], t["total_bytes"] / MiB,
+          got["peak_bytes"] / t["total_bytes"],
           na["peak_bytes"] / MiB if na else float("nan"), nm["peak_bytes"] / MiB if nm else float("nan"),
           got["kv_bytes"] / MiB))

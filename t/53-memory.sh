@@ -13,7 +13,7 @@
 need_ort
 tmp=$(mktmp memory)
 trap 'rm -rf "$tmp"' EXIT
-plan 8
+plan 9
 total() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[2]))["total"][sys.argv[1]])' "$1" "$2"; }
 
 "$TOP_BUILDDIR/t/gen-model" t5 "$tmp/t5" tiny --layers 32 || exit 1
@@ -64,8 +64,24 @@ e=$(total weights_resident_bytes "$tmp/ext.json") i=$(total weights_resident_byt
 		--dim past_decoder_sequence_length=8 --dim encoder_sequence_length_out=24 "$tmp/ext" >"$tmp/kv.json" 2>>"$tmp/err" &&
 	/usr/bin/python3 -c 'import json, sys
 d, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["total"]
-sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 32 * 2 * 4 * (8 + 24) * 16 * 4 and 0 < d["load_bytes"] <= d["peak_bytes"] else 1)' \
+sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 32 * 2 * 4 * (8 + 24) * 16 * 4 and d["peak_step"] is not None
+         and 0 < d["load_bytes"] <= d["load_peak_bytes"] and d["load_bytes"] < d["peak_bytes"] else 1)' \
 		"$tmp/dec.json" "$tmp/kv.json" &&
 	ok "a decode in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
 	not_ok "decode: $(cat "$tmp/dec.json" "$tmp/err") estimate $(cat "$tmp/kv.json" | head -c 400)"
+# the same for a decoder-only bundle (hymt.ini, 32 layers): a prompt of 8
+# tokens, then 5 steps; the last is fed a past of 8 + 5 - 1 tokens
+mkdir "$tmp/llama"
+"$TOP_BUILDDIR/t/gen-model" llama "$tmp/llama/model.onnx" tiny --layers 32 &&
+	"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$tmp/llama" -o "$tmp/hymt" 2>"$tmp/err" &&
+	"$NODE" --expose-gc "$TOP_SRCDIR/t/ort-decode-memory.js" "$tmp/hymt" --prompt 8 --steps 5 >"$tmp/dec.json" 2>>"$tmp/err" &&
+	"$ONNXPASS" info --memory --json --dim batch_size=1 --dim sequence_length=1 --dim past_sequence_length=12 \
+		--dim 'past_sequence_length + 1=13' "$tmp/hymt" >"$tmp/kv.json" 2>>"$tmp/err" &&
+	/usr/bin/python3 -c 'import json, sys
+d, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["total"]
+sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 12 * e["kv_cache_bytes_per_token"] > 0 and d["peak_step"] is not None
+         and 0 < d["load_bytes"] <= d["load_peak_bytes"] and d["load_bytes"] < d["peak_bytes"] else 1)' \
+		"$tmp/dec.json" "$tmp/kv.json" &&
+	ok "a decoder-only decode in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
+	not_ok "decoder-only decode: $(cat "$tmp/dec.json" "$tmp/err") estimate $(head -c 400 "$tmp/kv.json")"
 finish

@@ -10,10 +10,13 @@
 //   decoder-only (one model with past_key_values inputs, optionally with
 //   embed_and_lm_head): a prompt of P tokens, then N steps of one token.
 // Prints one JSON line: load_bytes (VmRSS after creating the sessions minus
-// before), peak_bytes (VmHWM over the same baseline, less the largest
-// copy the node binding made of one run's outputs: an app's native API
-// hands ORT's own buffers over), kv_bytes (the past the last step was fed),
-// the sizes, and the steps run.  Run it in a fresh process, with
+// before), load_peak_bytes (VmHWM over the same baseline while they were
+// created), peak_bytes (the highest of every run's own high-water mark,
+// reset before the run, over the same baseline, less the copy the node
+// binding made of that run's outputs: an app's native API hands ORT's own
+// buffers over), peak_step (the run where it was reached: "source",
+// "cache", "prompt" or the step number), kv_bytes (the past the last step
+// was fed), the sizes and the steps run.  Run it in a fresh process, with
 // node --expose-gc so that each step's garbage is collected at once.
 'use strict';
 const fs = require('fs');
@@ -24,7 +27,7 @@ const argv = process.argv.slice(2);
 const dir = argv[0];
 const flag = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : def; };
 const P = flag('--prompt', 128), N = flag('--steps', 32);
-const status = (key) => Number(/(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(key)))[1]) * 1024;
+const { rss, hwm, resetPeak } = require('./rss.js');
 const gc = global.gc || (() => {});
 const sessionOpts = { intraOpNumThreads: 1, interOpNumThreads: 1,
   enableCpuMemArena: !argv.includes('--no-arena'), enableMemPattern: !argv.includes('--no-mem-pattern') };
@@ -38,23 +41,30 @@ L.main(async () => {
   const man = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
   const byRole = (r) => man.models.find(x => x.role === r);
   gc();
-  const before = status('VmRSS:');
+  const before = rss();
+  if (!resetPeak()) throw new Error('the kernel refuses to reset the high-water mark (/proc/self/clear_refs)');
   const sessions = {};
   for (const m of man.models) sessions[m.role] = await L.session(path.join(dir, m.file), sessionOpts);
   gc();
-  const res = { dir: path.basename(dir), models: man.models.length, load_bytes: status('VmRSS:') - before };
-  let copied = 0, kv = 0;
-  // one run of a session; the outputs' copy into JS is remembered
+  const res = { dir: path.basename(dir), models: man.models.length, load_bytes: rss() - before, load_peak_bytes: hwm() - before };
+  let peak = 0, peakStep = null, kv = 0, phase = 'source';
+  // one run of a session, its own peak (less its outputs' copy into JS)
   const run = async (m, pool) => {
+    resetPeak();
     const out = await L.run(m, pool);
-    copied = Math.max(copied, bytesOf(out));
+    const p = hwm() - before - bytesOf(out);
+    if (p > peak) { peak = p; peakStep = phase; }
     return out;
   };
   // embed_and_lm_head: each call feeds the path it does not use empty
   const split = byRole('embed_and_lm_head') ? sessions.embed_and_lm_head : null;
   const hid = split ? split.io.inputs.find(i => i.name === 'hidden_states').dims[2].value : 0;
-  const embed = async (ids) => (await run(split || sessions.embed,
+  const embedder = split || sessions.embed;
+  const embed = async (ids) => {
+    if (!embedder) throw new Error(`${dir}: a model reads embed_matrix, and the manifest has neither embed nor embed_and_lm_head`);
+    return (await run(embedder,
     split ? { input_ids: ids, hidden_states: f32([ids.dims[0], 0, hid]) } : { input_ids: ids })).embed_matrix;
+  };
   const logits = async (out) => !split ? out.logits : (await run(split,
     { input_ids: new L.ort.Tensor('int64', new BigInt64Array(0), [1, 0]), hidden_states: out.hidden_states })).logits;
 
@@ -63,12 +73,14 @@ L.main(async () => {
       if (!byRole(r)) throw new Error(`${dir}: manifest has an encoder but no ${r}`);
     const src = L.i64([tokens(P, 0)]), am = L.i64([Array(P).fill(1)]);
     const H = (await run(sessions.encoder, { embed_matrix: await embed(src), input_ids: src, attention_mask: am })).last_hidden_state;
+    phase = 'cache';
     const KV = await run(sessions.cache_initializer, { encoder_hidden_states: H });
     const dec = sessions.decoder_past;
     let past = {};
     for (const inp of dec.io.inputs)
       if (inp.name.startsWith('past_key_values') && inp.name.includes('.decoder.')) past[inp.name] = L.emptyPast(dec, inp.name, 1);
     for (let step = 0; step < N; step++) {
+      phase = step;
       const ids = L.i64([[step ? 3 + (step % 97) : 0]]);
       const pool = Object.assign({ embed_matrix: await embed(ids), input_ids: ids, encoder_attention_mask: am }, past);
       for (const k of Object.keys(KV)) pool[k.replace('present', 'past_key_values')] = KV[k];
@@ -85,6 +97,7 @@ L.main(async () => {
     const usesEmbed = dec.io.inputs.some(i => i.name === 'embed_matrix');
     let past = null, from = 0, ids = [tokens(P, 1)];
     for (let step = 0; step <= N; step++) {
+      phase = step ? step : 'prompt';
       const pool = L.causalFeeds(dec, ids, from, past);
       if (usesEmbed) pool.embed_matrix = await embed(pool.input_ids);
       kv = pastBytes(pool);
@@ -96,7 +109,6 @@ L.main(async () => {
       gc();
     }
   }
-  Object.assign(res, { prompt: P, steps: N, kv_bytes: kv, outputs_bytes: copied,
-    peak_bytes: status('VmHWM:') - before - copied, after_bytes: status('VmRSS:') - before });
+  Object.assign(res, { prompt: P, steps: N, kv_bytes: kv, peak_bytes: peak, peak_step: peakStep, after_bytes: rss() - before });
   console.log(JSON.stringify(res));
 });

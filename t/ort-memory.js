@@ -2,11 +2,13 @@
 // ort-memory.js MODEL [--dim NAME=N ...] [--run] [--no-arena] [--no-mem-pattern]
 // What ONNX Runtime (node, one thread) holds in resident memory for MODEL,
 // measured in this process: load_bytes, the resident memory one session
-// adds once created (VmRSS after minus before); with --run, peak_bytes,
-// the resident high-water mark (VmHWM) over the same baseline after one
-// run on inputs of the given sizes (ids 0, masks 1, floats 0), less the
-// outputs' bytes the node binding copies into JS memory.  One JSON line.
-// Run it in a fresh process per measurement.
+// adds once created (VmRSS after minus before), and load_peak_bytes, the
+// high-water mark (VmHWM) over the same baseline while it was created; with
+// --run, peak_bytes, the high-water mark of one run on inputs of the given
+// sizes (ids 0, masks 1, floats 0), measured from a mark reset after
+// loading, less the outputs' bytes the node binding copies into JS memory
+// (an app's native API hands ORT's own buffers over).  One JSON line.  Run
+// it in a fresh process per measurement.
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -16,17 +18,16 @@ const argv = process.argv.slice(2);
 const file = argv[0];
 const dims = {};
 for (let i = 1; i < argv.length; i++) if (argv[i] === '--dim') { const [k, v] = argv[++i].split('='); dims[k] = Number(v); }
-const status = (key) => Number(/(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(key)))[1]) * 1024;
+const { rss, hwm, resetPeak } = require('./rss.js');
 
 (async () => {
   const io = graphIO(fs.readFileSync(file));
-  const before = status('VmRSS:');
+  const before = rss(), separate = resetPeak();
   const s = await ort.InferenceSession.create(file, {
     logSeverityLevel: 3, graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1,
     enableCpuMemArena: !argv.includes('--no-arena'), enableMemPattern: !argv.includes('--no-mem-pattern'),
   });
-  const loaded = status('VmRSS:');
-  const res = { file: require('path').basename(file), load_bytes: loaded - before };
+  const res = { file: require('path').basename(file), load_bytes: rss() - before, load_peak_bytes: hwm() - before };
   if (argv.includes('--run')) {
     const feeds = {};
     for (const inp of io.inputs) {
@@ -41,14 +42,16 @@ const status = (key) => Number(/(\d+) kB/.exec(fs.readFileSync('/proc/self/statu
       if (/mask/.test(inp.name)) data.fill(type === 'int64' ? 1n : 1);
       feeds[inp.name] = new ort.Tensor(type, data, shape);
     }
+    // the run's own peak, apart from the load's (where the kernel allows)
+    res.peak_includes_load = !resetPeak() || !separate;
     const out = await s.run(feeds);
     // the node binding copies every output into JS memory, which an app's
     // native API (C, Java) does not: that copy is not ORT's
     let copied = 0;
     for (const k of Object.keys(out)) copied += out[k].data.byteLength || 0;
     res.outputs_bytes = copied;
-    res.peak_bytes = status('VmHWM:') - before - copied;
-    res.after_run_bytes = status('VmRSS:') - before;
+    res.peak_bytes = hwm() - before - copied;
+    res.after_run_bytes = rss() - before;
   }
   console.log(JSON.stringify(res));
 })().catch((e) => { console.error(e.message); process.exit(1); });
