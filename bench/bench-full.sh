@@ -17,14 +17,14 @@
 # times) beside the recipe's fp32 restructuring and int4 output (the table
 # once: about 1 GB fp32, 130 MB of 4-bit blocks).
 # Then, for every output model, ONNX Runtime's resident memory (node, one
-# thread, t/ort-memory.js: after creating the session, and the peak of one
-# run at the recipe's memory_dims) beside `info --memory`'s estimate
+# thread, t/ort-memory.js: after creating the session, the peak while
+# creating it, and the peak of one run at the recipe's memory_dims) beside `info --memory`'s estimate
 # (target: within 20%), and the same measured with the CPU arena off and
 # with memory patterns off; then the whole output decoding as an app runs
 # it (t/ort-decode-memory.js: a source or prompt of the memory_dims length,
 # then as many steps as its past length, BENCH_DECODE_STEPS to change it):
-# resident memory after load and the peak while decoding, beside the
-# estimated total.
+# resident memory after load, the peak while loading, and the peak while
+# decoding, beside the estimated total.
 # BENCH_ONLY="madlad hymt translategemma" picks recipes; BENCH_DIR the
 # scratch folder (removed at the end); BENCH_MEMORY=0 skips the ORT part.
 set -eu
