@@ -82,8 +82,9 @@ got, na, nm = decode(), decode("--no-arena"), decode("--no-mem-pattern")
 if not got:
     print("  decoding: ONNX Runtime could not run the bundle")
     sys.exit(0)
-print("  the bundle decoding (all %d sessions, %s of %d, %d steps, the last fed a past of %d):" % (
-    got["models"], "source" if seq2seq else "prompt", prompt, steps, last_past))
+print("  the bundle decoding (all %d sessions, %s of %d, %d steps, the last fed a past of %d)%s:" % (
+    got["models"], "source" if seq2seq else "prompt", prompt, steps, last_past,
+    " (the kernel refused to reset the high-water mark: peaks include the load's)" if got["peak_includes_load"] else ""))
 print("    load %7.1f (est %7.1f; while loading %7.1f)  decoding peak %7.1f at %s (est total %7.1f: %.2fx)  "
       "arena off %7.1f  mem pattern off %7.1f  KV fed %7.1f" % (
           got["load_bytes"] / MiB, (t["weights_resident_bytes"] + t["runtime_bytes"]) / MiB,
