@@ -56,32 +56,36 @@ e=$(total weights_resident_bytes "$tmp/ext.json") i=$(total weights_resident_byt
 "$ONNXPASS" info --memory "$tmp/nope.onnx" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nope.onnx" "$tmp/err" && ok "a missing model: one line" ||
 	not_ok "missing: $(cat "$tmp/err")"
-# a translation run as an app does it (24 source tokens, 9 decoder steps):
-# the past the last step fed is the KV term at those sizes (per layer, keys
-# and values of 8 past tokens and of 24 source tokens)
-"$NODE" --expose-gc "$TOP_SRCDIR/t/ort-decode-memory.js" "$tmp/ext" --prompt 24 --steps 9 >"$tmp/dec.json" 2>"$tmp/err" &&
-	"$ONNXPASS" info --memory --json --dim batch_size=1 --dim sequence_length=1 --dim encoder_sequence_length=24 \
-		--dim past_decoder_sequence_length=8 --dim encoder_sequence_length_out=24 "$tmp/ext" >"$tmp/kv.json" 2>>"$tmp/err" &&
-	/usr/bin/python3 -c 'import json, sys
+# fed_kv NAME OUT WANT PROMPT STEPS DIM...: a translation run of OUT as an
+# app does it (t/ort-decode-memory.js), and info --memory at the sizes of
+# its last step: the past that step fed is the KV term there, and WANT (a
+# Python expression over e, the estimate's total); loading, its peak and
+# the decoding peak in order, the peak's step known
+fed_kv() {
+	name=$1 out=$2 want=$3 prompt=$4 steps=$5
+	shift 5
+	"$NODE" --expose-gc "$TOP_SRCDIR/t/ort-decode-memory.js" "$out" --prompt "$prompt" --steps "$steps" >"$tmp/dec.json" 2>"$tmp/err" &&
+		"$ONNXPASS" info --memory --json --dim batch_size=1 --dim sequence_length=1 "$@" "$out" >"$tmp/kv.json" 2>>"$tmp/err" &&
+		/usr/bin/python3 -c 'import json, sys
 d, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["total"]
-sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 32 * 2 * 4 * (8 + 24) * 16 * 4 and d["peak_step"] is not None
+sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == eval(sys.argv[3]) > 0 and d["peak_step"] is not None
          and 0 < d["load_bytes"] <= d["load_peak_bytes"] and d["load_bytes"] < d["peak_bytes"] else 1)' \
-		"$tmp/dec.json" "$tmp/kv.json" &&
-	ok "a decode in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
-	not_ok "decode: $(cat "$tmp/dec.json" "$tmp/err") estimate $(cat "$tmp/kv.json" | head -c 400)"
-# the same for a decoder-only bundle (hymt.ini, 32 layers): a prompt of 8
-# tokens, then 5 steps; the last is fed a past of 8 + 5 - 1 tokens
+			"$tmp/dec.json" "$tmp/kv.json" "$want" &&
+		ok "$name in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
+		not_ok "$name: $(cat "$tmp/dec.json" "$tmp/err") estimate $(head -c 400 "$tmp/kv.json")"
+}
+# madlad.ini's output, 24 source tokens, 9 decoder steps: per layer, keys
+# and values of 8 past tokens and of 24 source tokens
+fed_kv "a decode" "$tmp/ext" "32 * 2 * 4 * (8 + 24) * 16 * 4" 24 9 \
+	--dim encoder_sequence_length=24 --dim past_decoder_sequence_length=8 --dim encoder_sequence_length_out=24
+# a decoder-only bundle (hymt.ini, 32 layers): a prompt of 8 tokens, then
+# 5 steps; the last is fed a past of 8 + 5 - 1 tokens
 mkdir "$tmp/llama"
-"$TOP_BUILDDIR/t/gen-model" llama "$tmp/llama/model.onnx" tiny --layers 32 &&
-	"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$tmp/llama" -o "$tmp/hymt" 2>"$tmp/err" &&
-	"$NODE" --expose-gc "$TOP_SRCDIR/t/ort-decode-memory.js" "$tmp/hymt" --prompt 8 --steps 5 >"$tmp/dec.json" 2>>"$tmp/err" &&
-	"$ONNXPASS" info --memory --json --dim batch_size=1 --dim sequence_length=1 --dim past_sequence_length=12 \
-		--dim 'past_sequence_length + 1=13' "$tmp/hymt" >"$tmp/kv.json" 2>>"$tmp/err" &&
-	/usr/bin/python3 -c 'import json, sys
-d, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["total"]
-sys.exit(0 if d["kv_bytes"] == e["kv_cache_bytes"] == 12 * e["kv_cache_bytes_per_token"] > 0 and d["peak_step"] is not None
-         and 0 < d["load_bytes"] <= d["load_peak_bytes"] and d["load_bytes"] < d["peak_bytes"] else 1)' \
-		"$tmp/dec.json" "$tmp/kv.json" &&
-	ok "a decoder-only decode in ONNX Runtime fed the KV term's bytes ($(cat "$tmp/dec.json"))" ||
-	not_ok "decoder-only decode: $(cat "$tmp/dec.json" "$tmp/err") estimate $(head -c 400 "$tmp/kv.json")"
+if "$TOP_BUILDDIR/t/gen-model" llama "$tmp/llama/model.onnx" tiny --layers 32 &&
+	"$ONNXPASS" -q -r "$TOP_SRCDIR/recipes/hymt.ini" -i "$tmp/llama" -o "$tmp/hymt" 2>"$tmp/err"; then
+	fed_kv "a decoder-only decode" "$tmp/hymt" '12 * e["kv_cache_bytes_per_token"]' 8 5 \
+		--dim past_sequence_length=12 --dim 'past_sequence_length + 1=13'
+else
+	not_ok "hymt.ini on a 32-layer Llama: $(cat "$tmp/err")"
+fi
 finish

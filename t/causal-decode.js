@@ -23,8 +23,6 @@ const argv = process.argv.slice(2);
 const [refFile, newFile] = argv;
 const o = L.args(argv);
 
-const feeds = L.causalFeeds;
-
 L.main(async () => {
   const cfgPath = path.join(path.dirname(refFile), 'config.json');
   const cfg = fs.existsSync(cfgPath) ? JSON.parse(fs.readFileSync(cfgPath, 'utf8')) : {};
@@ -50,12 +48,12 @@ L.main(async () => {
   let pastA = null, pastB = null, idsA = prompt, idsB = prompt, from = 0, pastVsFull = 0;
 
   for (let step = 0; step < o.steps; step++) {
-    const outA = await L.run(A, feeds(A, idsA, from, pastA));
-    const outB = await runB(feeds(B, idsB, from, pastB));
+    const outA = await L.run(A, L.causalFeeds(A, idsA, from, pastA));
+    const outB = await runB(L.causalFeeds(B, idsB, from, pastB));
     pastA = L.presents(outA); pastB = L.presents(outB);
     const la = L.lastLogits(outA.logits);
     if (o.checkExport) {
-      const full = L.lastLogits((await L.run(A, feeds(A, seq, 0, null))).logits);
+      const full = L.lastLogits((await L.run(A, L.causalFeeds(A, seq, 0, null))).logits);
       for (let b = 0; b < o.batch; b++)
         for (let i = 0; i < la[b].length; i++) pastVsFull = Math.max(pastVsFull, Math.abs(full[b][i] - la[b][i]));
     }

@@ -10,8 +10,8 @@
 //   decoder-only (one model with past_key_values inputs, optionally with
 //   embed_and_lm_head): a prompt of P tokens, then N steps of one token.
 // Where the kernel refuses to reset the high-water mark (peak_includes_load)
-// every peak includes the load's.  Prints one JSON line: load_bytes (VmRSS after creating the sessions minus
-// before), load_peak_bytes (VmHWM over the same baseline while they were
+// every peak includes the load's.  Prints one JSON line: load_bytes (VmRSS
+// after creating the sessions minus before), load_peak_bytes (VmHWM over the same baseline while they were
 // created), peak_bytes (the highest of every run's own high-water mark,
 // reset before the run, over the same baseline, less the copy the node
 // binding made of that run's outputs: an app's native API hands ORT's own
@@ -28,13 +28,10 @@ const argv = process.argv.slice(2);
 const dir = argv[0];
 const flag = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : def; };
 const P = flag('--prompt', 128), N = flag('--steps', 32);
-const { rss, hwm, resetPeak } = require('./rss.js');
+const { rss, hwm, resetPeak, sessionOptions, outputBytes } = require('./rss.js');
 const gc = global.gc || (() => {});
-const sessionOpts = { intraOpNumThreads: 1, interOpNumThreads: 1,
-  enableCpuMemArena: !argv.includes('--no-arena'), enableMemPattern: !argv.includes('--no-mem-pattern') };
 const tokens = (n, salt) => Array.from({ length: n }, (_, i) => 3 + ((i * 7 + salt) % 97));
 const f32 = (d) => new L.ort.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d);
-const bytesOf = (out) => Object.values(out).reduce((a, t) => a + (t.data.byteLength || 0), 0);
 const pastBytes = (pool) => Object.keys(pool).filter(k => k.startsWith('past_key_values'))
   .reduce((a, k) => a + pool[k].data.byteLength, 0);
 
@@ -47,7 +44,7 @@ L.main(async () => {
   // includes the load's (said in the output)
   const separate = resetPeak();
   const sessions = {};
-  for (const m of man.models) sessions[m.role] = await L.session(path.join(dir, m.file), sessionOpts);
+  for (const m of man.models) sessions[m.role] = await L.session(path.join(dir, m.file), sessionOptions(argv));
   gc();
   const res = { dir: path.basename(dir), models: man.models.length, load_bytes: rss() - before, load_peak_bytes: hwm() - before };
   let peak = 0, peakStep = null, kv = 0, phase = 'source';
@@ -55,7 +52,7 @@ L.main(async () => {
   const run = async (m, pool) => {
     resetPeak();
     const out = await L.run(m, pool);
-    const p = hwm() - before - bytesOf(out);
+    const p = hwm() - before - outputBytes(out);
     if (p > peak) { peak = p; peakStep = phase; }
     return out;
   };
@@ -65,8 +62,8 @@ L.main(async () => {
   const embedder = split || sessions.embed;
   const embed = async (ids) => {
     if (!embedder) throw new Error(`${dir}: a model reads embed_matrix, and the manifest has neither embed nor embed_and_lm_head`);
-    return (await run(embedder,
-    split ? { input_ids: ids, hidden_states: f32([ids.dims[0], 0, hid]) } : { input_ids: ids })).embed_matrix;
+    const feeds = split ? { input_ids: ids, hidden_states: f32([ids.dims[0], 0, hid]) } : { input_ids: ids };
+    return (await run(embedder, feeds)).embed_matrix;
   };
   const logits = async (out) => !split ? out.logits : (await run(split,
     { input_ids: new L.ort.Tensor('int64', new BigInt64Array(0), [1, 0]), hidden_states: out.hidden_states })).logits;
@@ -77,7 +74,7 @@ L.main(async () => {
     const src = L.i64([tokens(P, 0)]), am = L.i64([Array(P).fill(1)]);
     const H = (await run(sessions.encoder, { embed_matrix: await embed(src), input_ids: src, attention_mask: am })).last_hidden_state;
     phase = 'cache';
-    const KV = await run(sessions.cache_initializer, { encoder_hidden_states: H });
+    const cross = L.presents(await run(sessions.cache_initializer, { encoder_hidden_states: H }));
     const dec = sessions.decoder_past;
     let past = {};
     for (const inp of dec.io.inputs)
@@ -85,8 +82,7 @@ L.main(async () => {
     for (let step = 0; step < N; step++) {
       phase = step;
       const ids = L.i64([[step ? 3 + (step % 97) : 0]]);
-      const pool = Object.assign({ embed_matrix: await embed(ids), input_ids: ids, encoder_attention_mask: am }, past);
-      for (const k of Object.keys(KV)) pool[k.replace('present', 'past_key_values')] = KV[k];
+      const pool = Object.assign({ embed_matrix: await embed(ids), input_ids: ids, encoder_attention_mask: am }, past, cross);
       kv = pastBytes(pool);
       const out = await run(dec, pool);
       await logits(out);

@@ -18,15 +18,13 @@ const argv = process.argv.slice(2);
 const file = argv[0];
 const dims = {};
 for (let i = 1; i < argv.length; i++) if (argv[i] === '--dim') { const [k, v] = argv[++i].split('='); dims[k] = Number(v); }
-const { rss, hwm, resetPeak } = require('./rss.js');
+const { rss, hwm, resetPeak, sessionOptions, outputBytes } = require('./rss.js');
 
 (async () => {
   const io = graphIO(fs.readFileSync(file));
   const before = rss(), separate = resetPeak();
-  const s = await ort.InferenceSession.create(file, {
-    logSeverityLevel: 3, graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1,
-    enableCpuMemArena: !argv.includes('--no-arena'), enableMemPattern: !argv.includes('--no-mem-pattern'),
-  });
+  const s = await ort.InferenceSession.create(file,
+    Object.assign({ logSeverityLevel: 3, graphOptimizationLevel: 'all' }, sessionOptions(argv)));
   const res = { file: require('path').basename(file), load_bytes: rss() - before, load_peak_bytes: hwm() - before };
   if (argv.includes('--run')) {
     const feeds = {};
@@ -47,8 +45,7 @@ const { rss, hwm, resetPeak } = require('./rss.js');
     const out = await s.run(feeds);
     // the node binding copies every output into JS memory, which an app's
     // native API (C, Java) does not: that copy is not ORT's
-    let copied = 0;
-    for (const k of Object.keys(out)) copied += out[k].data.byteLength || 0;
+    const copied = outputBytes(out);
     res.outputs_bytes = copied;
     res.peak_bytes = hwm() - before - copied;
     res.after_run_bytes = rss() - before;
